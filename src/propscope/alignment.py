@@ -1,0 +1,133 @@
+"""Token <-> character conversions: the only place that knows about tokens and BIO tags.
+
+Offsets are ``(start, end)`` character ranges of word-piece tokens in the article text
+(special tokens excluded). Tags: 0 = O (outside), 1 = B (begins a span), 2 = I (inside).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+
+import numpy as np
+
+from .spans import Span
+
+O, B, I = 0, 1, 2  # noqa: E741
+Offsets = Sequence[tuple[int, int]]
+
+
+def merge_ranges(spans: Sequence[Span]) -> list[tuple[int, int]]:
+    """Union of the spans' character ranges (overlapping ranges merged)."""
+    out: list[list[int]] = []
+    for s in sorted(spans, key=lambda s: (s.start, s.end)):
+        if out and s.start < out[-1][1]:
+            out[-1][1] = max(out[-1][1], s.end)
+        else:
+            out.append([s.start, s.end])
+    return [(a, b) for a, b in out]
+
+
+def token_range(offsets: Offsets, start: int, end: int) -> tuple[int, int]:
+    """Indices ``[i, j)`` of the tokens that overlap the character range ``[start, end)``."""
+    ends = [e for _, e in offsets]
+    starts = [s for s, _ in offsets]
+    i = bisect.bisect_right(ends, start)
+    j = bisect.bisect_left(starts, end)
+    return i, max(i, j)
+
+
+def bio_tags(offsets: Offsets, spans: Sequence[Span]) -> np.ndarray:
+    """BIO tag for every token; spans are merged first, as span identification scores them."""
+    tags = np.zeros(len(offsets), dtype=np.int64)
+    for start, end in merge_ranges(spans):
+        i, j = token_range(offsets, start, end)
+        if j > i:
+            tags[i] = B
+            tags[i + 1 : j] = I
+    return tags
+
+
+def windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:
+    """Token windows ``[lo, hi)`` of at most ``size`` tokens, starting every ``stride``."""
+    if n_tokens <= size:
+        return [(0, n_tokens)]
+    out = []
+    lo = 0
+    while True:
+        hi = min(lo + size, n_tokens)
+        out.append((lo, hi))
+        if hi == n_tokens:
+            return out
+        lo += stride
+
+
+def owner_window(wins: Sequence[tuple[int, int]], n_tokens: int) -> np.ndarray:
+    """For each token, the window in which it sits furthest from an edge."""
+    owner = np.zeros(n_tokens, dtype=np.int64)
+    best = np.full(n_tokens, -1, dtype=np.int64)
+    for w, (lo, hi) in enumerate(wins):
+        idx = np.arange(lo, hi)
+        margin = np.minimum(idx - lo, hi - 1 - idx)
+        if lo == 0:
+            margin = hi - 1 - idx  # the first window owns the start outright
+        if hi == n_tokens:
+            margin = np.maximum(margin, idx - lo)
+        better = margin > best[lo:hi]
+        owner[lo:hi][better] = w
+        best[lo:hi][better] = margin[better]
+    return owner
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c in "'’-_"
+
+
+def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen ``[start, end)`` to whole words and trim surrounding white space."""
+    while start > 0 and _is_word(text[start - 1]) and _is_word(text[start]):
+        start -= 1
+    while end < len(text) and end > 0 and _is_word(text[end]) and _is_word(text[end - 1]):
+        end += 1
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def decode_spans(
+    text: str,
+    offsets: Offsets,
+    probs: np.ndarray,
+    threshold: float,
+    min_chars: int = 2,
+) -> list[tuple[int, int, float]]:
+    """Spans from per-token BIO probabilities ``probs`` of shape (tokens, 3).
+
+    A token is marked when ``1 - p(O) >= threshold``; runs of marked tokens form spans,
+    split where ``p(B)`` beats ``p(I)``; lines never join (a span stops at a newline).
+    Returns ``(start, end, score)`` with the mean in-span probability as score.
+    """
+    p_in = 1.0 - probs[:, O]
+    out: list[tuple[int, int, float]] = []
+    cur: list[int] = []
+
+    def flush() -> None:
+        if cur:
+            s, e = snap_to_words(text, offsets[cur[0]][0], offsets[cur[-1]][1])
+            if e - s >= min_chars:
+                out.append((s, e, float(p_in[cur].mean())))
+            cur.clear()
+
+    for k in range(len(offsets)):
+        if p_in[k] < threshold:
+            flush()
+            continue
+        if cur:
+            gap = text[offsets[cur[-1]][1] : offsets[k][0]]
+            if "\n" in gap or probs[k, B] > probs[k, I]:
+                flush()
+        cur.append(k)
+    flush()
+    return out

@@ -1,0 +1,114 @@
+"""``propscope evaluate``: score prediction files, or run a model on a corpus split."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .. import config, metrics
+from ..corpus import check_labels, load_split, read_articles, read_labels
+from ..errors import InputError, LabelError
+from ..progress import Progress
+from ..techniques import TECHNIQUE_NAMES
+from .common import add_model_argument
+
+NAME = "evaluate"
+HELP = ("score PRED against GOLD (SemEval-2020 Task 11 SI, TC, FLC, SLC), or run a model "
+        "on a split with --data/--split")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("pred", nargs="?", metavar="PRED")
+    p.add_argument("gold", nargs="?", metavar="GOLD")
+    p.add_argument("--measure", choices=("si", "tc", "flc", "slc"), default="si")
+    p.add_argument("--articles", help="article folder (needed for slc; checks offsets)")
+    p.add_argument("--per-technique", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--data", help="PTC folder: run the model on --split and print all measures")
+    p.add_argument("--split", default="valid")
+    p.add_argument("--plots", help="folder for PNGs: TC confusion matrix, per-technique F1")
+    add_model_argument(p)
+
+
+def score_files(pred: Path, gold: Path, measure: str,
+                articles: Path | None = None) -> metrics.Score:
+    """One measure from two TSV files (3 or 4 columns)."""
+    p, g = read_labels(pred), read_labels(gold)
+    texts: dict[str, str] = {}
+    if articles is not None:
+        arts = read_articles(articles)
+        check_labels(g, arts, where=str(gold))
+        try:
+            check_labels(p, arts, where=str(pred))
+        except LabelError as e:  # scored as given, as the reference scorer does
+            print(f"propscope: warning: {e}", file=sys.stderr)
+        texts = {aid: a.text for aid, a in arts.items()}
+    if measure == "si":
+        return metrics.si_score(p, g)
+    if measure == "flc":
+        return metrics.flc_score(p, g)
+    if measure == "tc":
+        return metrics.tc_score(p, g)
+    if not texts:
+        raise InputError("the slc measure needs --articles DIR (sentences are its lines)")
+    return metrics.slc_score(p, g, texts)
+
+
+def format_score(score: metrics.Score, per_technique: bool) -> str:
+    lines = []
+    if per_technique:
+        for name, prf in score.per_technique.items():
+            lines.append(f"{name}: P={prf.precision:.6f} R={prf.recall:.6f} F1={prf.f1:.6f} "
+                         f"(n={prf.support})")
+    o = score.overall
+    lines += [f"P={o.precision:.6f}", f"R={o.recall:.6f}", f"F1={o.f1:.6f}"]
+    return "\n".join(lines) + "\n"
+
+
+def format_confusion(matrix: list[list[int]]) -> str:
+    short = [n[:6] for n in TECHNIQUE_NAMES]
+    lines = ["TC confusion (rows: gold, columns: predicted)",
+             " " * 8 + " ".join(f"{s:>6}" for s in short)]
+    for s, row in zip(short, matrix, strict=True):
+        lines.append(f"{s:>7} " + " ".join(f"{v:>6}" for v in row))
+    return "\n".join(lines) + "\n"
+
+
+def evaluate_split(data: Path, split: str, model: str | None = None):
+    from ..evaluation import evaluate_predictor
+    from ..model_io import load_model
+
+    corpus = load_split(data, split)
+    return corpus, evaluate_predictor(load_model(model), corpus, progress=Progress("evaluate"))
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.data or not (args.pred and args.gold):
+        if not args.data and not (args.pred or args.gold):
+            args.data = str(config.DEFAULT_DATA_DIR)
+        if not args.data:
+            raise InputError("give PRED and GOLD files, or --data DIR --split NAME")
+        corpus, ev = evaluate_split(Path(args.data), args.split, args.model)
+        matrix = metrics.confusion(ev.classified, corpus.gold, TECHNIQUE_NAMES)
+        if args.plots:
+            from ..render.plots import write_plots
+
+            for path in write_plots(ev.scores, matrix, Path(args.plots)):
+                print(f"wrote {path}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({**ev.to_dict(), "tc_confusion": matrix}, indent=2))
+            return 0
+        for name, score in ev.scores.items():
+            print(f"== {name.upper()} ({args.split})")
+            sys.stdout.write(format_score(score, args.per_technique))
+        sys.stdout.write(format_confusion(matrix))
+        return 0
+    score = score_files(Path(args.pred), Path(args.gold), args.measure,
+                        Path(args.articles) if args.articles else None)
+    if args.json:
+        print(json.dumps(score.to_dict(), indent=2))
+    else:
+        sys.stdout.write(format_score(score, args.per_technique))
+    return 0

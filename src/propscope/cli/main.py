@@ -1,0 +1,49 @@
+"""``propscope`` entry point: parse, dispatch, turn PropscopeErrors into one-line messages."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ..errors import PropscopeError
+from . import analyze, classify, evaluate, predict, techniques, train
+
+COMMANDS = (analyze, predict, classify, evaluate, train, techniques)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="propscope", description="Find and explain propaganda techniques in news articles.")
+    parser.add_argument("--version", action="version", version=f"propscope {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except PropscopeError as e:
+        print(f"propscope: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("propscope: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except MemoryError:
+        print("propscope: error: out of memory", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

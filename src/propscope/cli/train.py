@@ -1,0 +1,42 @@
+"""``propscope train --data DIR --out models/NAME``: train and export a model folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+
+from .. import config
+from ..errors import PropscopeError
+
+NAME = "train"
+HELP = "train the span tagger and technique classifier on the corpus (needs propscope[train])"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default=str(config.DEFAULT_DATA_DIR), help="PTC folder")
+    p.add_argument("--out", required=True, help="model folder to write (resumes if present)")
+    defaults = config.TrainConfig()
+    for f in fields(config.TrainConfig):
+        value = getattr(defaults, f.name)
+        if isinstance(value, bool):
+            p.add_argument(f"--{f.name.replace('_', '-')}", type=lambda s: s.lower() in
+                           ("1", "true", "yes"), default=value, metavar="BOOL")
+        elif isinstance(value, int | float | str) or value is None:
+            kind = type(value) if value is not None else int
+            p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=value)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from ..training.loop import train
+    except ImportError as e:
+        raise PropscopeError(f"training needs the train extra ({e.name} is missing): "
+                             "pip install torch==2.13.0 && pip install 'propscope[train]'"
+                             ) from None
+    cfg = config.TrainConfig(**{f.name: getattr(args, f.name) for f in fields(config.TrainConfig)
+                                if hasattr(args, f.name)})
+    result = train(args.data, args.out, cfg, log=lambda m: print(m, file=sys.stderr))
+    print(json.dumps(result, indent=2))
+    return 0

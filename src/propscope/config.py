@@ -1,0 +1,65 @@
+"""One place for configuration: limits, defaults, model format and training settings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_MODEL_DIR = PACKAGE_DIR / "models" / "default"
+EXAMPLES_DIR = PACKAGE_DIR / "examples"
+
+#: Version of the model-folder layout; a folder of another format version is refused.
+MODEL_FORMAT = 1
+
+#: Inputs of this many bytes or more are refused (override with PROPSCOPE_MAX_BYTES).
+MAX_INPUT_BYTES = int(os.environ.get("PROPSCOPE_MAX_BYTES", 10 * 1024 * 1024))
+
+#: Default confidence cut-off applied to output spans.
+DEFAULT_THRESHOLD = 0.0
+
+#: Where the PTC data lives when not given (the project's shared folder beside the repo).
+DEFAULT_DATA_DIR = Path(os.environ.get("PROPSCOPE_DATA", "../shared/ptc"))
+
+
+@dataclass
+class TrainConfig:
+    """Everything ``propscope train`` needs; stored in the model folder's manifest."""
+
+    encoder: str = "minilm"  # resolved by training.encoders
+    window: int = 256
+    stride: int = 192
+    batch_size: int = 8
+    epochs: int = 5
+    lr: float = 5e-5
+    head_lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.1
+    span_loss_weight: float = 1.0
+    bf16: bool = True
+    seed: int = 13
+    patience: int = 2
+    max_articles: int | None = None  # for smoke tests
+    max_steps: int | None = None  # for smoke tests
+    quantize: bool = True
+    threads: int = 2
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DecodeConfig:
+    """How token probabilities become spans; stored in the model manifest."""
+
+    window: int = 256
+    stride: int = 192
+    span_threshold: float = 0.35  # p(token in a span) needed to mark a token
+    second_label_ratio: float = 0.5  # add a 2nd technique when p2 >= ratio * p1 (FLC)
+    min_chars: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

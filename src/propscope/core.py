@@ -1,0 +1,145 @@
+"""The one core: ``analyze(articles) -> results``. Every adapter (CLI, API, web, batch) calls it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import metrics
+from .errors import InputError
+from .language import is_english
+from .predictors.base import Predictor
+from .spans import Article, Span
+from .techniques import TECHNIQUE_NAMES
+
+
+@dataclass
+class Sentence:
+    start: int
+    end: int
+    techniques: list[str]
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.techniques)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "flagged": self.flagged,
+                "techniques": self.techniques}
+
+
+@dataclass
+class Result:
+    article: Article
+    spans: list[Span]
+    sentences: list[Sentence]
+    model: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.article.text
+
+    def segments(self) -> list[tuple[int, int, list[Span]]]:
+        """The text cut at every span edge: ``(start, end, spans covering it)``."""
+        cuts = sorted({0, len(self.text)} | {p for s in self.spans for p in (s.start, s.end)})
+        return [(a, b, [s for s in self.spans if s.start <= a and b <= s.end])
+                for a, b in zip(cuts, cuts[1:], strict=False)]
+
+    def summary(self) -> dict[str, Any]:
+        """Count and share of text (characters covered) per technique, and sentence share."""
+        per: dict[str, list[Span]] = defaultdict(list)
+        for s in self.spans:
+            per[s.technique or "?"].append(s)
+        n = max(1, len(self.text))
+        techniques = {
+            t: {"count": len(v),
+                "share": sum(b - a for a, b in metrics.merge_ranges(v)) / n}
+            for t, v in sorted(per.items(), key=lambda kv: -len(kv[1]))
+        }
+        flagged = sum(s.flagged for s in self.sentences)
+        return {
+            "spans": len(self.spans),
+            "techniques": techniques,
+            "sentences": len(self.sentences),
+            "flagged_sentences": flagged,
+            "flagged_share": flagged / len(self.sentences) if self.sentences else 0.0,
+            "propaganda_share": sum(b - a for a, b in metrics.merge_ranges(self.spans)) / n,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "article": self.article.to_dict(),
+            "spans": [s.to_dict(self.text) for s in self.spans],
+            "sentences": [s.to_dict() for s in self.sentences],
+            "summary": self.summary(),
+            "model": self.model,
+            "warnings": self.warnings,
+        }
+
+
+def _as_article(item: str | Article, k: int) -> Article:
+    if isinstance(item, Article):
+        art = item
+    elif isinstance(item, str):
+        art = Article(id=str(k), text=item)
+    else:
+        raise InputError(f"expected text or an Article, got {type(item).__name__}",
+                         where=f"item {k}")
+    if not art.text or not art.text.strip():
+        raise InputError("empty (no text to analyse)", where=f"article {art.id}")
+    return art
+
+
+def build_result(art: Article, spans: list[Span], predictor: Predictor) -> Result:
+    spans = sorted(spans, key=lambda s: (s.start, s.end, -s.score))
+    sentences = []
+    for a, b in metrics.sentences(art.text):
+        techs = sorted({s.technique or "?" for s in spans if s.start < b and a < s.end})
+        sentences.append(Sentence(a, b, techs))
+    warnings = []
+    if not is_english(art.text):
+        warnings.append("text does not look like English; the model was trained on English news")
+    return Result(art, spans, sentences, dict(predictor.info), warnings)
+
+
+def analyze(
+    articles: str | Article | Iterable[str | Article],
+    predictor: Predictor | None = None,
+    threshold: float = 0.0,
+    techniques: Sequence[str] | None = None,
+    model: str | None = None,
+) -> Result | list[Result]:
+    """Find propaganda spans. One text or Article gives one Result; an iterable, a list."""
+    single = isinstance(articles, str | Article)
+    items = [articles] if single else list(articles)  # type: ignore[list-item]
+    arts = [_as_article(x, k) for k, x in enumerate(items)]
+    if predictor is None:
+        from .model_io import load_model
+
+        predictor = load_model(model)
+    wanted = set(techniques) if techniques else set(TECHNIQUE_NAMES)
+    found = predictor.predict([a.text for a in arts]) if arts else []
+    results = [
+        build_result(a, [s for s in spans if s.score >= threshold and s.technique in wanted],
+                     predictor)
+        for a, spans in zip(arts, found, strict=True)
+    ]
+    return results[0] if single else results
+
+
+def classify_spans(predictor: Predictor, text: str, spans: Sequence[Span]) -> list[Span]:
+    """Name the technique of each given span; rows sharing a span get distinct techniques."""
+    unique = sorted({(s.start, s.end) for s in spans})
+    ranked = predictor.classify(text, [Span(a, b) for a, b in unique])
+    by_span = dict(zip(unique, ranked, strict=True))
+    used: dict[tuple[int, int], int] = defaultdict(int)
+    out = []
+    for s in spans:
+        key = (s.start, s.end)
+        tech, p = by_span[key][min(used[key], len(by_span[key]) - 1)]
+        used[key] += 1
+        out.append(Span(s.start, s.end, tech, p))
+    return out

@@ -1,0 +1,59 @@
+"""Scoring a predictor on a corpus split with all four SemEval measures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import metrics
+from .core import classify_spans
+from .corpus import Corpus
+from .predictors.base import Predictor
+from .spans import Span
+
+
+@dataclass
+class Evaluation:
+    scores: dict[str, metrics.Score]
+    predicted: dict[str, list[Span]]
+    classified: dict[str, list[Span]]
+
+    def summary(self) -> dict[str, Any]:
+        return {k: round(v.overall.f1, 6) for k, v in self.scores.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v.to_dict() for k, v in self.scores.items()}
+
+
+def score_predictions(corpus: Corpus, predicted: dict[str, list[Span]],
+                      classified: dict[str, list[Span]]) -> dict[str, metrics.Score]:
+    texts = {aid: a.text for aid, a in corpus.articles.items()}
+    return {
+        "si": metrics.si_score(predicted, corpus.gold),
+        "tc": metrics.tc_score(classified, corpus.gold),
+        "flc": metrics.flc_score(predicted, corpus.gold),
+        "slc": metrics.slc_score(predicted, corpus.gold, texts),
+    }
+
+
+def evaluate_predictor(
+    predictor: Predictor,
+    corpus: Corpus,
+    progress: Callable[[int, int], None] | None = None,
+    batch: int = 8,
+) -> Evaluation:
+    ids = list(corpus.articles)
+    predicted: dict[str, list[Span]] = {}
+    classified: dict[str, list[Span]] = {}
+    for k in range(0, len(ids), batch):
+        chunk = ids[k : k + batch]
+        for aid, spans in zip(chunk, predictor.predict([corpus.articles[a].text for a in chunk]),
+                              strict=True):
+            predicted[aid] = spans
+        for aid in chunk:
+            gold = corpus.gold.get(aid, [])
+            classified[aid] = classify_spans(predictor, corpus.articles[aid].text, gold)
+        if progress:
+            progress(min(k + batch, len(ids)), len(ids))
+    return Evaluation(score_predictions(corpus, predicted, classified), predicted, classified)

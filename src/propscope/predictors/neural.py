@@ -1,0 +1,175 @@
+"""The neural predictor: word pieces -> encoder windows -> BIO tags and span techniques.
+
+The encoder itself is a ``Runner`` (ONNX Runtime for users, torch while training), so the
+same decoding code serves training-time evaluation and the shipped model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import alignment
+from ..config import DecodeConfig
+from ..span_features import SpanHead, pool_states, surface_features
+from ..spans import Span
+
+#: (input_ids [B, T], attention_mask [B, T]) -> (BIO logits [B, T, 3], states [B, T, H])
+Runner = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@dataclass
+class Encoded:
+    """One article's word pieces with their BIO probabilities and encoder states."""
+
+    text: str
+    offsets: list[tuple[int, int]]
+    probs: np.ndarray  # (tokens, 3)
+    hidden: np.ndarray  # (tokens, H)
+
+    def span_vectors(self, spans: Sequence[Span]) -> np.ndarray:
+        lower = self.text.lower()
+        rows = []
+        for s in spans:
+            i, j = alignment.token_range(self.offsets, s.start, s.end)
+            if j <= i:  # a span between tokens (e.g. white space): use the nearest token
+                i = min(i, len(self.offsets) - 1)
+                j = i + 1
+            rows.append(np.concatenate([pool_states(self.hidden, i, j),
+                                        surface_features(self.text, s.start, s.end, lower)]))
+        return np.stack(rows).astype(np.float32)
+
+
+class WordPieces:
+    """A ``tokenizers`` tokenizer used without special tokens, truncation or padding."""
+
+    def __init__(self, tokenizer_json: str) -> None:
+        from tokenizers import Tokenizer
+
+        self.tok = Tokenizer.from_file(tokenizer_json)
+        self.tok.no_truncation()
+        self.tok.no_padding()
+        self.cls_id = self.tok.token_to_id("[CLS]")
+        self.sep_id = self.tok.token_to_id("[SEP]")
+        self.pad_id = self.tok.token_to_id("[PAD]") or 0
+
+    def __call__(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        enc = self.tok.encode(text, add_special_tokens=False)
+        keep = [k for k, (s, e) in enumerate(enc.offsets) if e > s]
+        return [enc.ids[k] for k in keep], [enc.offsets[k] for k in keep]
+
+
+class NeuralPredictor:
+    def __init__(
+        self,
+        pieces: WordPieces,
+        runner: Runner,
+        head: SpanHead,
+        techniques: Sequence[str],
+        decode: DecodeConfig,
+        info: dict[str, Any],
+        batch_size: int = 16,
+    ) -> None:
+        self.pieces = pieces
+        self.runner = runner
+        self.head = head
+        self.techniques = tuple(techniques)
+        self.decode = decode
+        self.info = info
+        self.name = str(info.get("name", "model"))
+        self.batch_size = batch_size
+        self._cache: dict[str, Encoded] = {}  # recent encodings, so classify after predict is free
+
+    # -- encoding -------------------------------------------------------------------------
+    def encode(self, texts: Sequence[str]) -> list[Encoded]:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if todo:
+            if len(self._cache) + len(todo) > 64:
+                self._cache.clear()
+            self._cache.update(zip(todo, self._encode(todo), strict=True))
+        return [self._cache[t] for t in texts]
+
+    def _encode(self, texts: Sequence[str]) -> list[Encoded]:
+        size, stride = self.decode.window - 2, self.decode.stride
+        tokenized = [self.pieces(t) for t in texts]
+        jobs = [(k, lo, hi) for k, (ids, _) in enumerate(tokenized)
+                for lo, hi in alignment.windows(len(ids), size, stride)]
+        outputs: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        for b in range(0, len(jobs), self.batch_size):
+            batch = jobs[b : b + self.batch_size]
+            width = max(hi - lo for _, lo, hi in batch) + 2
+            ids = np.full((len(batch), width), self.pieces.pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for r, (k, lo, hi) in enumerate(batch):
+                row = [self.pieces.cls_id, *tokenized[k][0][lo:hi], self.pieces.sep_id]
+                ids[r, : len(row)] = row
+                mask[r, : len(row)] = 1
+            logits, states = self.runner(ids, mask)
+            probs = softmax(logits.astype(np.float32))
+            for r, (k, lo, hi) in enumerate(batch):
+                n = hi - lo
+                outputs[(k, lo)] = (probs[r, 1 : n + 1], states[r, 1 : n + 1].astype(np.float32))
+        result = []
+        for k, text in enumerate(texts):
+            ids, offsets = tokenized[k]
+            n = len(ids)
+            wins = alignment.windows(n, size, stride)
+            owner = alignment.owner_window(wins, n)
+            hdim = next(iter(outputs.values()))[1].shape[-1] if outputs else 1
+            probs = np.zeros((n, 3), dtype=np.float32)
+            hidden = np.zeros((n, hdim), dtype=np.float32)
+            for w, (lo, hi) in enumerate(wins):
+                if n == 0:
+                    break
+                sel = np.nonzero(owner[lo:hi] == w)[0]
+                p, h = outputs[(k, lo)]
+                probs[lo + sel] = p[sel]
+                hidden[lo + sel] = h[sel]
+            result.append(Encoded(text, offsets, probs, hidden))
+        return result
+
+    # -- the protocol -----------------------------------------------------------------------
+    def technique_probs(self, enc: Encoded, spans: Sequence[Span]) -> np.ndarray:
+        if not spans or not enc.offsets:
+            return np.zeros((len(spans), len(self.techniques)), dtype=np.float32)
+        return self.head.probs(enc.span_vectors(spans))
+
+    def spans_from(self, enc: Encoded) -> list[Span]:
+        if not enc.offsets:
+            return []
+        found = alignment.decode_spans(enc.text, enc.offsets, enc.probs,
+                                       self.decode.span_threshold, self.decode.min_chars)
+        if not found:
+            return []
+        plain = [Span(s, e) for s, e, _ in found]
+        probs = self.technique_probs(enc, plain)
+        out = []
+        for (s, e, p_span), row in zip(found, probs, strict=True):
+            order = np.argsort(-row)
+            first, second = order[0], order[1]
+            out.append(Span(s, e, self.techniques[first], p_span * float(row[first])))
+            if row[second] >= self.decode.second_label_ratio * row[first]:
+                out.append(Span(s, e, self.techniques[second], p_span * float(row[second])))
+        return out
+
+    def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+        return [self.spans_from(enc) for enc in self.encode(texts)]
+
+    def classify(self, text: str, spans: Sequence[Span]) -> list[list[tuple[str, float]]]:
+        if not spans:
+            return []
+        probs = self.technique_probs(self.encode([text])[0], spans)
+        out = []
+        for row in probs:
+            order = np.argsort(-row)
+            out.append([(self.techniques[i], float(row[i])) for i in order])
+        return out

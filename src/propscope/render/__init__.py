@@ -1,0 +1,1 @@
+"""Output formats for analysis results: terminal text, JSON, PTC TSV and an HTML report."""

@@ -1,0 +1,79 @@
+"""A self-contained HTML report: highlighted article, legend and per-technique counts.
+
+Article text is untrusted: every piece of it goes through ``html.escape``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from ..core import Result
+from ..techniques import TECHNIQUE_NAMES, TECHNIQUES
+
+CSS = """
+body{font:16px/1.6 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
+color:#111;background:#fff}
+.article{white-space:pre-wrap;border:1px solid #ccc;padding:1rem;border-radius:6px}
+mark{color:#000;border-radius:3px;padding:0 1px}
+.legend span,.sw{display:inline-block;padding:2px 6px;margin:2px;border-radius:4px;color:#000}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:4px 8px;
+text-align:left}.warn{color:#8a3b00}.meta{color:#444;font-size:14px}
+"""
+
+
+def _mark(chunk: str, spans) -> str:
+    known = [s for s in spans if s.technique in TECHNIQUES]
+    if not known:
+        return escape(chunk)
+    first = TECHNIQUES[known[0].technique]
+    # every further technique on this piece adds a stacked underline in its colour
+    shadows = ",".join(f"0 {3 * (k + 1)}px 0 {TECHNIQUES[s.technique].colour}"
+                       for k, s in enumerate(known[1:]))
+    style = f"background:{first.colour}" + (f";box-shadow:{shadows}" if shadows else "")
+    title = "\n".join(f"{TECHNIQUES[s.technique].label} ({s.score:.2f}): "
+                      f"{TECHNIQUES[s.technique].definition}" for s in known)
+    techs = " ".join(s.technique or "" for s in known)
+    return (f'<mark style="{style}" title="{escape(title)}" data-techniques="{escape(techs)}">'
+            f"{escape(chunk)}</mark>")
+
+
+def article_html(result: Result) -> str:
+    parts = [_mark(result.text[a:b], covering) for a, b, covering in result.segments()]
+    return '<div class="article">' + "".join(parts) + "</div>"
+
+
+def summary_table(result: Result) -> str:
+    summary = result.summary()
+    rows = []
+    for name in TECHNIQUE_NAMES:
+        if name in summary["techniques"]:
+            t, v = TECHNIQUES[name], summary["techniques"][name]
+            rows.append(f'<tr><td><span class="sw" style="background:{t.colour}">'
+                        f"{escape(t.label)}</span></td><td>{v['count']}</td>"
+                        f"<td>{100 * v['share']:.1f}%</td></tr>")
+    head = "<tr><th>technique</th><th>spans</th><th>share of text</th></tr>"
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def legend() -> str:
+    return '<div class="legend">' + "".join(
+        f'<span style="background:{t.colour}" title="{escape(t.definition)}">'
+        f"{escape(t.label)}</span>" for t in TECHNIQUES.values()) + "</div>"
+
+
+def render_html(results: Sequence[Result], title: str = "propscope report") -> str:
+    body = []
+    for r in results:
+        s = r.summary()
+        model = r.model.get("name", "?")
+        body.append(f"<section><h2>{escape(r.article.title or r.article.id)}</h2>")
+        body += [f'<p class="warn">{escape(w)}</p>' for w in r.warnings]
+        body.append(f'<p class="meta">{s["spans"]} spans; {s["flagged_sentences"]} of '
+                    f'{s["sentences"]} sentences flagged; model {escape(str(model))}</p>')
+        body.append(summary_table(r))
+        body.append(article_html(r))
+        body.append("</section>")
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+            f"<h1>{escape(title)}</h1>{legend()}{''.join(body)}</body></html>\n")

@@ -1,0 +1,45 @@
+"""Coloured terminal highlighting with a legend (ANSI 256-colour backgrounds)."""
+
+from __future__ import annotations
+
+from ..core import Result
+from ..techniques import TECHNIQUE_NAMES, TECHNIQUES
+
+RESET = "\033[0m"
+
+
+def _ansi_bg(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[k : k + 2], 16) for k in (1, 3, 5))
+    return f"\033[48;2;{r};{g};{b}m\033[38;2;0;0;0m"
+
+
+def render_text(result: Result, colour: bool = True) -> str:
+    art = result.article
+    lines = [f"== {art.title or art.id} =="]
+    lines += [f"! {w}" for w in result.warnings]
+    if colour:
+        parts = []
+        for a, b, covering in result.segments():
+            chunk = result.text[a:b]
+            if covering and covering[0].technique in TECHNIQUES:
+                colour_of = TECHNIQUES[covering[0].technique].colour
+                parts.append(_ansi_bg(colour_of) + chunk + RESET)
+            else:
+                parts.append(chunk)
+        lines.append("".join(parts))
+    summary = result.summary()
+    lines.append("")
+    lines.append(f"{summary['spans']} spans; {summary['flagged_sentences']} of "
+                 f"{summary['sentences']} sentences flagged")
+    for s in result.spans:
+        snippet = result.text[s.start : s.end].replace("\n", " ")
+        if len(snippet) > 70:
+            snippet = snippet[:67] + "..."
+        mark = _ansi_bg(TECHNIQUES[s.technique].colour) + "  " + RESET + " " if (
+            colour and s.technique in TECHNIQUES) else ""
+        lines.append(f"  {mark}[{s.start}:{s.end}] {s.technique} ({s.score:.2f}): {snippet}")
+    used = [t for t in TECHNIQUE_NAMES if t in summary["techniques"]]
+    if colour and used:
+        lines.append("legend: " + "  ".join(
+            _ansi_bg(TECHNIQUES[t].colour) + f" {TECHNIQUES[t].label} " + RESET for t in used))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,71 @@
+"""Training examples: token windows with BIO targets and the gold spans inside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import alignment
+from ..corpus import Corpus
+from ..predictors.neural import WordPieces
+from ..span_features import surface_features
+
+
+@dataclass
+class Window:
+    ids: np.ndarray  # with [CLS] ... [SEP]
+    tags: np.ndarray  # -100 on special tokens
+    spans: list[tuple[int, int, int]]  # (first token, end token, technique index), window coords
+    feats: list[np.ndarray]
+
+
+def build_windows(corpus: Corpus, pieces: WordPieces, techniques: list[str], size: int,
+                  stride: int) -> list[Window]:
+    index = {t: k for k, t in enumerate(techniques)}
+    out: list[Window] = []
+    for art, gold in corpus.items():
+        ids, offsets = pieces(art.text)
+        if not ids:
+            continue
+        tags = alignment.bio_tags(offsets, gold)
+        lower = art.text.lower()
+        located = []
+        for s in gold:
+            i, j = alignment.token_range(offsets, s.start, s.end)
+            if j > i and s.technique in index:
+                located.append((i, j, index[s.technique],
+                                surface_features(art.text, s.start, s.end, lower)))
+        for lo, hi in alignment.windows(len(ids), size - 2, stride):
+            w_ids = np.array([pieces.cls_id, *ids[lo:hi], pieces.sep_id], dtype=np.int64)
+            w_tags = np.concatenate([[-100], tags[lo:hi], [-100]]).astype(np.int64)
+            spans, feats = [], []
+            for i, j, t, f in located:
+                ci, cj = max(i, lo), min(j, hi)
+                if cj > ci and (cj - ci) * 2 >= (j - i):
+                    spans.append((ci - lo + 1, cj - lo + 1, t))
+                    feats.append(f)
+            out.append(Window(w_ids, w_tags, spans, feats))
+    return out
+
+
+def collate(batch: list[Window], pad_id: int):
+    import torch
+
+    width = max(len(w.ids) for w in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    tags = torch.full((len(batch), width), -100, dtype=torch.long)
+    spans, labels, feats = [], [], []
+    for r, w in enumerate(batch):
+        n = len(w.ids)
+        ids[r, :n] = torch.from_numpy(w.ids)
+        mask[r, :n] = 1
+        tags[r, :n] = torch.from_numpy(w.tags)
+        for (i, j, t), f in zip(w.spans, w.feats, strict=True):
+            spans.append((r, i, j))
+            labels.append(t)
+            feats.append(f)
+    span_t = torch.tensor(spans, dtype=torch.long).reshape(-1, 3)
+    feat_t = torch.from_numpy(np.stack(feats)) if feats else torch.zeros((0, 6))
+    return ids, mask, tags, span_t, torch.tensor(labels, dtype=torch.long), feat_t

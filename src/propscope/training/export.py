@@ -1,0 +1,80 @@
+"""Writing a trained model folder: ONNX encoder (INT8), tokenizer, span head, manifest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..config import MODEL_FORMAT, DecodeConfig, TrainConfig
+from .model import SpanTagger
+
+
+class _Exportable(torch.nn.Module):
+    def __init__(self, model: SpanTagger) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        return self.model(input_ids, attention_mask)
+
+
+def export_onnx(model: SpanTagger, path: Path, quantize: bool = True) -> Path:
+    """Export encoder + BIO head to ONNX; with ``quantize``, INT8 dynamic weights (VNNI)."""
+    model = model.float().eval()
+    ids = torch.ones((2, 16), dtype=torch.long)
+    mask = torch.ones((2, 16), dtype=torch.long)
+    fp32 = path.with_suffix(".fp32.onnx")
+    with torch.no_grad():
+        torch.onnx.export(
+            _Exportable(model), (ids, mask), str(fp32),
+            input_names=["input_ids", "attention_mask"], output_names=["bio_logits", "states"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
+                          "attention_mask": {0: "batch", 1: "seq"},
+                          "bio_logits": {0: "batch", 1: "seq"}, "states": {0: "batch", 1: "seq"}},
+            opset_version=17, dynamo=False,
+        )
+    if not quantize:
+        fp32.replace(path)
+        return path
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True)
+    fp32.unlink()
+    return path
+
+
+def write_model_folder(
+    model: SpanTagger,
+    out: Path,
+    tokenizer_json: Path,
+    techniques: list[str],
+    train_config: TrainConfig,
+    decode: DecodeConfig,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    export_onnx(model, out / "encoder.onnx", quantize=train_config.quantize)
+    shutil.copy(tokenizer_json, out / "tokenizer.json")
+    head = model.numpy_head()
+    np.savez(out / "span_head.npz", w1=head.w1, b1=head.b1, w2=head.w2, b2=head.b2)
+    manifest = {
+        "format": MODEL_FORMAT,
+        "name": out.name,
+        "propscope_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "techniques": techniques,
+        "files": ["encoder.onnx", "tokenizer.json", "span_head.npz"],
+        "train_config": train_config.to_dict(),
+        "decode": decode.to_dict(),
+        "rebuild": f"propscope train --data ../shared/ptc --out models/{out.name}",
+        **(extra or {}),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return out

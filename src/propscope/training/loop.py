@@ -1,0 +1,174 @@
+"""``train()``: fine-tune the span tagger on the train split, early-stop on valid, export."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import alignment, metrics
+from ..config import DecodeConfig, TrainConfig
+from ..corpus import Corpus, load_split
+from ..evaluation import evaluate_predictor
+from ..predictors.neural import NeuralPredictor, WordPieces
+from ..progress import Progress
+from ..spans import Span
+from ..techniques import TECHNIQUE_NAMES
+from .data import build_windows, collate
+from .encoders import encoder_dir
+from .model import SpanTagger
+
+Log = Callable[[str], None]
+
+
+def _subset(c: Corpus, n: int | None) -> Corpus:
+    if n is None:
+        return c
+    ids = list(c.articles)[:n]
+    return Corpus({i: c.articles[i] for i in ids}, {i: c.gold[i] for i in ids})
+
+
+def tune_threshold(predictor: NeuralPredictor, corpus: Corpus,
+                   grid: tuple[float, ...] = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)) -> float:
+    """The in-span probability cut-off with the best SI F1 on ``corpus`` (one scalar)."""
+    ids = list(corpus.articles)
+    encs = [e for k in range(0, len(ids), 16)
+            for e in predictor._encode([corpus.articles[i].text for i in ids[k : k + 16]])]
+    best, best_f1 = predictor.decode.span_threshold, -1.0
+    for thr in grid:
+        pred = {}
+        for aid, enc in zip(ids, encs, strict=True):
+            found = alignment.decode_spans(enc.text, enc.offsets, enc.probs, thr,
+                                           predictor.decode.min_chars)
+            pred[aid] = [Span(s, e) for s, e, _ in found]
+        f1 = metrics.si_score(pred, corpus.gold).overall.f1
+        if f1 > best_f1:
+            best, best_f1 = thr, f1
+    return best
+
+
+def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = None,
+          log: Log = print) -> dict[str, Any]:
+    """Train, keep the best epoch by valid SI F1 + TC F1, export the model folder.
+
+    Resumes from ``out/checkpoint.pt`` when it exists. Returns the valid metrics.
+    """
+    from transformers import AutoModel
+
+    from .export import write_model_folder
+
+    cfg = config or TrainConfig()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    enc_dir = encoder_dir(cfg.encoder)
+    pieces = WordPieces(str(enc_dir / "tokenizer.json"))
+    techniques = list(TECHNIQUE_NAMES)
+    train_c = _subset(load_split(data_dir, "train"), cfg.max_articles)
+    valid_c = _subset(load_split(data_dir, "valid"), cfg.max_articles)
+    windows = build_windows(train_c, pieces, techniques, cfg.window, cfg.stride)
+    log(f"train: {len(train_c.articles)} articles, {len(windows)} windows; "
+        f"valid: {len(valid_c.articles)} articles")
+
+    encoder = AutoModel.from_pretrained(str(enc_dir), attention_probs_dropout_prob=0.0,
+                                        attn_implementation="sdpa")
+    model = SpanTagger(encoder, len(techniques))
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    opt = torch.optim.AdamW(
+        [{"params": model.encoder.parameters(), "lr": cfg.lr},
+         {"params": head_params, "lr": cfg.head_lr}],
+        weight_decay=cfg.weight_decay,
+    )
+    steps_per_epoch = (len(windows) + cfg.batch_size - 1) // cfg.batch_size
+    total = steps_per_epoch * cfg.epochs
+    if cfg.max_steps:
+        total = min(total, cfg.max_steps)
+    warm = max(1, int(cfg.warmup * total))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+
+    ckpt = out / "checkpoint.pt"
+    state: dict[str, Any] = {"epoch": 0, "step": 0, "best": -1.0, "bad": 0, "history": []}
+    if ckpt.exists():
+        saved = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["opt"])
+        sched.load_state_dict(saved["sched"])
+        state = saved["state"]
+        log(f"resumed from {ckpt} at epoch {state['epoch']}")
+
+    decode = DecodeConfig(window=cfg.window, stride=cfg.stride)
+    t0 = time.monotonic()
+    while state["epoch"] < cfg.epochs and state["step"] < total and state["bad"] < cfg.patience:
+        model.train()
+        rng = random.Random(cfg.seed + state["epoch"])
+        order = list(range(len(windows)))
+        rng.shuffle(order)
+        bar = Progress(f"epoch {state['epoch'] + 1}/{cfg.epochs}", every=10)
+        seen = 0
+        for b in range(0, len(order), cfg.batch_size):
+            if state["step"] >= total:
+                break
+            ids, mask, tags, spans, labels, feats = collate(
+                [windows[i] for i in order[b : b + cfg.batch_size]], pieces.pad_id)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+                logits, states = model(ids, mask)
+                loss = torch.nn.functional.cross_entropy(
+                    logits.float().reshape(-1, 3), tags.reshape(-1), ignore_index=-100)
+                if len(labels):
+                    span_logits = model.span_logits(states.float(), spans, feats)
+                    loss = loss + cfg.span_loss_weight * torch.nn.functional.cross_entropy(
+                        span_logits.float(), labels)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            state["step"] += 1
+            seen += 1
+            bar(seen, steps_per_epoch, f"loss {loss.item():.3f}")
+        state["epoch"] += 1
+        predictor = NeuralPredictor(pieces, model.torch_runner(), model.numpy_head(),
+                                    techniques, decode, {"name": "training"})
+        ev = evaluate_predictor(predictor, valid_c)
+        f = ev.summary()
+        score = f["si"] + f["tc"]
+        state["history"].append({"epoch": state["epoch"], **f,
+                                 "minutes": round((time.monotonic() - t0) / 60, 1)})
+        log(f"epoch {state['epoch']}: valid {f}")
+        if score > state["best"]:
+            state["best"], state["bad"] = score, 0
+            torch.save(model.state_dict(), out / "best.pt")
+        else:
+            state["bad"] += 1
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                    "sched": sched.state_dict(), "state": state}, ckpt)
+
+    model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
+    predictor = NeuralPredictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
+                                decode, {"name": "training"})
+    decode.span_threshold = tune_threshold(predictor, valid_c)
+    log(f"span threshold tuned on valid: {decode.span_threshold}")
+    write_model_folder(model, out, enc_dir / "tokenizer.json", techniques, cfg, decode,
+                       {"history": state["history"],
+                        "train_minutes": round((time.monotonic() - t0) / 60, 1)})
+    from ..model_io import load_folder
+
+    shipped = load_folder(out)
+    ev = evaluate_predictor(shipped, valid_c)
+    metrics_out = {k: v.to_dict() for k, v in ev.scores.items()}
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["metrics_valid"] = {k: round(v.overall.f1, 6) for k, v in ev.scores.items()}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (out / "metrics_valid.json").write_text(json.dumps(metrics_out, indent=2) + "\n")
+    log(f"exported model valid: {manifest['metrics_valid']}")
+    return manifest["metrics_valid"]
