@@ -1,0 +1,77 @@
+"""The shipped model: loads without torch, finds sensible spans on a real article."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import propscope
+from propscope.config import DEFAULT_MODEL_DIR, EXAMPLES_DIR
+from propscope.corpus import load_split
+from propscope.errors import ModelError
+from propscope.evaluation import evaluate_predictor
+from propscope.model_io import load_folder
+from propscope.techniques import TECHNIQUE_NAMES
+
+pytestmark = pytest.mark.model
+
+
+def test_manifest_records_config_labels_version_and_metrics():
+    m = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
+    assert m["techniques"] == list(TECHNIQUE_NAMES)
+    assert m["propscope_version"] and m["train_config"] and m["decode"]
+    assert m["metrics_valid"]["si"] >= 0.40 and m["metrics_valid"]["tc"] >= 0.55
+
+
+def test_inference_does_not_import_torch():
+    code = ("import sys, propscope; from propscope.model_io import load_model; "
+            "r = propscope.analyze('The radical left wants to destroy our great nation.', "
+            "predictor=load_model(None)); print(len(r.spans)); "
+            "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-500:]
+
+
+def test_real_article_spans_are_valid_and_sensible(shipped_model, ptc):
+    corpus = load_split(ptc, "valid")
+    art = next(a for a in corpus.articles.values() if len(corpus.gold[a.id]) >= 10)
+    r = propscope.analyze(art, predictor=shipped_model)
+    assert r.spans, "a propaganda-rich article should get spans"
+    for s in r.spans:
+        assert 0 <= s.start < s.end <= len(art.text)
+        assert s.technique in TECHNIQUE_NAMES and 0.0 < s.score <= 1.0
+        piece = art.text[s.start : s.end]
+        assert piece == piece.strip() and "\n" not in piece
+        assert not (s.start > 0 and art.text[s.start - 1].isalnum() and piece[0].isalnum())
+    covered = sum(s.end - s.start for s in r.spans) / len(art.text)
+    assert covered < 0.8  # not everything is propaganda
+
+
+def test_example_article(shipped_model):
+    text = (EXAMPLES_DIR / "example.txt").read_text()
+    r = propscope.analyze(text, predictor=shipped_model)
+    found = {r.text[s.start : s.end].lower() for s in r.spans}
+    assert any("outrageous" in f or "disastrous" in f for f in found), found
+
+
+def test_valid_subset_scores_clear_the_floor(shipped_model, ptc):
+    corpus = load_split(ptc, "valid")
+    ids = list(corpus.articles)[:12]
+    sub = type(corpus)({i: corpus.articles[i] for i in ids}, {i: corpus.gold[i] for i in ids})
+    scores = evaluate_predictor(shipped_model, sub).summary()
+    assert scores["si"] > 0.30 and scores["tc"] > 0.45, scores
+
+
+def test_incomplete_or_foreign_model_folder(tmp_path):
+    with pytest.raises(ModelError, match="no such model folder"):
+        load_folder(tmp_path / "nope")
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": 999}))
+    with pytest.raises(ModelError, match="format 999"):
+        load_folder(tmp_path)
+    m = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
+    (tmp_path / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ModelError, match="encoder.onnx is missing"):
+        load_folder(tmp_path)
