@@ -58,9 +58,13 @@ class WordPieces:
         self.tok = Tokenizer.from_file(tokenizer_json)
         self.tok.no_truncation()
         self.tok.no_padding()
-        self.cls_id = self.tok.token_to_id("[CLS]")
-        self.sep_id = self.tok.token_to_id("[SEP]")
-        self.pad_id = self.tok.token_to_id("[PAD]") or 0
+        def first_id(*names: str) -> int:
+            found = [self.tok.token_to_id(n) for n in names]
+            return next(i for i in found + [0] if i is not None)
+
+        self.cls_id = first_id("<s>", "[CLS]")  # BERT-style or RoBERTa/MPNet-style vocabularies
+        self.sep_id = first_id("</s>", "[SEP]")
+        self.pad_id = first_id("<pad>", "[PAD]")
 
     def __call__(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         enc = self.tok.encode(text, add_special_tokens=False)
