@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import PropscopeError
-from . import analyze, classify, evaluate, predict, techniques, train
+from . import analyze, classify, evaluate, predict, serve, techniques, train
 
-COMMANDS = (analyze, predict, classify, evaluate, train, techniques)
+COMMANDS = (analyze, predict, classify, evaluate, train, techniques, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
