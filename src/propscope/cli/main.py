@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import PropscopeError
-from . import analyze, classify, evaluate, predict, serve, techniques, train
+from . import analyze, batch, classify, evaluate, predict, report, serve, techniques, train
 
-COMMANDS = (analyze, predict, classify, evaluate, train, techniques, serve)
+COMMANDS = (analyze, predict, classify, evaluate, train, techniques, batch, report, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,227 @@
+"""``run_batch``: analyse a corpus into Parquet tables, resumably.
+
+Plan the parts, skip those already written, analyse the rest on an engine, and write each
+finished part atomically. Re-running with the same output folder finishes what is missing;
+an article id already in the folder is never analysed or written twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelError, PropscopeError
+from .engines import make_engine
+from .readers import ParquetStreamer, Part, describe, plan
+from .store import Store
+from .work import SLUGS, Settings
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _check_model(model: str | None) -> None:
+    """Fail before starting workers when the model folder is missing or broken."""
+    if model == "keywords":
+        return
+    from ..config import DEFAULT_MODEL_DIR
+    from ..model_io import read_manifest
+
+    read_manifest(Path(model) if model else DEFAULT_MODEL_DIR)
+
+
+def _check_same_config(prior: dict[str, Any] | None, settings: Settings, out: str) -> None:
+    if not prior:
+        return
+    before = prior.get("config", {}).get("output", {})
+    now = settings.output_config()
+    diff = [k for k in now if before.get(k) != now[k]]
+    if diff:
+        k = diff[0]
+        raise PropscopeError(f"holds a run with {k} {before.get(k)!r}, not {now[k]!r}; resume "
+                             "with the same settings or choose a new --out folder", where=out)
+
+
+class _Terminate:
+    """Turn SIGTERM into KeyboardInterrupt while a run is going (main thread only)."""
+
+    def __enter__(self) -> None:
+        self.old = None
+        if threading.current_thread() is threading.main_thread():
+            def handler(signum, frame):  # noqa: ARG001
+                raise KeyboardInterrupt
+
+            self.old = signal.signal(signal.SIGTERM, handler)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
+
+
+def run_batch(
+    inputs: Sequence[str],
+    out: str | Path,
+    *,
+    model: str | None = None,
+    engine: str = "local",
+    workers: int | None = None,
+    scheduler: Any = None,
+    threshold: float = 0.0,
+    techniques: Sequence[str] | None = None,
+    part_size: int = 64,
+    max_bytes: int | None = None,
+    source: str | None = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """Analyse every article of ``inputs`` into ``out``; returns this session's summary.
+
+    ``scheduler`` is a Dask scheduler address (or a ``distributed.Client``) for
+    ``engine="dask"``. The returned dict has this session's counts (``analysed``,
+    ``errors``, ``spans``, ``seconds``, ...) and ``totals`` over the whole folder.
+    """
+    t0 = time.perf_counter()
+    started = _now()
+    if not 0.0 <= threshold <= 1.0:
+        raise PropscopeError(f"--threshold must be between 0 and 1, got {threshold}")
+    settings = Settings(model=model, threshold=threshold,
+                        techniques=tuple(techniques) if techniques else None,
+                        max_bytes=max_bytes, source=source)
+    out = str(out)
+    store = Store(out)
+    prior = store.read_manifest() if store.root.is_dir() else None
+    _check_same_config(prior, settings, out)
+    _check_model(model)
+    parts = plan(list(inputs), part_size)
+    store.open()
+    done_keys = store.done_keys()
+    todo = [p for p in parts if p.key not in done_keys]
+    skip = frozenset(store.done_ids()) if done_keys else frozenset()
+    session: dict[str, Any] = {
+        "started": started, "engine": engine, "workers": workers, "part_size": part_size,
+        "parts_planned": len(parts), "parts_skipped": len(parts) - len(todo),
+        "parts_written": 0, "parts_failed": 0, "articles": 0, "analysed": 0, "errors": 0,
+        "spans": 0, "duplicates": 0, "failures": [], "worker_peak_rss_mb": {},
+    }
+    manifest: dict[str, Any] = {
+        "propscope_version": _version(),
+        "status": "running",
+        "out": os.path.abspath(out),
+        "inputs": list(inputs),
+        "input_files": describe(parts),
+        "model": (prior or {}).get("model"),
+        "config": {"output": settings.output_config(), "engine": engine, "workers": workers,
+                   "scheduler": scheduler if isinstance(scheduler, str) else None,
+                   "part_size": part_size},
+        "techniques": SLUGS,
+        "counts": {},
+        "timings": {},
+        "sessions": list((prior or {}).get("sessions", [])),
+    }
+    store.write_manifest({**manifest, "sessions": manifest["sessions"] + [session]})
+
+    total = sum(p.size for p in todo)
+    done = 0
+    seen = set(skip)
+    streamer = ParquetStreamer()
+    eng = make_engine(engine, settings, skip, workers, scheduler) if todo else None
+    if eng is not None:
+        session["workers"] = eng.workers
+    status = "interrupted"
+    try:
+        with _Terminate():
+            if eng is not None:
+                for part, result in eng.run(streamer.load(p) for p in todo):
+                    done += part.size
+                    if isinstance(result, ModelError):
+                        raise result
+                    if isinstance(result, BaseException):
+                        _record_failure(session, part, result)
+                    else:
+                        _write(store, part, result, seen, session, manifest)
+                    if progress:
+                        progress(done, total, f"{session['errors']} errors")
+            status = "complete" if session["parts_failed"] == 0 else "incomplete"
+    finally:
+        if eng is not None:
+            eng.close(cancel=status == "interrupted")
+        seconds = time.perf_counter() - t0
+        session.update({"finished": _now(), "seconds": round(seconds, 3),
+                        "articles_per_s": round(session["articles"] / seconds, 3)
+                        if seconds > 0 else None, "status": status})
+        totals = store.totals()
+        manifest.update({
+            "status": status, "counts": {**totals, "parts_planned": len(parts)},
+            "timings": {"first_started": (manifest["sessions"] or [session])[0]["started"],
+                        "last_finished": session["finished"],
+                        "seconds": round(sum(s.get("seconds") or 0 for s in
+                                             manifest["sessions"]) + seconds, 3)},
+            "sessions": manifest["sessions"] + [session],
+        })
+        store.write_manifest(manifest)
+    return {**session, "out": out, "status": status, "totals": totals}
+
+
+def _record_failure(session: dict[str, Any], part: Part, error: BaseException) -> None:
+    session["parts_failed"] += 1
+    where = part.path or (part.files[0] if part.files else "?")
+    msg = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if len(session["failures"]) < 20:
+        session["failures"].append(f"{where}: part not analysed ({type(error).__name__}: "
+                                   f"{msg}); it is retried when the run is resumed")
+
+
+def _write(store: Store, part: Part, result: dict[str, Any], seen: set[str],
+           session: dict[str, Any], manifest: dict[str, Any]) -> None:
+    rows, kept = [], set()
+    for row in result["articles"]:
+        if row["id"] in seen:
+            session["duplicates"] += 1
+            continue
+        seen.add(row["id"])
+        kept.add(row["id"])
+        rows.append(row)
+    spans = [s for s in result["spans"] if s["article_id"] in kept]
+    store.write_part(part.key, rows, spans)
+    errors = sum(1 for r in rows if r["error"])
+    session["parts_written"] += 1
+    session["articles"] += len(rows)
+    session["errors"] += errors
+    session["analysed"] += len(rows) - errors
+    session["spans"] += len(spans)
+    worker = f"{result.get('host', '')}:{result['pid']}"
+    peaks = session["worker_peak_rss_mb"]
+    peaks[worker] = round(max(peaks.get(worker, 0), result["peak_rss_mb"]), 1)
+    if manifest["model"] is None and result.get("model"):
+        manifest["model"] = result["model"]
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def summary_line(s: dict[str, Any]) -> str:
+    """One line for the end of a run: articles, spans, errors, time."""
+    rate = s["articles"] / s["seconds"] if s["seconds"] else 0.0
+    extra = []
+    if s["parts_skipped"]:
+        extra.append(f"{s['parts_skipped']} parts already done")
+    if s["duplicates"]:
+        extra.append(f"{s['duplicates']} duplicate ids skipped")
+    if s["parts_failed"]:
+        extra.append(f"{s['parts_failed']} parts failed (rerun to retry)")
+    t = s["totals"]
+    return (f"batch {s['status']}: {s['articles']:,} articles ({s['analysed']:,} analysed, "
+            f"{s['errors']:,} errors), {s['spans']:,} spans in {s['seconds']:.1f}s "
+            f"({rate:.1f} articles/s)" + (f"; {', '.join(extra)}" if extra else "")
+            + f"; {s['out']} now holds {t['articles']:,} articles, {t['spans']:,} spans")

@@ -1,0 +1,145 @@
+"""The output folder of a batch run: Parquet part files and ``run.json``.
+
+Layout::
+
+    DIR/run.json                     manifest: inputs, model, config, counts, timings
+    DIR/articles/part-KEY.parquet    one row per article (errors included)
+    DIR/spans/part-KEY.parquet       one row per span
+
+Every file is written to a temporary name in the same folder and renamed into place, so
+a reader never sees half a file. A part's spans file is renamed first and its articles
+file last: a part is done exactly when its articles file exists. Leftovers of a killed
+run (temporary files, a spans file without its articles file) are removed on the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import PropscopeError
+from .work import SLUGS
+
+
+def articles_schema():
+    import pyarrow as pa
+
+    fields = [
+        ("id", pa.string()), ("input", pa.string()), ("source", pa.string()),
+        ("date", pa.string()), ("month", pa.string()), ("title", pa.string()),
+        ("url", pa.string()), ("model_name", pa.string()), ("model_version", pa.string()),
+        ("chars", pa.int64()), ("words", pa.int64()), ("sentences", pa.int64()),
+        ("flagged_sentences", pa.int64()), ("spans", pa.int64()),
+        ("propaganda_share", pa.float64()),
+    ]
+    fields += [(f"n_{c}", pa.int64()) for c in SLUGS.values()]
+    fields += [(f"share_{c}", pa.float64()) for c in SLUGS.values()]
+    fields += [("warning", pa.string()), ("error", pa.string())]
+    return pa.schema(fields)
+
+
+def spans_schema():
+    import pyarrow as pa
+
+    return pa.schema([("article_id", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+                      ("technique", pa.string()), ("score", pa.float64()),
+                      ("text", pa.string())])
+
+
+def _atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+    _atomic(path, write)
+
+
+class Store:
+    def __init__(self, out: str | Path) -> None:
+        self.root = Path(out)
+        self.articles = self.root / "articles"
+        self.spans = self.root / "spans"
+        self.manifest = self.root / "run.json"
+
+    def open(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise PropscopeError("exists and is not a folder", where=str(self.root))
+        if self.root.is_dir() and any(self.root.iterdir()) and not self.manifest.exists():
+            raise PropscopeError("is not empty and holds no run.json: choose a new --out "
+                                 "folder", where=str(self.root))
+        self.articles.mkdir(parents=True, exist_ok=True)
+        self.spans.mkdir(parents=True, exist_ok=True)
+        self.clean()
+
+    def clean(self) -> None:
+        """Remove what a killed run left half-done."""
+        for folder in (self.articles, self.spans, self.root):
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+        done = {p.name for p in self.articles.glob("part-*.parquet")}
+        for p in self.spans.glob("part-*.parquet"):
+            if p.name not in done:
+                p.unlink(missing_ok=True)
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        if not self.manifest.exists():
+            return None
+        try:
+            return json.loads(self.manifest.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise PropscopeError(f"run.json is not valid JSON ({e.msg})",
+                                 where=str(self.root)) from None
+
+    def write_manifest(self, data: dict[str, Any]) -> None:
+        write_json(self.manifest, data)
+
+    def done_keys(self) -> set[str]:
+        return {p.name[len("part-"):-len(".parquet")] for p in self.articles.glob("part-*.parquet")}
+
+    def done_ids(self) -> set[str]:
+        import pyarrow.parquet as pq
+
+        ids: set[str] = set()
+        for p in sorted(self.articles.glob("part-*.parquet")):
+            ids.update(pq.read_table(p, columns=["id"]).column("id").to_pylist())
+        return ids
+
+    def write_part(self, key: str, articles: list[dict[str, Any]],
+                   spans: list[dict[str, Any]]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        name = f"part-{key}.parquet"
+        a = pa.Table.from_pylist(articles, schema=articles_schema())
+        s = pa.Table.from_pylist(spans, schema=spans_schema())
+        _atomic(self.spans / name, lambda tmp: pq.write_table(s, tmp))
+        _atomic(self.articles / name, lambda tmp: pq.write_table(a, tmp))
+
+    def totals(self) -> dict[str, int]:
+        """Counts over every part in the folder (this run and earlier ones)."""
+        import pyarrow.parquet as pq
+
+        n = errors = spans = words = 0
+        for p in self.articles.glob("part-*.parquet"):
+            t = pq.read_table(p, columns=["error", "spans", "words"])
+            n += t.num_rows
+            errors += t.num_rows - t.column("error").null_count
+            spans += sum(x or 0 for x in t.column("spans").to_pylist())
+            words += sum(x or 0 for x in t.column("words").to_pylist())
+        return {"articles": n, "analysed": n - errors, "errors": errors, "spans": spans,
+                "words": words, "parts": len(list(self.articles.glob("part-*.parquet")))}
