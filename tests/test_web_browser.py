@@ -1,0 +1,276 @@
+"""The web page in a real browser: Debian's chromium driven by Playwright, against the real
+server (``propscope serve --model keywords``) on a free loopback port.
+
+Skips when chromium or playwright is absent, except under CI (CI=true), which installs both.
+Set PROPSCOPE_SCREENSHOT=path.png to also save the page screenshot there (docs/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed")
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+ARTICLE = (
+    "Every patriot knows the so-called experts are wrong.\n\n"
+    "Their outrageous plan is a catastrophe, and everyone knows it. Experts agree that the "
+    "radical proposal will fail.\n\n"
+    'Quoted from a comment: <script>window.__xss = 1</script> and '
+    '<img src=x onerror="window.__xss = 2"> were in the article.'
+)
+# keyword spans: patriot 0.6, so-called 0.9, outrageous 0.9, catastrophe 0.9,
+# everyone knows 0.9, Experts agree 0.9, radical 0.6
+N_SPANS, N_ABOVE_07 = 7, 5
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install playwright)"
+    if not Path(CHROMIUM).exists():
+        return f"chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    why = _missing()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the browser test: {why}")
+        pytest.skip(why)
+    folder = tmp_path_factory.mktemp("web")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (folder / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "propscope.cli.main", "serve", "--host", "127.0.0.1",
+         "--port", str(port), "--model", "keywords", "--db", str(folder / "web.sqlite3"),
+         "--log-level", "warning"],
+        stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
+                if json.load(r)["status"] == "ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log.close()
+            pytest.fail("the server did not start:\n" + (folder / "server.log").read_text())
+        time.sleep(0.1)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    problems: list[str] = []
+    pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+          if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    pg.problems = problems
+    yield pg
+    context.close()
+    assert not problems, problems  # no script errors, no CSP violations, no alert()
+
+
+def analyse(page, server, text=ARTICLE):
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]")
+    page.fill("#text", text)
+    page.click("#analyse")
+    page.wait_for_selector("#article mark")
+
+
+def marks(page) -> list[str]:
+    return page.eval_on_selector_all("#article mark", "ms => ms.map(m => m.textContent)")
+
+
+def test_paste_highlight_hover_slider_legend_permalink(page, server, tmp_path):
+    analyse(page, server)
+    assert marks(page) == ["patriot", "so-called", "outrageous", "catastrophe", "everyone knows",
+                           "Experts agree", "radical"]
+    assert page.inner_text("#status").startswith(f"Done: {N_SPANS} spans")
+    assert "/a/" in page.url  # the address is now the permalink
+    # highlight colour is the technique's colour, text stays black (AA contrast)
+    colours = page.eval_on_selector(
+        "#article mark", "m => [getComputedStyle(m).backgroundColor, getComputedStyle(m).color]")
+    assert colours == ["rgb(150, 242, 215)", "rgb(0, 0, 0)"]  # Flag-Waving #96f2d7 on black
+
+    # hovering a span shows its technique, definition and confidence
+    page.hover("#article mark:nth-of-type(3)")
+    tip = page.locator("#tooltip")
+    tip.wait_for(state="visible")
+    assert "Loaded language" in tip.inner_text()
+    assert "strong emotional charge" in tip.inner_text()
+    assert "confidence 0.90" in tip.inner_text()
+    page.mouse.move(5, 5)
+    tip.wait_for(state="hidden")
+
+    # the legend counts each technique; the summary has a bar per technique
+    legend = page.locator("#legend button")
+    assert legend.count() == 6
+    loaded = page.locator('#legend button[data-technique="Loaded_Language"]')
+    assert loaded.locator(".count").inner_text() == "2"
+    assert page.locator("#chart li").count() == 6
+    assert "2 of 3 sentences" in page.inner_text("#summary")
+
+    # the confidence slider hides spans below it, live (keyboard: 14 steps of 0.05)
+    page.focus("#confidence")
+    for _ in range(14):
+        page.keyboard.press("ArrowRight")
+    assert page.inner_text("#confidence-value") == "0.70"
+    assert len(marks(page)) == N_ABOVE_07
+    assert "patriot" not in marks(page) and "radical" not in marks(page)
+    assert loaded.locator(".count").inner_text() == "1"
+    page.focus("#confidence")
+    page.keyboard.press("Home")
+    assert len(marks(page)) == N_SPANS
+
+    # clicking a legend entry hides that technique; clicking again shows it
+    loaded.click()
+    assert loaded.get_attribute("aria-pressed") == "false"
+    assert "outrageous" not in marks(page) and "radical" not in marks(page)
+    assert len(marks(page)) == N_SPANS - 2
+    loaded.click()
+    assert len(marks(page)) == N_SPANS
+
+    # the permalink opens the same analysis in a new page
+    link = page.get_attribute("#permalink", "href")
+    assert link == page.url
+    other = page.context.new_page()
+    other.goto(link)
+    other.wait_for_selector("#article mark")
+    assert marks(other) == marks(page)
+    assert other.input_value("#text") == ARTICLE
+    # the downloads work
+    for sel, kind in (("#download-json", "application/json"), ("#download-html", "text/html")):
+        r = page.request.get(server + page.get_attribute(sel, "href"))
+        assert r.ok and r.headers["content-type"].startswith(kind)
+    other.close()
+
+
+def test_article_markup_stays_inert(page, server):
+    analyse(page, server)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("#article script, #article img").count() == 0
+    text = page.inner_text("#article")
+    assert "<script>window.__xss = 1</script>" in text
+    assert '<img src=x onerror="window.__xss = 2">' in text
+    # the same after a reload from the permalink
+    page.reload()
+    page.wait_for_selector("#article mark")
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("#article script, #article img").count() == 0
+
+
+def test_keyboard_focus_shows_tooltip_and_escape_hides(page, server):
+    analyse(page, server, "A radical plan.")
+    page.focus("#article mark")
+    tip = page.locator("#tooltip")
+    tip.wait_for(state="visible")
+    assert "confidence 0.60" in tip.inner_text()
+    assert page.get_attribute("#article mark", "aria-describedby") == "tooltip"
+    page.keyboard.press("Escape")
+    tip.wait_for(state="hidden")
+
+
+def test_upload_html_file_and_overlapping_spans(page, server, tmp_path):
+    html = tmp_path / "news.html"
+    html.write_text("<html><head><title>Border news</title></head><body><article>"
+                    "<p>Every patriot must read this outrageous report on the border, which "
+                    "the so-called experts ignored for years.</p></article></body></html>")
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]")
+    page.set_input_files("#file", str(html))
+    page.wait_for_selector("#article mark")
+    assert "<p>" not in page.inner_text("#article")
+    assert page.inner_text("#article-title") == "Border news"
+    assert "patriot" in marks(page)
+
+    # overlapping spans (a real model makes them) stay visible as stacked underlines
+    saved = page.request.get(server + page.get_attribute("#download-json", "href")).json()
+    text = saved["article"]["text"]
+    start = text.index("outrageous")
+    saved["spans"] = [
+        {"start": start, "end": start + 10, "technique": "Loaded_Language", "score": 0.9,
+         "text": "outrageous"},
+        {"start": start, "end": start + 17, "technique": "Exaggeration,Minimisation",
+         "score": 0.5, "text": text[start:start + 17]},
+    ]
+    page.route(f"**/api/v1/analyses/{saved['id']}",
+               lambda route: route.fulfill(json=saved))
+    page.reload()
+    page.wait_for_selector("#article mark")
+    both = page.locator(
+        '#article mark[data-techniques="Loaded_Language Exaggeration,Minimisation"]')
+    assert both.inner_text() == "outrageous"
+    assert both.evaluate("m => getComputedStyle(m).boxShadow") != "none"
+    both.hover()
+    tip = page.locator("#tooltip")
+    tip.wait_for(state="visible")
+    assert "Loaded language" in tip.inner_text() and "Exaggeration" in tip.inner_text()
+
+
+def test_bundled_example_screenshot(page, server, tmp_path):
+    from propscope.config import EXAMPLES_DIR
+
+    text = (EXAMPLES_DIR / "example.txt").read_text(encoding="utf-8")
+    analyse(page, server, text)
+    page.hover("#article mark:nth-of-type(3)")
+    page.locator("#tooltip").wait_for(state="visible")
+    shot = tmp_path / "web.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("PROPSCOPE_SCREENSHOT"):
+        shutil.copy(shot, os.environ["PROPSCOPE_SCREENSHOT"])
+
+
+def test_errors_are_shown(page, server):
+    page.goto(server + "/")
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("#analyse")
+    assert "Paste some text" in page.inner_text("#status")
+    page.goto(server + "/a/AAAAAAAAAAAA")
+    page.wait_for_function("document.querySelector('#status').textContent.length > 0")
+    assert "no saved analysis" in page.inner_text("#status")
+    page.problems.clear()  # the 404s above are expected console errors
