@@ -1,0 +1,238 @@
+"""Bounded load check of ``propscope serve`` on loopback (a script, not a test).
+
+N concurrent clients send a fixed number of ``POST /api/v1/analyze`` requests (each one
+saved to SQLite, as in normal use) while a prober polls ``/healthz``. Reports requests/s,
+p50/p95/max latency, errors by status, /healthz latency while busy, and the server's
+resident memory after warm-up and at the end (to spot growth over many analyses).
+
+    python benchmarks/load_web.py [--model keywords|PATH] [--requests 1000] [--clients 8]
+    python benchmarks/load_web.py --url http://127.0.0.1:8000   # a server already running
+
+Without --url it starts its own server (``propscope serve``) on a free loopback port with
+a temporary database, and stops it at the end. Only loopback addresses are accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+def rss_kib(pid: int | None) -> int | None:
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def start_server(model: str, workers: int, queue: int, db: str) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "propscope.cli.main", "serve", "--port", str(port),
+         "--model", model, "--db", db, "--workers", str(workers), "--queue", str(queue),
+         "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit("the server did not start:\n" + proc.stderr.read().decode())
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    sys.exit("the server did not answer /healthz within 120 s")
+
+
+class Client(threading.Thread):
+    """One keep-alive connection sending requests until the shared budget is spent."""
+
+    def __init__(self, host: str, port: int, body: bytes, budget: Budget) -> None:
+        super().__init__(daemon=True)
+        self.host, self.port, self.body, self.budget = host, port, body, budget
+        self.latencies: list[float] = []
+        self.statuses: Counter[str] = Counter()
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
+        headers = {"Content-Type": "application/json"}
+        while self.budget.take():
+            t0 = time.perf_counter()
+            try:
+                conn.request("POST", "/api/v1/analyze", self.body, headers)
+                resp = conn.getresponse()
+                resp.read()
+                self.statuses[str(resp.status)] += 1
+                if resp.status == 200:
+                    self.latencies.append(time.perf_counter() - t0)
+            except (OSError, http.client.HTTPException) as e:
+                self.statuses[type(e).__name__] += 1
+                conn.close()
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
+        conn.close()
+
+
+class Budget:
+    def __init__(self, n: int) -> None:
+        self.left, self.lock = n, threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            if self.left <= 0:
+                return False
+            self.left -= 1
+            return True
+
+
+class Prober(threading.Thread):
+    """Polls /healthz every ``every`` seconds while the load runs."""
+
+    def __init__(self, url: str, every: float) -> None:
+        super().__init__(daemon=True)
+        self.url, self.every = url, every
+        self.latencies: list[float] = []
+        self.failures = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            t0 = time.perf_counter()
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=10) as r:
+                    r.read()
+                    ok = r.status == 200
+            except OSError:
+                ok = False
+            if ok:
+                self.latencies.append(time.perf_counter() - t0)
+            else:
+                self.failures += 1
+            self.stop.wait(self.every)
+
+
+def run_load(url: str, body: bytes, requests: int, clients: int) -> tuple[list[Client], float]:
+    parts = urlsplit(url)
+    budget = Budget(requests)
+    workers = [Client(parts.hostname or "127.0.0.1", parts.port or 80, body, budget)
+               for _ in range(clients)]
+    t0 = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return workers, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", help="an already running server on loopback (default: start one)")
+    ap.add_argument("--model", default="keywords", help="model for the server this starts")
+    ap.add_argument("--requests", type=int, default=1000, help="analyses to send (max 100000)")
+    ap.add_argument("--clients", type=int, default=8, help="concurrent clients (max 64)")
+    ap.add_argument("--warmup", type=int, default=20, help="requests before measuring")
+    ap.add_argument("--workers", type=int, default=1, help="server analysis workers")
+    ap.add_argument("--queue", type=int, default=16, help="server queue (>= clients: no 429)")
+    ap.add_argument("--article", help="text file to send (default: the bundled example)")
+    ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    args = ap.parse_args()
+    if not (1 <= args.requests <= 100_000 and 1 <= args.clients <= 64):
+        sys.exit("--requests must be 1..100000 and --clients 1..64")
+
+    from propscope.config import EXAMPLES_DIR
+
+    text = Path(args.article or EXAMPLES_DIR / "example.txt").read_text(encoding="utf-8")
+    body = json.dumps({"text": text}).encode()
+
+    proc = None
+    tmp = tempfile.TemporaryDirectory(prefix="propscope-load-")
+    if args.url:
+        if urlsplit(args.url).hostname not in LOOPBACK:
+            sys.exit("only loopback servers (127.0.0.1, localhost, ::1) are load-tested")
+        url = args.url.rstrip("/")
+    else:
+        proc, url = start_server(args.model, args.workers, args.queue,
+                                 os.path.join(tmp.name, "load.sqlite3"))
+    try:
+        run_load(url, body, args.warmup, min(args.clients, args.warmup))
+        rss_start = rss_kib(proc.pid if proc else None)
+        prober = Prober(url, 0.1)
+        prober.start()
+        clients, elapsed = run_load(url, body, args.requests, args.clients)
+        prober.stop.set()
+        prober.join()
+        rss_end = rss_kib(proc.pid if proc else None)
+        with urllib.request.urlopen(url + "/healthz", timeout=10) as r:
+            health = json.load(r)
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(30)
+        tmp.cleanup()
+
+    lat = [x for c in clients for x in c.latencies]
+    statuses: Counter[str] = sum((c.statuses for c in clients), Counter())
+    errors = sum(n for s, n in statuses.items() if s != "200")
+    out = {
+        "model": health.get("model", {}).get("name"),
+        "requests": args.requests, "clients": args.clients, "seconds": round(elapsed, 2),
+        "requests_per_s": round(args.requests / elapsed, 1),
+        "p50_ms": round(1000 * percentile(lat, 0.50), 1),
+        "p95_ms": round(1000 * percentile(lat, 0.95), 1),
+        "max_ms": round(1000 * max(lat), 1) if lat else None,
+        "errors": errors, "statuses": dict(statuses),
+        "healthz_probes": len(prober.latencies), "healthz_failures": prober.failures,
+        "healthz_p95_ms": round(1000 * percentile(prober.latencies, 0.95), 1),
+        "healthz_max_ms": round(1000 * max(prober.latencies), 1) if prober.latencies else None,
+        "server_rss_mib_after_warmup": round(rss_start / 1024, 1) if rss_start else None,
+        "server_rss_mib_at_end": round(rss_end / 1024, 1) if rss_end else None,
+        "article_chars": len(text), "cpus": os.cpu_count(),
+    }
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    print(f"model {out['model']}: {args.requests} analyses, {args.clients} clients, "
+          f"article of {len(text)} characters, {out['cpus']} CPUs")
+    print(f"  {out['requests_per_s']} requests/s over {out['seconds']} s; latency p50 "
+          f"{out['p50_ms']} ms, p95 {out['p95_ms']} ms, max {out['max_ms']} ms")
+    print(f"  errors: {errors} (statuses {dict(statuses)})")
+    print(f"  /healthz while busy: {len(prober.latencies)} probes, {prober.failures} failed, "
+          f"p95 {out['healthz_p95_ms']} ms, max {out['healthz_max_ms']} ms")
+    if rss_start and rss_end:
+        print(f"  server memory (RSS): {out['server_rss_mib_after_warmup']} MiB after warm-up, "
+              f"{out['server_rss_mib_at_end']} MiB at the end")
+    if errors:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
