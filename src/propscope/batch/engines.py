@@ -122,7 +122,11 @@ class DaskEngine:
             self.client, self.own = scheduler, False
         else:
             try:
-                self.client = Client(scheduler, timeout="20s")
+                import dask
+
+                # how long to try: Dask's connect timeout (distributed.comm.timeouts.connect)
+                self.client = Client(
+                    scheduler, timeout=dask.config.get("distributed.comm.timeouts.connect"))
             except (OSError, TimeoutError) as e:
                 raise PropscopeError(f"cannot reach the Dask scheduler ({e})",
                                      where=str(scheduler)) from None

@@ -126,15 +126,15 @@ def run_batch(
         "timings": {},
         "sessions": list((prior or {}).get("sessions", [])),
     }
+    eng = make_engine(engine, settings, skip, workers, scheduler) if todo else None
+    if eng is not None:
+        session["workers"] = eng.workers
     store.write_manifest({**manifest, "sessions": manifest["sessions"] + [session]})
 
     total = sum(p.size for p in todo)
     done = 0
     seen = set(skip)
     streamer = ParquetStreamer()
-    eng = make_engine(engine, settings, skip, workers, scheduler) if todo else None
-    if eng is not None:
-        session["workers"] = eng.workers
     status = "interrupted"
     try:
         with _Terminate():

@@ -79,7 +79,9 @@ class Store:
     def open(self) -> None:
         if self.root.exists() and not self.root.is_dir():
             raise PropscopeError("exists and is not a folder", where=str(self.root))
-        if self.root.is_dir() and any(self.root.iterdir()) and not self.manifest.exists():
+        ours = {self.articles, self.spans}
+        if (self.root.is_dir() and not self.manifest.exists()
+                and any(p not in ours for p in self.root.iterdir())):
             raise PropscopeError("is not empty and holds no run.json: choose a new --out "
                                  "folder", where=str(self.root))
         self.articles.mkdir(parents=True, exist_ok=True)
