@@ -221,6 +221,7 @@ def test_pages_and_docs(client):
         assert "https://" not in r.text and "http://" not in r.text.replace(
             "http://127.0.0.1:8000", "")  # no CDN: every asset is local
     assert client.get("/a/doesnotexist").status_code == 404
+    assert client.head("/").status_code == 200 and client.head("/healthz").status_code == 200
     for asset in ("app.js", "style.css", "docs.js", "favicon.svg"):
         assert client.get(f"/static/{asset}").status_code == 200
     spec = client.get("/openapi.json").json()

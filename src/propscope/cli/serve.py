@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if app.state.model_error:
         print(f"propscope: warning: the model could not be loaded ({app.state.model_error}); "
               "analyses will answer 503", file=sys.stderr)
-    print(f"propscope: serving on http://{args.host}:{args.port}{args.root_path}/ "
+    prefix = f", public prefix {args.root_path}" if args.root_path else ""
+    print(f"propscope: serving on http://{args.host}:{args.port}/{prefix} "
           f"(saved analyses in {args.db})", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, root_path=args.root_path,
                 log_level=args.log_level, proxy_headers=True, server_header=False)

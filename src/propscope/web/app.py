@@ -517,6 +517,7 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
 
     @app.get("/healthz", tags=["service"], summary="Liveness and model status",
              responses={503: {"description": "the model failed to load"}})
+    @app.head("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         """200 when the model is loaded, 503 when it is not. Answers while analyses run."""
         body = {"status": "ok" if app.state.predictor is not None else "unavailable",
@@ -535,11 +536,11 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
         return HTMLResponse(html, status_code=status, headers={
             "Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-cache"})
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def index(request: Request) -> HTMLResponse:
         return page(index_template, request)
 
-    @app.get("/a/{analysis_id}", include_in_schema=False)
+    @app.api_route("/a/{analysis_id}", methods=["GET", "HEAD"], include_in_schema=False)
     def permalink(analysis_id: str, request: Request) -> HTMLResponse:
         try:
             found = store.get(analysis_id) is not None

@@ -7,7 +7,7 @@
   function el(tag, cls, text) {
     const n = document.createElement(tag);
     if (cls) n.className = cls;
-    if (text !== undefined) n.textContent = text;
+    if (text !== undefined) n.textContent = text.replace(/`/g, "");
     return n;
   }
 
