@@ -305,8 +305,14 @@ def read_part(part: Part, max_bytes: int | None = None, source: str | None = Non
     get the folder's name.
     """
     for aid, where, item in _read(part, max_bytes):
-        if isinstance(item, Article) and not item.source:
-            item.source = source or (Path(where).parent.name if part.kind == "files" else None)
+        default = source or (Path(where).parent.name if part.kind == "files" else None)
+        if isinstance(item, Article):
+            if not item.source:
+                item.source = default
+        else:  # error rows keep what is known of the article (its outlet, date, ...)
+            meta = getattr(item, "meta", None) or {}
+            meta["source"] = meta.get("source") or default
+            item.meta = meta  # type: ignore[union-attr]
         yield aid, where, item
 
 
@@ -331,6 +337,14 @@ def _read(part: Part, max_bytes: int | None) -> Iterator[Item]:
         yield from _read_parquet(part, max_bytes)
     else:
         raise ValueError(f"unknown part kind {part.kind!r}")
+
+
+def _failed(e: InputError, rec: Any) -> InputError:
+    """Keep a bad record's outlet, date, title and url on its error (for its error row)."""
+    if isinstance(rec, dict):
+        e.meta = {k: str(rec[k]) for k in ("source", "date", "title", "url")  # type: ignore
+                  if rec.get(k) not in (None, "") and not isinstance(rec[k], bytes)}
+    return e
 
 
 def _record_id(rec: Any, where: str) -> str:
@@ -387,7 +401,7 @@ def _read_jsonl(part: Part, max_bytes: int | None) -> Iterator[Item]:
                     raise InputError("expected a JSON object", where=where)
                 yield _record_id(rec, where), where, _from_record(rec, where, max_bytes)
             except InputError as e:
-                yield _record_id(rec, where), where, e
+                yield _record_id(rec, where), where, _failed(e, rec)
 
 
 def _read_csv(part: Part, max_bytes: int | None) -> Iterator[Item]:
@@ -408,7 +422,7 @@ def _read_csv(part: Part, max_bytes: int | None) -> Iterator[Item]:
                                      f"{len(part.header)}", where=where)
                 yield _record_id(rec, where), where, _from_record(rec, where, max_bytes)
             except InputError as e:
-                yield _record_id(rec, where), where, e
+                yield _record_id(rec, where), where, _failed(e, rec)
 
 
 def _read_parquet(part: Part, max_bytes: int | None) -> Iterator[Item]:
@@ -422,7 +436,7 @@ def _read_parquet(part: Part, max_bytes: int | None) -> Iterator[Item]:
         try:
             yield _record_id(rec, where), where, _from_record(rec, where, max_bytes)
         except InputError as e:
-            yield _record_id(rec, where), where, e
+            yield _record_id(rec, where), where, _failed(e, rec)
 
 
 def describe(parts: list[Part]) -> dict[str, Any]:

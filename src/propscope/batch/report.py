@@ -271,7 +271,7 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
                         edgecolor="#555", linewidth=0.4, label=TECHNIQUES[t].label)
                 left = [a + b for a, b in zip(left, vals, strict=True)]
         ax.set_xlabel("spans per 1,000 words")
-        ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
         ax.set_title("Techniques per 1,000 words, by outlet")
         out["outlets"] = _png(fig)
 
@@ -288,13 +288,15 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
         for name in top:
             pts = {r["month"]: r["spans_per_1k_words"] for r in data["by_month"]
                    if r["outlet"] == name}
-            if pts:
-                xs = [m for m in months if m in pts]
-                ax.plot(xs, [pts[m] for m in xs], marker="o", label=name)
+            if pts:  # positions on one shared, ordered month axis
+                xs = [k for k, m in enumerate(months) if m in pts]
+                ax.plot(xs, [pts[months[k]] for k in xs], marker="o", label=name)
+        step = max(1, len(months) // 24)
+        ax.set_xticks(range(0, len(months), step), months[::step])
         ax.set_ylabel("spans per 1,000 words")
         ax.set_title("By month (largest outlets)")
         ax.tick_params(axis="x", rotation=45)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
         out["months"] = _png(fig)
     return out
 
@@ -372,7 +374,7 @@ def render_report_html(data: dict[str, Any]) -> str:
         if not items:
             continue
         parts.append(f"<h3>{_e(TECHNIQUES[t].label)} "
-                     f"<span class='muted'>({data['techniques'][t]['count']:,} spans)</span></h3>")
+                     f"<span class='muted'>({data['techniques'][t]['count']:,} in all)</span></h3>")
         rows = [[_cell(p["phrase"]), _cell(p["count"]), _cell(p["outlets"])] for p in items]
         parts.append(_table(["phrase", "count", "outlets"], rows))
 

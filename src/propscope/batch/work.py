@@ -123,14 +123,15 @@ def month_of(date: str | None) -> str | None:
         return None
 
 
-def _base_row(aid: str, where: str, art: Article | None, info: dict[str, Any]) -> dict[str, Any]:
+def _base_row(aid: str, where: str, art: Article | None, info: dict[str, Any],
+              meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    known = {k: getattr(art, k) for k in ("source", "date", "title", "url")} if art else (
+        meta or {})
     return {
         "id": aid, "input": where,
-        "source": art.source if art else None,
-        "date": art.date if art else None,
-        "month": month_of(art.date) if art else None,
-        "title": art.title if art else None,
-        "url": art.url if art else None,
+        "source": known.get("source"), "date": known.get("date"),
+        "month": month_of(known.get("date")), "title": known.get("title"),
+        "url": known.get("url"),
         "model_name": info.get("name"), "model_version": info.get("version"),
     }
 
@@ -154,7 +155,7 @@ def article_row(aid: str, where: str, result: Result, info: dict[str, Any]) -> d
 
 def error_row(aid: str, where: str, art: Article | None, error: Exception,
               info: dict[str, Any]) -> dict[str, Any]:
-    row = _base_row(aid, where, art, info)
+    row = _base_row(aid, where, art, info, getattr(error, "meta", None))
     message = str(error) if isinstance(error, InputError) else (
         f"{where}: analysis failed ({type(error).__name__}: {str(error).splitlines()[0]})"
         if str(error) else f"{where}: analysis failed ({type(error).__name__})")
