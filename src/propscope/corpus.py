@@ -89,7 +89,8 @@ def read_labels(path: Path) -> Labels:
     if path.is_dir():
         out: Labels = {}
         for p in sorted(path.glob("*.labels")):
-            for aid, spans in parse_labels(read_text_file(p, allow_empty=True), where=str(p)).items():
+            text = read_text_file(p, allow_empty=True)
+            for aid, spans in parse_labels(text, where=str(p)).items():
                 out.setdefault(aid, []).extend(spans)
         return out
     return parse_labels(read_text_file(path, allow_empty=True), where=str(path))

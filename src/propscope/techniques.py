@@ -29,13 +29,15 @@ class Technique:
 
 TECHNIQUE_LIST: tuple[Technique, ...] = (
     Technique("Appeal_to_Authority", "Appeal to authority",
-              "Claims something is true because an expert or leader says so, without other evidence.",
+              "Claims something is true because an expert or leader says so, "
+              "without other evidence.",
               "As every top economist agrees, this plan cannot fail.", "#ffd8a8"),
     Technique("Appeal_to_fear-prejudice", "Appeal to fear / prejudice",
               "Builds support by stirring anxiety, panic or prejudice about an alternative.",
               "If this bill passes, your children will not be safe in their own beds.", "#ffc9c9"),
     Technique("Bandwagon,Reductio_ad_hitlerum", "Bandwagon / Reductio ad Hitlerum",
-              "Urges joining because everyone does, or rejects an idea because a hated group holds it.",
+              "Urges joining because everyone does, or rejects an idea because a hated "
+              "group holds it.",
               "Millions have already signed up; only fools are left waiting.", "#eebefa"),
     Technique("Black-and-White_Fallacy", "Black-and-white fallacy",
               "Presents two options as the only ones, when more exist.",
