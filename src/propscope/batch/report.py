@@ -43,7 +43,6 @@ def _connect(folder: Path):
     names = {p.name for p in arts}
     spans = sorted(p for p in (folder / "spans").glob("part-*.parquet") if p.name in names)
     con = duckdb.connect()
-    con.execute("SET threads TO 2")
     files = ", ".join(_sql_str(str(p)) for p in arts)
     con.execute(f"CREATE VIEW articles AS SELECT * FROM read_parquet([{files}])")
     con.execute("CREATE VIEW ok AS SELECT *, coalesce(source, " + _sql_str(UNKNOWN)
@@ -345,8 +344,11 @@ def render_report_html(data: dict[str, Any]) -> str:
     parts.append(_table(["outlet", "articles", "errors", "words", "spans",
                          "spans / 1,000 words", "% sentences with propaganda"], rows))
 
-    parts.append("<h2>Outlets side by side</h2><p>Spans per 1,000 words, by technique.</p>")
     shown = data["outlets"][:30]
+    more = (f" The {len(shown)} outlets with the most articles are shown; the JSON output "
+            "has all." if len(data["outlets"]) > len(shown) else "")
+    parts.append("<h2>Outlets side by side</h2><p>Spans per 1,000 words, by technique."
+                 f"{_e(more)}</p>")
     rows = []
     for t in TECHNIQUE_NAMES:
         vals = [o["techniques"][t]["per_1k_words"] for o in shown]

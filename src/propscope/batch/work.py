@@ -67,7 +67,7 @@ def init_worker(model: str | None, skip: frozenset[str], threads: int | None,
 
     global _SKIP
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    if threads:
+    if threads and "PROPSCOPE_THREADS" not in os.environ:  # ONNX threads: cores / workers
         os.environ["PROPSCOPE_THREADS"] = str(threads)
     _SKIP = skip
     if parent:
