@@ -92,6 +92,8 @@ def run_batch(
     started = _now()
     if not 0.0 <= threshold <= 1.0:
         raise PropscopeError(f"--threshold must be between 0 and 1, got {threshold}")
+    if model and model != "keywords" and Path(model).exists():
+        model = str(Path(model).resolve())  # workers may run elsewhere (another cwd)
     settings = Settings(model=model, threshold=threshold,
                         techniques=tuple(techniques) if techniques else None,
                         max_bytes=max_bytes, source=source)
