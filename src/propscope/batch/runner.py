@@ -152,9 +152,15 @@ def run_batch(
                     if progress:
                         progress(done, total, f"{session['errors']} errors")
             status = "complete" if session["parts_failed"] == 0 else "incomplete"
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:
+        status = "failed"
+        session["failures"].append(str(e).splitlines()[0] if str(e) else type(e).__name__)
+        raise
     finally:
         if eng is not None:
-            eng.close(cancel=status == "interrupted")
+            eng.close(cancel=status in ("interrupted", "failed"))
         seconds = time.perf_counter() - t0
         session.update({"finished": _now(), "seconds": round(seconds, 3),
                         "articles_per_s": round(session["articles"] / seconds, 3)
