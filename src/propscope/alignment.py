@@ -102,32 +102,42 @@ def decode_spans(
     probs: np.ndarray,
     threshold: float,
     min_chars: int = 2,
+    extend: float | None = None,
+    max_gap: int = 0,
 ) -> list[tuple[int, int, float]]:
     """Spans from per-token BIO probabilities ``probs`` of shape (tokens, 3).
 
-    A token is marked when ``1 - p(O) >= threshold``; runs of marked tokens form spans,
-    split where ``p(B)`` beats ``p(I)``; lines never join (a span stops at a newline).
-    Returns ``(start, end, score)`` with the mean in-span probability as score.
+    Hysteresis: a token is marked when its in-span probability ``1 - p(O)`` is at least
+    ``extend`` (default: ``threshold``); runs of marked tokens, bridging gaps of up to
+    ``max_gap`` unmarked tokens, become a span when some token in them reaches
+    ``threshold``. A span never crosses a newline and is snapped to whole words.
+    Returns ``(start, end, score)`` with the run's mean in-span probability as score.
     """
     p_in = 1.0 - probs[:, O]
+    mark = p_in >= (threshold if extend is None else extend)
+    n = len(offsets)
+
+    def same_line(a: int, b: int) -> bool:
+        return "\n" not in text[offsets[a][1] : offsets[b][0]]
+
     out: list[tuple[int, int, float]] = []
-    cur: list[int] = []
-
-    def flush() -> None:
-        if cur:
-            s, e = snap_to_words(text, offsets[cur[0]][0], offsets[cur[-1]][1])
-            if e - s >= min_chars:
-                out.append((s, e, float(p_in[cur].mean())))
-            cur.clear()
-
-    for k in range(len(offsets)):
-        if p_in[k] < threshold:
-            flush()
+    k = 0
+    while k < n:
+        if not mark[k]:
+            k += 1
             continue
-        if cur:
-            gap = text[offsets[cur[-1]][1] : offsets[k][0]]
-            if "\n" in gap or probs[k, B] > probs[k, I]:
-                flush()
-        cur.append(k)
-    flush()
+        j = k
+        while True:
+            nxt = j + 1
+            while nxt < n and not mark[nxt] and nxt - j - 1 < max_gap:
+                nxt += 1
+            if nxt < n and mark[nxt] and same_line(j, nxt):
+                j = nxt
+            else:
+                break
+        if p_in[k : j + 1].max() >= threshold:
+            s, e = snap_to_words(text, offsets[k][0], offsets[j][1])
+            if e - s >= min_chars:
+                out.append((s, e, float(p_in[k : j + 1].mean())))
+        k = j + 1
     return out

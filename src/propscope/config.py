@@ -57,7 +57,9 @@ class DecodeConfig:
 
     window: int = 256
     stride: int = 192
-    span_threshold: float = 0.35  # p(token in a span) needed to mark a token
+    span_threshold: float = 0.35  # a span needs a token with p(in span) at least this
+    extend_threshold: float | None = None  # tokens this likely extend a span (None: same)
+    max_gap: int = 0  # unmarked tokens a span may bridge within a line
     second_label_ratio: float = 0.5  # add a 2nd technique when p2 >= ratio * p1 (FLC)
     min_chars: int = 2
 

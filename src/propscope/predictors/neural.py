@@ -91,16 +91,19 @@ class NeuralPredictor:
         self.info = info
         self.name = str(info.get("name", "model"))
         self.batch_size = batch_size
-        self._cache: dict[str, Encoded] = {}  # recent encodings, so classify after predict is free
+        self._cache: dict[str, Encoded] = {}  # recent encodings: classify after predict is free
 
     # -- encoding -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> list[Encoded]:
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if todo:
-            if len(self._cache) + len(todo) > 64:
-                self._cache.clear()
-            self._cache.update(zip(todo, self._encode(todo), strict=True))
-        return [self._cache[t] for t in texts]
+        # Threads may share this predictor: the cache is only ever added to or replaced whole.
+        old = self._cache
+        todo = list(dict.fromkeys(t for t in texts if t not in old))
+        fresh = dict(zip(todo, self._encode(todo), strict=True)) if todo else {}
+        result = [fresh[t] if t in fresh else old[t] for t in texts]
+        cache = old if len(old) + len(fresh) <= 64 else {}
+        cache.update(fresh)
+        self._cache = cache
+        return result
 
     def _encode(self, texts: Sequence[str]) -> list[Encoded]:
         size, stride = self.decode.window - 2, self.decode.stride
@@ -150,8 +153,9 @@ class NeuralPredictor:
     def spans_from(self, enc: Encoded) -> list[Span]:
         if not enc.offsets:
             return []
-        found = alignment.decode_spans(enc.text, enc.offsets, enc.probs,
-                                       self.decode.span_threshold, self.decode.min_chars)
+        d = self.decode
+        found = alignment.decode_spans(enc.text, enc.offsets, enc.probs, d.span_threshold,
+                                       d.min_chars, d.extend_threshold, d.max_gap)
         if not found:
             return []
         plain = [Span(s, e) for s, e, _ in found]

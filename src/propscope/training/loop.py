@@ -6,6 +6,7 @@ import json
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,23 +35,57 @@ def _subset(c: Corpus, n: int | None) -> Corpus:
     return Corpus({i: c.articles[i] for i in ids}, {i: c.gold[i] for i in ids})
 
 
-def tune_threshold(predictor: NeuralPredictor, corpus: Corpus,
-                   grid: tuple[float, ...] = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)) -> float:
-    """The in-span probability cut-off with the best SI F1 on ``corpus`` (one scalar)."""
+def tune_decode(predictor: NeuralPredictor, corpus: Corpus,
+                his: tuple[float, ...] = (0.3, 0.35, 0.4, 0.45, 0.5),
+                los: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25),
+                max_gap: int = 2) -> DecodeConfig:
+    """Span-decoding thresholds (seed, extend) with the best SI F1 on ``corpus``.
+
+    Two scalars on a coarse grid; the gap bridged inside a line is fixed, not tuned.
+    """
     ids = list(corpus.articles)
     encs = [e for k in range(0, len(ids), 16)
             for e in predictor._encode([corpus.articles[i].text for i in ids[k : k + 16]])]
-    best, best_f1 = predictor.decode.span_threshold, -1.0
-    for thr in grid:
-        pred = {}
-        for aid, enc in zip(ids, encs, strict=True):
-            found = alignment.decode_spans(enc.text, enc.offsets, enc.probs, thr,
-                                           predictor.decode.min_chars)
-            pred[aid] = [Span(s, e) for s, e, _ in found]
-        f1 = metrics.si_score(pred, corpus.gold).overall.f1
-        if f1 > best_f1:
-            best, best_f1 = thr, f1
-    return best
+    best, best_f1 = (predictor.decode.span_threshold, None), -1.0
+    for hi in his:
+        for lo in (x for x in los if x <= hi):
+            pred = {}
+            for aid, enc in zip(ids, encs, strict=True):
+                found = alignment.decode_spans(enc.text, enc.offsets, enc.probs, hi,
+                                               predictor.decode.min_chars, lo, max_gap)
+                pred[aid] = [Span(s, e) for s, e, _ in found]
+            f1 = metrics.si_score(pred, corpus.gold).overall.f1
+            if f1 > best_f1:
+                best, best_f1 = (hi, lo), f1
+    return replace(predictor.decode, span_threshold=best[0], extend_threshold=best[1],
+                   max_gap=max_gap)
+
+
+def retune_folder(folder: Path | str, data_dir: Path | str, log: Log = print) -> dict[str, Any]:
+    """Re-tune an exported model's decoding on valid and re-score it (no training)."""
+    from ..model_io import load_folder
+
+    folder = Path(folder)
+    valid_c = load_split(data_dir, "valid")
+    decode = tune_decode(load_folder(folder), valid_c)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["decode"] = decode.to_dict()
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    log(f"decoding tuned on valid: {decode.to_dict()}")
+    return score_folder(folder, valid_c, log)
+
+
+def score_folder(folder: Path, valid_c: Corpus, log: Log = print) -> dict[str, Any]:
+    """Score the exported model on valid; record the figures in its folder."""
+    from ..model_io import load_folder
+
+    ev = evaluate_predictor(load_folder(folder), valid_c)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["metrics_valid"] = {k: round(v.overall.f1, 6) for k, v in ev.scores.items()}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (folder / "metrics_valid.json").write_text(json.dumps(ev.to_dict(), indent=2) + "\n")
+    log(f"exported model valid: {manifest['metrics_valid']}")
+    return manifest["metrics_valid"]
 
 
 def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = None,
@@ -79,8 +114,12 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     log(f"train: {len(train_c.articles)} articles, {len(windows)} windows; "
         f"valid: {len(valid_c.articles)} articles")
 
-    encoder = AutoModel.from_pretrained(str(enc_dir), attention_probs_dropout_prob=0.0,
-                                        attn_implementation="sdpa")
+    try:
+        encoder = AutoModel.from_pretrained(str(enc_dir), attention_probs_dropout_prob=0.0,
+                                            attn_implementation="sdpa")
+    except ValueError:  # architectures without SDPA support (MPNet)
+        encoder = AutoModel.from_pretrained(str(enc_dir), attention_probs_dropout_prob=0.0,
+                                            attn_implementation="eager")
     model = SpanTagger(encoder, len(techniques))
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     opt = torch.optim.AdamW(
@@ -156,19 +195,12 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
     predictor = NeuralPredictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
                                 decode, {"name": "training"})
-    decode.span_threshold = tune_threshold(predictor, valid_c)
-    log(f"span threshold tuned on valid: {decode.span_threshold}")
+    decode = tune_decode(predictor, valid_c)
+    log(f"decoding tuned on valid: {decode.to_dict()}")
     write_model_folder(model, out, enc_dir / "tokenizer.json", techniques, cfg, decode,
                        {"history": state["history"],
+                        "encoder": cfg.encoder,
+                        "encoder_shape": [model.encoder.config.hidden_size,
+                                          model.encoder.config.num_hidden_layers],
                         "train_minutes": round((time.monotonic() - t0) / 60, 1)})
-    from ..model_io import load_folder
-
-    shipped = load_folder(out)
-    ev = evaluate_predictor(shipped, valid_c)
-    metrics_out = {k: v.to_dict() for k, v in ev.scores.items()}
-    manifest = json.loads((out / "manifest.json").read_text())
-    manifest["metrics_valid"] = {k: round(v.overall.f1, 6) for k, v in ev.scores.items()}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    (out / "metrics_valid.json").write_text(json.dumps(metrics_out, indent=2) + "\n")
-    log(f"exported model valid: {manifest['metrics_valid']}")
-    return manifest["metrics_valid"]
+    return score_folder(out, valid_c, log)
