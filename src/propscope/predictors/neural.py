@@ -68,8 +68,9 @@ class WordPieces:
 
     def __call__(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         enc = self.tok.encode(text, add_special_tokens=False)
-        keep = [k for k, (s, e) in enumerate(enc.offsets) if e > s]
-        return [enc.ids[k] for k in keep], [enc.offsets[k] for k in keep]
+        ids, offsets = enc.ids, enc.offsets  # properties that build a new list on each access
+        keep = [k for k, (s, e) in enumerate(offsets) if e > s]
+        return [ids[k] for k in keep], [offsets[k] for k in keep]
 
 
 class NeuralPredictor:
