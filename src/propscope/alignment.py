@@ -96,6 +96,18 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def technique_tags(offsets: Offsets, spans: Sequence[Span],
+                   techniques: Sequence[str]) -> np.ndarray:
+    """Multi-hot (tokens, techniques): 1 where a token overlaps a span of that technique."""
+    index = {t: k for k, t in enumerate(techniques)}
+    tags = np.zeros((len(offsets), len(techniques)), dtype=np.float32)
+    for s in spans:
+        if s.technique in index:
+            i, j = token_range(offsets, s.start, s.end)
+            tags[i:j, index[s.technique]] = 1.0
+    return tags
+
+
 def decode_spans(
     text: str,
     offsets: Offsets,
@@ -105,15 +117,27 @@ def decode_spans(
     extend: float | None = None,
     max_gap: int = 0,
 ) -> list[tuple[int, int, float]]:
-    """Spans from per-token BIO probabilities ``probs`` of shape (tokens, 3).
+    """Spans from per-token BIO probabilities ``probs`` of shape (tokens, 3); see decode_runs."""
+    return decode_runs(text, offsets, 1.0 - probs[:, O], threshold, min_chars, extend, max_gap)
 
-    Hysteresis: a token is marked when its in-span probability ``1 - p(O)`` is at least
+
+def decode_runs(
+    text: str,
+    offsets: Offsets,
+    p_in: np.ndarray,
+    threshold: float,
+    min_chars: int = 2,
+    extend: float | None = None,
+    max_gap: int = 0,
+) -> list[tuple[int, int, float]]:
+    """Spans from per-token in-span probabilities ``p_in`` of shape (tokens,).
+
+    Hysteresis: a token is marked when its in-span probability is at least
     ``extend`` (default: ``threshold``); runs of marked tokens, bridging gaps of up to
     ``max_gap`` unmarked tokens, become a span when some token in them reaches
     ``threshold``. A span never crosses a newline and is snapped to whole words.
     Returns ``(start, end, score)`` with the run's mean in-span probability as score.
     """
-    p_in = 1.0 - probs[:, O]
     mark = p_in >= (threshold if extend is None else extend)
     n = len(offsets)
 

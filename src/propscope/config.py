@@ -38,6 +38,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup: float = 0.1
     span_loss_weight: float = 1.0
+    technique_loss_weight: float = 1.0  # per-token technique head (0: no such head)
     bf16: bool = True
     seed: int = 13
     patience: int = 2
@@ -61,6 +62,11 @@ class DecodeConfig:
     extend_threshold: float | None = None  # tokens this likely extend a span (None: same)
     max_gap: int = 0  # unmarked tokens a span may bridge within a line
     second_label_ratio: float = 0.5  # add a 2nd technique when p2 >= ratio * p1 (FLC)
+    # "span_head": label each BIO span with the span classifier; "token_head": spans per
+    # technique from the per-token technique head (models trained with one)
+    labeller: str = "span_head"
+    technique_threshold: float = 0.4
+    technique_extend: float | None = None
     min_chars: int = 2
 
     def to_dict(self) -> dict[str, Any]:

@@ -53,9 +53,8 @@ class OnnxRunner:
             raise ModelError(f"cannot load the ONNX encoder ({str(e).splitlines()[0]})",
                              where=str(path)) from None
 
-    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        logits, states = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-        return logits, states
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(self.session.run(None, {"input_ids": ids, "attention_mask": mask}))
 
 
 def load_folder(folder: Path | str, threads: int | None = None):

@@ -43,6 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         print("propscope: error: out of memory", file=sys.stderr)
         return 2
+    except Exception as e:  # a bug: one line for users, the traceback on request
+        if os.environ.get("PROPSCOPE_DEBUG"):
+            raise
+        print(f"propscope: internal error: {type(e).__name__}: {e} "
+              "(set PROPSCOPE_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

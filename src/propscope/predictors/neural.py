@@ -17,8 +17,9 @@ from ..config import DecodeConfig
 from ..span_features import SpanHead, pool_states, surface_features
 from ..spans import Span
 
-#: (input_ids [B, T], attention_mask [B, T]) -> (BIO logits [B, T, 3], states [B, T, H])
-Runner = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: (input_ids [B, T], attention_mask [B, T]) -> (BIO logits [B, T, 3], states [B, T, H]) and,
+#: for models with a per-token technique head, technique logits [B, T, techniques]
+Runner = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -35,6 +36,7 @@ class Encoded:
     offsets: list[tuple[int, int]]
     probs: np.ndarray  # (tokens, 3)
     hidden: np.ndarray  # (tokens, H)
+    tech: np.ndarray | None = None  # (tokens, techniques): sigmoid of the technique head
 
     def span_vectors(self, spans: Sequence[Span]) -> np.ndarray:
         lower = self.text.lower()
@@ -111,7 +113,7 @@ class NeuralPredictor:
         tokenized = [self.pieces(t) for t in texts]
         jobs = [(k, lo, hi) for k, (ids, _) in enumerate(tokenized)
                 for lo, hi in alignment.windows(len(ids), size, stride)]
-        outputs: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        outputs: dict[tuple[int, int], list[np.ndarray]] = {}
         for b in range(0, len(jobs), self.batch_size):
             batch = jobs[b : b + self.batch_size]
             width = max(hi - lo for _, lo, hi in batch) + 2
@@ -121,28 +123,29 @@ class NeuralPredictor:
                 row = [self.pieces.cls_id, *tokenized[k][0][lo:hi], self.pieces.sep_id]
                 ids[r, : len(row)] = row
                 mask[r, : len(row)] = 1
-            logits, states = self.runner(ids, mask)
-            probs = softmax(logits.astype(np.float32))
+            logits, states, *rest = self.runner(ids, mask)
+            per_token = [softmax(logits.astype(np.float32)), states.astype(np.float32)]
+            if rest:
+                per_token.append(1.0 / (1.0 + np.exp(-rest[0].astype(np.float32))))
             for r, (k, lo, hi) in enumerate(batch):
-                n = hi - lo
-                outputs[(k, lo)] = (probs[r, 1 : n + 1], states[r, 1 : n + 1].astype(np.float32))
+                outputs[(k, lo)] = [a[r, 1 : hi - lo + 1] for a in per_token]
         result = []
         for k, text in enumerate(texts):
             ids, offsets = tokenized[k]
             n = len(ids)
+            if n == 0:
+                result.append(Encoded(text, offsets, np.zeros((0, 3), np.float32),
+                                      np.zeros((0, 1), np.float32)))
+                continue
             wins = alignment.windows(n, size, stride)
             owner = alignment.owner_window(wins, n)
-            hdim = next(iter(outputs.values()))[1].shape[-1] if outputs else 1
-            probs = np.zeros((n, 3), dtype=np.float32)
-            hidden = np.zeros((n, hdim), dtype=np.float32)
+            first = outputs[(k, wins[0][0])]
+            stitched = [np.zeros((n, a.shape[-1]), dtype=np.float32) for a in first]
             for w, (lo, hi) in enumerate(wins):
-                if n == 0:
-                    break
                 sel = np.nonzero(owner[lo:hi] == w)[0]
-                p, h = outputs[(k, lo)]
-                probs[lo + sel] = p[sel]
-                hidden[lo + sel] = h[sel]
-            result.append(Encoded(text, offsets, probs, hidden))
+                for dst, src in zip(stitched, outputs[(k, lo)], strict=True):
+                    dst[lo + sel] = src[sel]
+            result.append(Encoded(text, offsets, *stitched))
         return result
 
     # -- the protocol -----------------------------------------------------------------------
@@ -154,6 +157,23 @@ class NeuralPredictor:
     def spans_from(self, enc: Encoded) -> list[Span]:
         if not enc.offsets:
             return []
+        if self.decode.labeller == "token_head" and enc.tech is not None:
+            return self.technique_spans(enc)
+        return self.labelled_spans(enc)
+
+    def technique_spans(self, enc: Encoded) -> list[Span]:
+        """Spans per technique from the per-token technique head."""
+        d = self.decode
+        out = []
+        for t, name in enumerate(self.techniques):
+            for s, e, p in alignment.decode_runs(enc.text, enc.offsets, enc.tech[:, t],
+                                                 d.technique_threshold, d.min_chars,
+                                                 d.technique_extend, d.max_gap):
+                out.append(Span(s, e, name, p))
+        return out
+
+    def labelled_spans(self, enc: Encoded) -> list[Span]:
+        """BIO spans, each named by the span classifier (a second name when nearly as likely)."""
         d = self.decode
         found = alignment.decode_spans(enc.text, enc.offsets, enc.probs, d.span_threshold,
                                        d.min_chars, d.extend_threshold, d.max_gap)

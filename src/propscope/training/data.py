@@ -16,6 +16,7 @@ from ..span_features import surface_features
 class Window:
     ids: np.ndarray  # with [CLS] ... [SEP]
     tags: np.ndarray  # -100 on special tokens
+    techs: np.ndarray  # (tokens, techniques) multi-hot; rows of special tokens are ignored
     spans: list[tuple[int, int, int]]  # (first token, end token, technique index), window coords
     feats: list[np.ndarray]
 
@@ -29,6 +30,7 @@ def build_windows(corpus: Corpus, pieces: WordPieces, techniques: list[str], siz
         if not ids:
             continue
         tags = alignment.bio_tags(offsets, gold)
+        techs = alignment.technique_tags(offsets, gold, techniques)
         lower = art.text.lower()
         located = []
         for s in gold:
@@ -45,7 +47,9 @@ def build_windows(corpus: Corpus, pieces: WordPieces, techniques: list[str], siz
                 if cj > ci and (cj - ci) * 2 >= (j - i):
                     spans.append((ci - lo + 1, cj - lo + 1, t))
                     feats.append(f)
-            out.append(Window(w_ids, w_tags, spans, feats))
+            w_techs = np.zeros((len(w_ids), len(techniques)), dtype=np.float32)
+            w_techs[1:-1] = techs[lo:hi]
+            out.append(Window(w_ids, w_tags, w_techs, spans, feats))
     return out
 
 
@@ -56,16 +60,18 @@ def collate(batch: list[Window], pad_id: int):
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)
     tags = torch.full((len(batch), width), -100, dtype=torch.long)
+    techs = torch.zeros((len(batch), width, batch[0].techs.shape[1]))
     spans, labels, feats = [], [], []
     for r, w in enumerate(batch):
         n = len(w.ids)
         ids[r, :n] = torch.from_numpy(w.ids)
         mask[r, :n] = 1
         tags[r, :n] = torch.from_numpy(w.tags)
+        techs[r, :n] = torch.from_numpy(w.techs)
         for (i, j, t), f in zip(w.spans, w.feats, strict=True):
             spans.append((r, i, j))
             labels.append(t)
             feats.append(f)
     span_t = torch.tensor(spans, dtype=torch.long).reshape(-1, 3)
     feat_t = torch.from_numpy(np.stack(feats)) if feats else torch.zeros((0, 6))
-    return ids, mask, tags, span_t, torch.tensor(labels, dtype=torch.long), feat_t
+    return ids, mask, tags, techs, span_t, torch.tensor(labels, dtype=torch.long), feat_t

@@ -15,6 +15,8 @@ from .. import __version__
 from ..config import MODEL_FORMAT, DecodeConfig, TrainConfig
 from .model import SpanTagger
 
+OUTPUTS = ["bio_logits", "states", "technique_logits"]
+
 
 class _Exportable(torch.nn.Module):
     def __init__(self, model: SpanTagger) -> None:
@@ -34,10 +36,10 @@ def export_onnx(model: SpanTagger, path: Path, quantize: bool = True) -> Path:
     with torch.no_grad():
         torch.onnx.export(
             _Exportable(model), (ids, mask), str(fp32),
-            input_names=["input_ids", "attention_mask"], output_names=["bio_logits", "states"],
+            input_names=["input_ids", "attention_mask"], output_names=OUTPUTS,
             dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
                           "attention_mask": {0: "batch", 1: "seq"},
-                          "bio_logits": {0: "batch", 1: "seq"}, "states": {0: "batch", 1: "seq"}},
+                          **{name: {0: "batch", 1: "seq"} for name in OUTPUTS}},
             opset_version=17, dynamo=False,
         )
     if not quantize:

@@ -61,13 +61,45 @@ def tune_decode(predictor: NeuralPredictor, corpus: Corpus,
                    max_gap=max_gap)
 
 
+def tune_labeller(predictor: NeuralPredictor, corpus: Corpus, log: Log = print,
+                  grid: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5)) -> DecodeConfig:
+    """For models with a per-token technique head: its thresholds, and which labeller
+    (span classifier on BIO spans, or technique head) gives the better FLC F1 on ``corpus``."""
+    ids = list(corpus.articles)
+    encs = [e for k in range(0, len(ids), 16)
+            for e in predictor._encode([corpus.articles[i].text for i in ids[k : k + 16]])]
+    if encs and encs[0].tech is None:
+        return predictor.decode
+    base = predictor.decode
+
+    def flc(decode: DecodeConfig) -> float:
+        predictor.decode = decode
+        pred = {aid: predictor.spans_from(e) for aid, e in zip(ids, encs, strict=True)}
+        return metrics.flc_score(pred, corpus.gold).overall.f1
+
+    best, best_f1 = base, flc(base)
+    log(f"FLC with the span classifier: {best_f1:.4f}")
+    for hi in grid:
+        for lo in (x for x in grid if x <= hi):
+            cand = replace(base, labeller="token_head", technique_threshold=hi,
+                           technique_extend=lo)
+            f1 = flc(cand)
+            if f1 > best_f1:
+                best, best_f1 = cand, f1
+    log(f"labeller chosen on valid FLC: {best.labeller} ({best_f1:.4f})")
+    predictor.decode = best
+    return best
+
+
 def retune_folder(folder: Path | str, data_dir: Path | str, log: Log = print) -> dict[str, Any]:
     """Re-tune an exported model's decoding on valid and re-score it (no training)."""
     from ..model_io import load_folder
 
     folder = Path(folder)
     valid_c = load_split(data_dir, "valid")
-    decode = tune_decode(load_folder(folder), valid_c)
+    predictor = load_folder(folder)
+    predictor.decode = tune_decode(predictor, valid_c)
+    decode = tune_labeller(predictor, valid_c, log)
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["decode"] = decode.to_dict()
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -157,12 +189,17 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
         for b in range(0, len(order), cfg.batch_size):
             if state["step"] >= total:
                 break
-            ids, mask, tags, spans, labels, feats = collate(
+            ids, mask, tags, techs, spans, labels, feats = collate(
                 [windows[i] for i in order[b : b + cfg.batch_size]], pieces.pad_id)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-                logits, states = model(ids, mask)
+                logits, states, tech_logits = model(ids, mask)
                 loss = torch.nn.functional.cross_entropy(
                     logits.float().reshape(-1, 3), tags.reshape(-1), ignore_index=-100)
+                if cfg.technique_loss_weight:
+                    real = tags != -100
+                    loss = loss + cfg.technique_loss_weight * (
+                        torch.nn.functional.binary_cross_entropy_with_logits(
+                            tech_logits.float()[real], techs[real]))
                 if len(labels):
                     span_logits = model.span_logits(states.float(), spans, feats)
                     loss = loss + cfg.span_loss_weight * torch.nn.functional.cross_entropy(
@@ -195,7 +232,8 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
     predictor = NeuralPredictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
                                 decode, {"name": "training"})
-    decode = tune_decode(predictor, valid_c)
+    predictor.decode = tune_decode(predictor, valid_c)
+    decode = tune_labeller(predictor, valid_c, log)
     log(f"decoding tuned on valid: {decode.to_dict()}")
     write_model_folder(model, out, enc_dir / "tokenizer.json", techniques, cfg, decode,
                        {"history": state["history"],

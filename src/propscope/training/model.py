@@ -16,12 +16,14 @@ class SpanTagger(nn.Module):
         hid = encoder.config.hidden_size
         self.dropout = nn.Dropout(0.1)
         self.bio = nn.Linear(hid, 3)
+        self.tech = nn.Linear(hid, n_techniques)  # per-token, multi-label
         self.span1 = nn.Linear(3 * hid + N_SURFACE, span_hidden)
         self.span2 = nn.Linear(span_hidden, n_techniques)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.bio(self.dropout(states)), states
+        dropped = self.dropout(states)
+        return self.bio(dropped), states, self.tech(dropped)
 
     def span_logits(self, states: torch.Tensor, spans: torch.Tensor,
                     feats: torch.Tensor) -> torch.Tensor:
@@ -48,8 +50,8 @@ class SpanTagger(nn.Module):
             was = self.training
             self.eval()
             with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-                logits, states = self(torch.from_numpy(ids), torch.from_numpy(mask))
+                outputs = self(torch.from_numpy(ids), torch.from_numpy(mask))
             self.train(was)
-            return logits.float().numpy(), states.float().numpy()
+            return tuple(o.float().numpy() for o in outputs)
 
         return run
