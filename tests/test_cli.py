@@ -147,3 +147,12 @@ def test_techniques_lists_all(capsys):
     data = json.loads(out)
     assert code == 0 and len(data) == 14
     assert all(t["definition"] and t["example"] for t in data)
+
+
+def test_profile_not_installed_is_a_clear_error(capsys, monkeypatch, tmp_path, article):
+    from propscope import config
+
+    monkeypatch.setitem(config.PROFILES, "accurate", tmp_path / "absent")
+    code, _, err = run(capsys, "analyze", str(article), "--profile", "accurate")
+    assert code == 2 and "profile 'accurate' is not installed" in err
+    assert "propscope train --encoder mpnet" in err

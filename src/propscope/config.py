@@ -11,6 +11,14 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL_DIR = PACKAGE_DIR / "models" / "default"
 EXAMPLES_DIR = PACKAGE_DIR / "examples"
 
+#: Where models that are not shipped in the package live (``--profile accurate``).
+MODELS_HOME = Path(os.environ.get("PROPSCOPE_MODELS",
+                                  Path.home() / ".cache" / "propscope" / "models"))
+
+#: Named profiles: ``fast`` is the shipped default; ``accurate`` is built locally with
+#: ``propscope train --encoder mpnet --out $PROPSCOPE_MODELS/accurate`` (too large to ship).
+PROFILES = {"fast": DEFAULT_MODEL_DIR, "accurate": MODELS_HOME / "accurate"}
+
 #: Version of the model-folder layout; a folder of another format version is refused.
 MODEL_FORMAT = 1
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import DEFAULT_MODEL_DIR, MODEL_FORMAT, DecodeConfig
+from .config import DEFAULT_MODEL_DIR, MODEL_FORMAT, PROFILES, DecodeConfig
 from .errors import ModelError
 from .span_features import SpanHead
 from .techniques import TECHNIQUES
@@ -81,10 +81,17 @@ def load_folder(folder: Path | str, threads: int | None = None):
 def load_model(path: str | None = None):
     """The predictor in ``path`` (default: the shipped model), loaded once per process.
 
-    The name ``keywords`` gives the tiny rule-based test predictor (no weights).
+    ``path`` may also name a profile (``fast``, ``accurate``; see ``config.PROFILES``); the
+    name ``keywords`` gives the tiny rule-based test predictor (no weights).
     """
     if path == "keywords":
         from .predictors.keywords import KeywordPredictor
 
         return KeywordPredictor()
+    if path in PROFILES:
+        folder = PROFILES[path]
+        if not folder.is_dir():
+            raise ModelError(f"profile {path!r} is not installed at {folder}; build it with: "
+                             f"propscope train --encoder mpnet --out {folder}")
+        return load_folder(folder)
     return load_folder(Path(path) if path else DEFAULT_MODEL_DIR)

@@ -17,4 +17,9 @@ def write_output(text: str, out: str | None) -> None:
 
 
 def add_model_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="path of a trained model folder (default: the shipped model)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--model", help="path of a trained model folder (default: the shipped "
+                       "model); also a profile name")
+    group.add_argument("--profile", dest="model", choices=("fast", "accurate"),
+                       help="fast: the shipped MiniLM model (default); accurate: a larger "
+                       "model built locally (see README)")
