@@ -71,7 +71,7 @@ class DecodeConfig:
     max_gap: int = 0  # unmarked tokens a span may bridge within a line
     second_label_ratio: float = 0.5  # add a 2nd technique when p2 >= ratio * p1 (FLC)
     # "span_head": label each BIO span with the span classifier; "token_head": spans per
-    # technique from the per-token technique head (models trained with one)
+    # technique from the per-token technique head (models trained with one); "union": both
     labeller: str = "span_head"
     technique_threshold: float = 0.4
     technique_extend: float | None = None

@@ -157,9 +157,17 @@ class NeuralPredictor:
     def spans_from(self, enc: Encoded) -> list[Span]:
         if not enc.offsets:
             return []
-        if self.decode.labeller == "token_head" and enc.tech is not None:
+        if enc.tech is None or self.decode.labeller == "span_head":
+            return self.labelled_spans(enc)
+        if self.decode.labeller == "token_head":
             return self.technique_spans(enc)
-        return self.labelled_spans(enc)
+        # "union": technique-head spans, and the classifier-labelled BIO spans beside them
+        both: dict[tuple[int, int, str | None], Span] = {}
+        for s in self.technique_spans(enc) + self.labelled_spans(enc):
+            key = (s.start, s.end, s.technique)
+            if key not in both or s.score > both[key].score:
+                both[key] = s
+        return sorted(both.values())
 
     def technique_spans(self, enc: Encoded) -> list[Span]:
         """Spans per technique from the per-token technique head."""
