@@ -81,6 +81,7 @@ class Client(threading.Thread):
         super().__init__(daemon=True)
         self.host, self.port, self.body, self.budget = host, port, body, budget
         self.latencies: list[float] = []
+        self.sent = 0
         self.statuses: Counter[str] = Counter()
 
     def run(self) -> None:
@@ -89,7 +90,10 @@ class Client(threading.Thread):
         while self.budget.take():
             t0 = time.perf_counter()
             try:
-                conn.request("POST", "/api/v1/analyze", self.body, headers)
+                # a distinct text per request, so no cache can answer instead of the model
+                self.sent += 1
+                body = self.body[:-2] + f' [{self.name} {self.sent}]'.encode() + self.body[-2:]
+                conn.request("POST", "/api/v1/analyze", body, headers)
                 resp = conn.getresponse()
                 resp.read()
                 self.statuses[str(resp.status)] += 1
