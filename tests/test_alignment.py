@@ -44,7 +44,7 @@ def test_bio_round_trip_recovers_word_spans(pieces, text):
     tags = alignment.bio_tags(offsets, gold)
     probs = np.zeros((len(offsets), 3))
     probs[np.arange(len(offsets)), tags] = 1.0
-    found = alignment.decode_spans(text, offsets, probs, 0.5, min_chars=1)
+    found = alignment.decode_runs(text, offsets, alignment.in_span(probs), 0.5, min_chars=1)
     assert [(s, e) for s, e, _ in found] == [(g.start, g.end) for g in gold]
 
 
@@ -80,5 +80,5 @@ def test_decode_never_joins_lines():
     text = "alpha beta\ngamma delta"
     offsets = [(0, 5), (6, 10), (11, 16), (17, 22)]
     probs = np.tile([0.0, 0.0, 1.0], (4, 1))
-    found = alignment.decode_spans(text, offsets, probs, 0.5)
+    found = alignment.decode_runs(text, offsets, alignment.in_span(probs), 0.5)
     assert [(s, e) for s, e, _ in found] == [(0, 10), (11, 22)]

@@ -108,17 +108,9 @@ def technique_tags(offsets: Offsets, spans: Sequence[Span],
     return tags
 
 
-def decode_spans(
-    text: str,
-    offsets: Offsets,
-    probs: np.ndarray,
-    threshold: float,
-    min_chars: int = 2,
-    extend: float | None = None,
-    max_gap: int = 0,
-) -> list[tuple[int, int, float]]:
-    """Spans from per-token BIO probabilities ``probs`` of shape (tokens, 3); see decode_runs."""
-    return decode_runs(text, offsets, 1.0 - probs[:, O], threshold, min_chars, extend, max_gap)
+def in_span(probs: np.ndarray) -> np.ndarray:
+    """Per-token probability of being inside a span, from BIO probabilities (tokens, 3)."""
+    return 1.0 - probs[:, O]
 
 
 def decode_runs(

@@ -183,8 +183,9 @@ class NeuralPredictor:
     def labelled_spans(self, enc: Encoded) -> list[Span]:
         """BIO spans, each named by the span classifier (a second name when nearly as likely)."""
         d = self.decode
-        found = alignment.decode_spans(enc.text, enc.offsets, enc.probs, d.span_threshold,
-                                       d.min_chars, d.extend_threshold, d.max_gap)
+        found = alignment.decode_runs(enc.text, enc.offsets, alignment.in_span(enc.probs),
+                                      d.span_threshold, d.min_chars, d.extend_threshold,
+                                      d.max_gap)
         if not found:
             return []
         plain = [Span(s, e) for s, e, _ in found]

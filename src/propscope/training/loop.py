@@ -51,8 +51,9 @@ def tune_decode(predictor: NeuralPredictor, corpus: Corpus,
         for lo in (x for x in los if x <= hi):
             pred = {}
             for aid, enc in zip(ids, encs, strict=True):
-                found = alignment.decode_spans(enc.text, enc.offsets, enc.probs, hi,
-                                               predictor.decode.min_chars, lo, max_gap)
+                found = alignment.decode_runs(enc.text, enc.offsets,
+                                              alignment.in_span(enc.probs), hi,
+                                              predictor.decode.min_chars, lo, max_gap)
                 pred[aid] = [Span(s, e) for s, e, _ in found]
             f1 = metrics.si_score(pred, corpus.gold).overall.f1
             if f1 > best_f1:
