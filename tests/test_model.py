@@ -46,6 +46,11 @@ def test_real_article_spans_are_valid_and_sensible(shipped_model, ptc):
         piece = art.text[s.start : s.end]
         assert piece == piece.strip() and "\n" not in piece
         assert not (s.start > 0 and art.text[s.start - 1].isalnum() and piece[0].isalnum())
+    by_tech: dict = {}
+    for s in r.spans:
+        for other in by_tech.get(s.technique, []):
+            assert not s.overlaps(other), "spans of one technique are merged"
+        by_tech.setdefault(s.technique, []).append(s)
     covered = sum(s.end - s.start for s in r.spans) / len(art.text)
     assert covered < 0.8  # not everything is propaganda
 

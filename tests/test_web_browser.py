@@ -2,7 +2,8 @@
 server (``propscope serve --model keywords``) on a free loopback port.
 
 Skips when chromium or playwright is absent, except under CI (CI=true), which installs both.
-Set PROPSCOPE_SCREENSHOT=path.png to also save the page screenshot there (docs/).
+Set PROPSCOPE_SCREENSHOT=path.png to also save the page screenshot there (docs/), and
+PROPSCOPE_TEST_MODEL=PATH to serve another model for it (the other tests expect keywords).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def server(tmp_path_factory):
     log = (folder / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "propscope.cli.main", "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--model", "keywords", "--db", str(folder / "web.sqlite3"),
+         "--port", str(port), "--model", os.environ.get("PROPSCOPE_TEST_MODEL", "keywords"),
+         "--db", str(folder / "web.sqlite3"),
          "--log-level", "warning"],
         stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -161,13 +161,18 @@ class NeuralPredictor:
             return self.labelled_spans(enc)
         if self.decode.labeller == "token_head":
             return self.technique_spans(enc)
-        # "union": technique-head spans, and the classifier-labelled BIO spans beside them
-        both: dict[tuple[int, int, str | None], Span] = {}
+        # "union": technique-head spans and the classifier-named BIO spans, where spans of
+        # one technique that overlap become one (their union, best score): the SemEval
+        # measures merge them the same way, so this only removes duplicates for readers
+        by_tech: dict[str | None, list[Span]] = {}
         for s in self.technique_spans(enc) + self.labelled_spans(enc):
-            key = (s.start, s.end, s.technique)
-            if key not in both or s.score > both[key].score:
-                both[key] = s
-        return sorted(both.values())
+            by_tech.setdefault(s.technique, []).append(s)
+        out = []
+        for tech, group in by_tech.items():
+            for a, b in alignment.merge_ranges(group):
+                best = max(s.score for s in group if a <= s.start and s.end <= b)
+                out.append(Span(a, b, tech, best))
+        return sorted(out)
 
     def technique_spans(self, enc: Encoded) -> list[Span]:
         """Spans per technique from the per-token technique head."""
