@@ -156,3 +156,15 @@ def test_profile_not_installed_is_a_clear_error(capsys, monkeypatch, tmp_path, a
     code, _, err = run(capsys, "analyze", str(article), "--profile", "accurate")
     assert code == 2 and "profile 'accurate' is not installed" in err
     assert "propscope train --encoder mpnet" in err
+
+
+def test_evaluate_split_with_plots(capsys, ptc, tmp_path):
+    code, out, err = run(capsys, "evaluate", "--data", str(ptc), "--split", "valid", "--model",
+                         "keywords", "--plots", str(tmp_path), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data) >= {"si", "tc", "flc", "slc", "tc_confusion"}
+    matrix = data["tc_confusion"]
+    assert len(matrix) == 14 and sum(map(sum, matrix)) == 1413
+    for name in ("tc_confusion.png", "per_technique_f1.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
