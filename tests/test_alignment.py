@@ -82,3 +82,11 @@ def test_decode_never_joins_lines():
     probs = np.tile([0.0, 0.0, 1.0], (4, 1))
     found = alignment.decode_runs(text, offsets, alignment.in_span(probs), 0.5)
     assert [(s, e) for s, e, _ in found] == [(0, 10), (11, 22)]
+
+
+def test_token_index_ranges():
+    index = alignment.TokenIndex([(0, 3), (4, 9), (10, 12), (12, 15)])
+    assert index.range(4, 9) == (1, 2)
+    assert index.range(2, 11) == (0, 3)
+    assert index.range(9, 10) == (2, 2)  # white space between tokens: empty
+    assert index.range(13, 40) == (3, 4)

@@ -28,20 +28,26 @@ def merge_ranges(spans: Sequence[Span]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out]
 
 
-def token_range(offsets: Offsets, start: int, end: int) -> tuple[int, int]:
-    """Indices ``[i, j)`` of the tokens that overlap the character range ``[start, end)``."""
-    ends = [e for _, e in offsets]
-    starts = [s for s, _ in offsets]
-    i = bisect.bisect_right(ends, start)
-    j = bisect.bisect_left(starts, end)
-    return i, max(i, j)
+class TokenIndex:
+    """Token start/end lists of one text, built once, for many character-range lookups."""
+
+    def __init__(self, offsets: Offsets) -> None:
+        self.starts = [s for s, _ in offsets]
+        self.ends = [e for _, e in offsets]
+
+    def range(self, start: int, end: int) -> tuple[int, int]:
+        """Indices ``[i, j)`` of the tokens that overlap the character range ``[start, end)``."""
+        i = bisect.bisect_right(self.ends, start)
+        j = bisect.bisect_left(self.starts, end)
+        return i, max(i, j)
 
 
 def bio_tags(offsets: Offsets, spans: Sequence[Span]) -> np.ndarray:
     """BIO tag for every token; spans are merged first, as span identification scores them."""
     tags = np.zeros(len(offsets), dtype=np.int64)
+    index = TokenIndex(offsets)
     for start, end in merge_ranges(spans):
-        i, j = token_range(offsets, start, end)
+        i, j = index.range(start, end)
         if j > i:
             tags[i] = B
             tags[i + 1 : j] = I
@@ -101,9 +107,10 @@ def technique_tags(offsets: Offsets, spans: Sequence[Span],
     """Multi-hot (tokens, techniques): 1 where a token overlaps a span of that technique."""
     index = {t: k for k, t in enumerate(techniques)}
     tags = np.zeros((len(offsets), len(techniques)), dtype=np.float32)
+    lookup = TokenIndex(offsets)
     for s in spans:
         if s.technique in index:
-            i, j = token_range(offsets, s.start, s.end)
+            i, j = lookup.range(s.start, s.end)
             tags[i:j, index[s.technique]] = 1.0
     return tags
 

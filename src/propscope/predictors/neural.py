@@ -35,14 +35,15 @@ class Encoded:
     text: str
     offsets: list[tuple[int, int]]
     probs: np.ndarray  # (tokens, 3)
-    hidden: np.ndarray  # (tokens, H)
+    hidden: np.ndarray  # (tokens, H), float16 to halve the memory of long articles
     tech: np.ndarray | None = None  # (tokens, techniques): sigmoid of the technique head
 
     def span_vectors(self, spans: Sequence[Span]) -> np.ndarray:
         lower = self.text.lower()
+        index = alignment.TokenIndex(self.offsets)
         rows = []
         for s in spans:
-            i, j = alignment.token_range(self.offsets, s.start, s.end)
+            i, j = index.range(s.start, s.end)
             if j <= i:  # a span between tokens (e.g. white space): use the nearest token
                 i = min(i, len(self.offsets) - 1)
                 j = i + 1
@@ -109,43 +110,43 @@ class NeuralPredictor:
         return result
 
     def _encode(self, texts: Sequence[str]) -> list[Encoded]:
+        """Run every window of every text in batches and stitch the outputs per text.
+
+        Each batch's rows are written straight into per-text arrays (states as float16), so
+        memory grows with the texts' length, not with the number of windows.
+        """
         size, stride = self.decode.window - 2, self.decode.stride
         tokenized = [self.pieces(t) for t in texts]
-        jobs = [(k, lo, hi) for k, (ids, _) in enumerate(tokenized)
-                for lo, hi in alignment.windows(len(ids), size, stride)]
-        outputs: dict[tuple[int, int], list[np.ndarray]] = {}
+        plans = [alignment.windows(len(ids), size, stride) if ids else [] for ids, _ in tokenized]
+        owners = [alignment.owner_window(w, len(ids)) if ids else None
+                  for w, (ids, _) in zip(plans, tokenized, strict=True)]
+        jobs = [(k, w, lo, hi) for k, wins in enumerate(plans) for w, (lo, hi) in enumerate(wins)]
+        stitched: list[list[np.ndarray] | None] = [None] * len(texts)
         for b in range(0, len(jobs), self.batch_size):
             batch = jobs[b : b + self.batch_size]
-            width = max(hi - lo for _, lo, hi in batch) + 2
+            width = max(hi - lo for _, _, lo, hi in batch) + 2
             ids = np.full((len(batch), width), self.pieces.pad_id, dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
-            for r, (k, lo, hi) in enumerate(batch):
+            for r, (k, _, lo, hi) in enumerate(batch):
                 row = [self.pieces.cls_id, *tokenized[k][0][lo:hi], self.pieces.sep_id]
                 ids[r, : len(row)] = row
                 mask[r, : len(row)] = 1
             logits, states, *rest = self.runner(ids, mask)
-            per_token = [softmax(logits.astype(np.float32)), states.astype(np.float32)]
+            per_token = [softmax(logits.astype(np.float32)), states]
             if rest:
                 per_token.append(1.0 / (1.0 + np.exp(-rest[0].astype(np.float32))))
-            for r, (k, lo, hi) in enumerate(batch):
-                outputs[(k, lo)] = [a[r, 1 : hi - lo + 1] for a in per_token]
+            for r, (k, w, lo, hi) in enumerate(batch):
+                n = len(tokenized[k][0])
+                if stitched[k] is None:
+                    stitched[k] = [np.zeros((n, a.shape[-1]), dtype=np.float16 if a is states
+                                            else np.float32) for a in per_token]
+                sel = np.nonzero(owners[k][lo:hi] == w)[0]
+                for dst, src in zip(stitched[k], per_token, strict=True):
+                    dst[lo + sel] = src[r, 1 + sel]
         result = []
         for k, text in enumerate(texts):
-            ids, offsets = tokenized[k]
-            n = len(ids)
-            if n == 0:
-                result.append(Encoded(text, offsets, np.zeros((0, 3), np.float32),
-                                      np.zeros((0, 1), np.float32)))
-                continue
-            wins = alignment.windows(n, size, stride)
-            owner = alignment.owner_window(wins, n)
-            first = outputs[(k, wins[0][0])]
-            stitched = [np.zeros((n, a.shape[-1]), dtype=np.float32) for a in first]
-            for w, (lo, hi) in enumerate(wins):
-                sel = np.nonzero(owner[lo:hi] == w)[0]
-                for dst, src in zip(stitched, outputs[(k, lo)], strict=True):
-                    dst[lo + sel] = src[sel]
-            result.append(Encoded(text, offsets, *stitched))
+            arrays = stitched[k] or [np.zeros((0, 3), np.float32), np.zeros((0, 1), np.float16)]
+            result.append(Encoded(text, tokenized[k][1], *arrays))
         return result
 
     # -- the protocol -----------------------------------------------------------------------
