@@ -33,9 +33,9 @@ def build_windows(corpus: Corpus, pieces: WordPieces, techniques: list[str], siz
         techs = alignment.technique_tags(offsets, gold, techniques)
         lower = art.text.lower()
         located = []
-        index = alignment.TokenIndex(offsets)
+        lookup = alignment.TokenIndex(offsets)
         for s in gold:
-            i, j = index.range(s.start, s.end)
+            i, j = lookup.range(s.start, s.end)
             if j > i and s.technique in index:
                 located.append((i, j, index[s.technique],
                                 surface_features(art.text, s.start, s.end, lower)))
