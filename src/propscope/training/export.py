@@ -28,7 +28,11 @@ class _Exportable(torch.nn.Module):
 
 
 def export_onnx(model: SpanTagger, path: Path, quantize: bool = True) -> Path:
-    """Export encoder + BIO head to ONNX; with ``quantize``, INT8 dynamic weights (VNNI)."""
+    """Export the encoder and its heads to ONNX; with ``quantize``, INT8 dynamic weights (VNNI).
+
+    Do this last: after tracing, the torch model no longer gives its former outputs
+    (seen with transformers 5); the exported graph does (tests/test_train.py checks it).
+    """
     model = model.float().eval()
     ids = torch.ones((2, 16), dtype=torch.long)
     mask = torch.ones((2, 16), dtype=torch.long)
