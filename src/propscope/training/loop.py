@@ -17,7 +17,7 @@ from .. import alignment, metrics
 from ..config import DecodeConfig, TrainConfig
 from ..corpus import Corpus, load_split
 from ..evaluation import evaluate_predictor
-from ..predictors.neural import NeuralPredictor, WordPieces
+from ..predictors.neural import Encoded, NeuralPredictor, WordPieces
 from ..progress import Progress
 from ..spans import Span
 from ..techniques import TECHNIQUE_NAMES
@@ -35,7 +35,21 @@ def _subset(c: Corpus, n: int | None) -> Corpus:
     return Corpus({i: c.articles[i] for i in ids}, {i: c.gold[i] for i in ids})
 
 
-def tune_decode(predictor: NeuralPredictor, corpus: Corpus,
+def encode_corpus(predictor: NeuralPredictor, corpus: Corpus) -> list[Encoded]:
+    """Encoder outputs for every article of ``corpus``, once, for the tuning grids."""
+    ids = list(corpus.articles)
+    return [e for k in range(0, len(ids), 16)
+            for e in predictor._encode([corpus.articles[i].text for i in ids[k : k + 16]])]
+
+
+def tune(predictor: NeuralPredictor, corpus: Corpus, log: Log = print) -> DecodeConfig:
+    """Span decoding, then the labeller, chosen on ``corpus`` from one encoding pass."""
+    encs = encode_corpus(predictor, corpus)
+    predictor.decode = tune_decode(predictor, corpus, encs)
+    return tune_labeller(predictor, corpus, encs, log)
+
+
+def tune_decode(predictor: NeuralPredictor, corpus: Corpus, encs: list[Encoded],
                 his: tuple[float, ...] = (0.3, 0.35, 0.4, 0.45, 0.5),
                 los: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25),
                 max_gap: int = 2) -> DecodeConfig:
@@ -44,8 +58,6 @@ def tune_decode(predictor: NeuralPredictor, corpus: Corpus,
     Two scalars on a coarse grid; the gap bridged inside a line is fixed, not tuned.
     """
     ids = list(corpus.articles)
-    encs = [e for k in range(0, len(ids), 16)
-            for e in predictor._encode([corpus.articles[i].text for i in ids[k : k + 16]])]
     best, best_f1 = (predictor.decode.span_threshold, None), -1.0
     for hi in his:
         for lo in (x for x in los if x <= hi):
@@ -62,14 +74,13 @@ def tune_decode(predictor: NeuralPredictor, corpus: Corpus,
                    max_gap=max_gap)
 
 
-def tune_labeller(predictor: NeuralPredictor, corpus: Corpus, log: Log = print,
+def tune_labeller(predictor: NeuralPredictor, corpus: Corpus, encs: list[Encoded],
+                  log: Log = print,
                   grid: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5)) -> DecodeConfig:
     """For models with a per-token technique head: its thresholds, and which labeller
     (span classifier on BIO spans, technique head, or both) gives the best SI F1 + FLC F1
     on ``corpus`` (the two end-to-end measures of the spans ``predict`` writes)."""
     ids = list(corpus.articles)
-    encs = [e for k in range(0, len(ids), 16)
-            for e in predictor._encode([corpus.articles[i].text for i in ids[k : k + 16]])]
     if encs and encs[0].tech is None:
         return predictor.decode
     base = predictor.decode
@@ -102,8 +113,7 @@ def retune_folder(folder: Path | str, data_dir: Path | str, log: Log = print) ->
     folder = Path(folder)
     valid_c = load_split(data_dir, "valid")
     predictor = load_folder(folder)
-    predictor.decode = tune_decode(predictor, valid_c)
-    decode = tune_labeller(predictor, valid_c, log)
+    decode = tune(predictor, valid_c, log)
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["decode"] = decode.to_dict()
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -236,8 +246,7 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
     predictor = NeuralPredictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
                                 decode, {"name": "training"})
-    predictor.decode = tune_decode(predictor, valid_c)
-    decode = tune_labeller(predictor, valid_c, log)
+    decode = tune(predictor, valid_c, log)
     log(f"decoding tuned on valid: {decode.to_dict()}")
     write_model_folder(model, out, enc_dir / "tokenizer.json", techniques, cfg, decode,
                        {"history": state["history"],
