@@ -43,6 +43,12 @@ def surface_features(text: str, start: int, end: int, lower_text: str | None = N
     )
 
 
+def softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def gelu_tanh(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x**3)))
 
@@ -60,10 +66,7 @@ class SpanHead:
 
     def probs(self, vectors: np.ndarray) -> np.ndarray:
         h = gelu_tanh(vectors @ self.w1.T + self.b1)
-        logits = h @ self.w2.T + self.b2
-        logits = logits - logits.max(axis=-1, keepdims=True)
-        e = np.exp(logits)
-        return e / e.sum(axis=-1, keepdims=True)
+        return softmax(h @ self.w2.T + self.b2)
 
     @classmethod
     def load(cls, path: str) -> SpanHead:

@@ -14,18 +14,12 @@ import numpy as np
 
 from .. import alignment
 from ..config import DecodeConfig
-from ..span_features import SpanHead, pool_states, surface_features
+from ..span_features import SpanHead, pool_states, softmax, surface_features
 from ..spans import Span
 
 #: (input_ids [B, T], attention_mask [B, T]) -> (BIO logits [B, T, 3], states [B, T, H]) and,
 #: for models with a per-token technique head, technique logits [B, T, techniques]
 Runner = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    x = x - x.max(axis=-1, keepdims=True)
-    e = np.exp(x)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 @dataclass

@@ -114,9 +114,7 @@ def retune_folder(folder: Path | str, data_dir: Path | str, log: Log = print) ->
     valid_c = load_split(data_dir, "valid")
     predictor = load_folder(folder)
     decode = tune(predictor, valid_c, log)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["decode"] = decode.to_dict()
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    update_manifest(folder, decode=decode.to_dict())
     log(f"decoding tuned on valid: {decode.to_dict()}")
     return score_folder(folder, valid_c, log)
 
@@ -126,12 +124,19 @@ def score_folder(folder: Path, valid_c: Corpus, log: Log = print) -> dict[str, A
     from ..model_io import load_folder
 
     ev = evaluate_predictor(load_folder(folder), valid_c)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["metrics_valid"] = {k: round(v.overall.f1, 6) for k, v in ev.scores.items()}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    figures = {k: round(v.overall.f1, 6) for k, v in ev.scores.items()}
+    update_manifest(folder, metrics_valid=figures)
     (folder / "metrics_valid.json").write_text(json.dumps(ev.to_dict(), indent=2) + "\n")
-    log(f"exported model valid: {manifest['metrics_valid']}")
-    return manifest["metrics_valid"]
+    log(f"exported model valid: {figures}")
+    return figures
+
+
+def update_manifest(folder: Path, **fields: Any) -> None:
+    """Set fields of a model folder's manifest.json, keeping the rest."""
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.update(fields)
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = None,
@@ -192,6 +197,12 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
         log(f"resumed from {ckpt} at epoch {state['epoch']}")
 
     decode = DecodeConfig(window=cfg.window, stride=cfg.stride)
+
+    def as_predictor() -> NeuralPredictor:
+        """The model as it is now, behind the same decoding code the shipped model uses."""
+        return NeuralPredictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
+                               decode, {"name": "training"})
+
     t0 = time.monotonic()
     while state["epoch"] < cfg.epochs and state["step"] < total and state["bad"] < cfg.patience:
         model.train()
@@ -227,9 +238,7 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
             seen += 1
             bar(seen, steps_per_epoch, f"loss {loss.item():.3f}")
         state["epoch"] += 1
-        predictor = NeuralPredictor(pieces, model.torch_runner(), model.numpy_head(),
-                                    techniques, decode, {"name": "training"})
-        ev = evaluate_predictor(predictor, valid_c)
+        ev = evaluate_predictor(as_predictor(), valid_c)
         f = ev.summary()
         score = f["si"] + f["tc"]
         state["history"].append({"epoch": state["epoch"], **f,
@@ -244,9 +253,7 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
                     "sched": sched.state_dict(), "state": state}, ckpt)
 
     model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
-    predictor = NeuralPredictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
-                                decode, {"name": "training"})
-    decode = tune(predictor, valid_c, log)
+    decode = tune(as_predictor(), valid_c, log)
     log(f"decoding tuned on valid: {decode.to_dict()}")
     write_model_folder(model, out, enc_dir / "tokenizer.json", techniques, cfg, decode,
                        {"history": state["history"],
