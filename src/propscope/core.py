@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -96,16 +95,8 @@ def _as_article(item: str | Article, k: int) -> Article:
 
 def build_result(art: Article, spans: list[Span], predictor: Predictor) -> Result:
     spans = sorted(spans, key=lambda s: (s.start, s.end, -s.score))
-    lines = metrics.sentences(art.text)
-    starts = [a for a, _ in lines]
-    found: list[set[str]] = [set() for _ in lines]
-    for s in spans:  # each span marks the lines it overlaps (bisect, not lines x spans)
-        k = max(0, bisect.bisect_right(starts, s.start) - 1)
-        while k < len(lines) and lines[k][0] < s.end:
-            if s.start < lines[k][1]:
-                found[k].add(s.technique or "?")
-            k += 1
-    sentences = [Sentence(a, b, sorted(t)) for (a, b), t in zip(lines, found, strict=True)]
+    sentences = [Sentence(a, b, sorted(t))
+                 for a, b, t in metrics.sentence_techniques(art.text, spans)]
     warnings = []
     if not is_english(art.text):
         warnings.append("text does not look like English; the model was trained on English news")

@@ -6,6 +6,7 @@ seqeval. Definitions: ``../shared/ptc/scorer-vectors/EXPECTED.md``.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -161,12 +162,22 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def sentence_techniques(text: str, spans: Iterable[Span]) -> list[tuple[int, int, set[str]]]:
+    """Each sentence with the techniques of the spans overlapping it by a character or more."""
+    lines = sentences(text)
+    starts = [a for a, _ in lines]
+    found: list[set[str]] = [set() for _ in lines]
+    for s in spans:  # each span visits only the lines it can overlap
+        k = max(0, bisect.bisect_right(starts, s.start) - 1)
+        while k < len(lines) and lines[k][0] < s.end:
+            if s.start < lines[k][1]:
+                found[k].add(s.technique or "?")
+            k += 1
+    return [(a, b, t) for (a, b), t in zip(lines, found, strict=True)]
+
+
 def sentence_flags(text: str, spans: Iterable[Span]) -> list[tuple[int, int, bool]]:
-    ranges = merge_ranges(list(spans))
-    out = []
-    for a, b in sentences(text):
-        out.append((a, b, any(s < b and a < e for s, e in ranges)))
-    return out
+    return [(a, b, bool(t)) for a, b, t in sentence_techniques(text, spans)]
 
 
 def slc_counts(pred: Labels, gold: Labels, texts: Mapping[str, str]) -> Counts:
