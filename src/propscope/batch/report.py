@@ -58,6 +58,13 @@ def _connect(folder: Path):
     return con
 
 
+def _add_rates(row: dict) -> None:
+    """Spans per 1,000 words and the share of flagged sentences of an aggregate row."""
+    row["spans_per_1k_words"] = _per_1k(row["spans"], row["words"])
+    row["flagged_sentence_share"] = (row["flagged_sentences"] / row["sentences"]
+                                     if row["sentences"] else 0.0)
+
+
 def _per_1k(n: float | None, words: float | None) -> float:
     return 1000.0 * (n or 0) / words if words else 0.0
 
@@ -80,9 +87,7 @@ def build_report(folder: str | Path, top: int = 10) -> dict[str, Any]:
         FROM ok""")[0]
     ov = {k: (v if v is not None else 0) if k not in ("first_month", "last_month") else v
           for k, v in ov.items()}
-    ov["spans_per_1k_words"] = _per_1k(ov["spans"], ov["words"])
-    ov["flagged_sentence_share"] = (ov["flagged_sentences"] / ov["sentences"]
-                                    if ov["sentences"] else 0.0)
+    _add_rates(ov)
 
     outlets = _rows(con, """
         SELECT outlet, count(*) AS articles, sum(words) AS words, sum(sentences) AS sentences,
@@ -96,9 +101,7 @@ def build_report(folder: str | Path, top: int = 10) -> dict[str, Any]:
     techniques = [t for t in TECHNIQUE_NAMES]
     for row in outlets:
         row["errors"] = errs.get(row["outlet"], 0)
-        row["spans_per_1k_words"] = _per_1k(row["spans"], row["words"])
-        row["flagged_sentence_share"] = (row["flagged_sentences"] / row["sentences"]
-                                         if row["sentences"] else 0.0)
+        _add_rates(row)
         row["techniques"] = {
             t: {"count": counts.get((row["outlet"], t), 0),
                 "per_1k_words": _per_1k(counts.get((row["outlet"], t), 0), row["words"])}
@@ -118,9 +121,7 @@ def build_report(folder: str | Path, top: int = 10) -> dict[str, Any]:
                sum(spans) AS spans
         FROM ok WHERE month IS NOT NULL GROUP BY month, outlet ORDER BY month, outlet""")
     for row in by_month:
-        row["spans_per_1k_words"] = _per_1k(row["spans"], row["words"])
-        row["flagged_sentence_share"] = (row["flagged_sentences"] / row["sentences"]
-                                         if row["sentences"] else 0.0)
+        _add_rates(row)
 
     totals_by_technique = dict(con.execute(
         "SELECT technique, count(*) FROM spans GROUP BY 1").fetchall())
