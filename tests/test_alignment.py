@@ -90,3 +90,16 @@ def test_token_index_ranges():
     assert index.range(2, 11) == (0, 3)
     assert index.range(9, 10) == (2, 2)  # white space between tokens: empty
     assert index.range(13, 40) == (3, 4)
+
+
+def test_project_weights_by_shared_characters_and_falls_back_to_nearest():
+    values = np.array([[1.0], [0.0], [0.5]], dtype=np.float32)
+    src = [(0, 4), (4, 6), (7, 10)]
+    # identity on the same tokens
+    assert np.allclose(alignment.project(src, values, src), values)
+    # one token over the first two: 4 chars of 1.0 and 2 of 0.0; a token in a gap of the
+    # source (the space at 6) takes the token before it; part of the last token keeps it
+    dst = [(0, 6), (6, 7), (8, 10)]
+    out = alignment.project(src, values, dst)
+    assert np.allclose(out[:, 0], [4 / 6, 0.0, 0.5])
+    assert alignment.project(src, values, []).shape == (0, 1)

@@ -164,3 +164,30 @@ def decode_runs(
                 out.append((s, e, float(p_in[k : j + 1].mean())))
         k = j + 1
     return out
+
+
+def project(src: Offsets, values: np.ndarray, dst: Offsets) -> np.ndarray:
+    """Per-token ``values`` (tokens, D) of one tokenisation onto another's tokens ``dst``.
+
+    Each destination token gets the mean of the source tokens it overlaps, weighted by the
+    characters they share; one that overlaps none takes the nearest source token before it.
+    """
+    out = np.zeros((len(dst), values.shape[1]), dtype=np.float32)
+    if not len(dst) or not len(src):
+        return out
+    s_start, s_end = (np.asarray(a) for a in zip(*src, strict=True))
+    d_start, d_end = (np.asarray(a) for a in zip(*dst, strict=True))
+    cuts = np.unique(np.concatenate([s_start, s_end, d_start, d_end]))
+    lo, length = cuts[:-1], np.diff(cuts)  # elementary pieces [lo, lo + length)
+    si = np.searchsorted(s_start, lo, side="right") - 1
+    di = np.searchsorted(d_start, lo, side="right") - 1
+    both = (si >= 0) & (di >= 0)
+    both[both] &= (lo[both] < s_end[si[both]]) & (lo[both] < d_end[di[both]])
+    si, di, w = si[both], di[both], length[both].astype(np.float32)
+    np.add.at(out, di, w[:, None] * values[si])
+    weight = np.bincount(di, weights=w, minlength=len(dst))
+    hit = weight > 0
+    out[hit] /= weight[hit, None]
+    near = np.clip(np.searchsorted(s_start, d_start[~hit], side="right") - 1, 0, len(src) - 1)
+    out[~hit] = values[near]
+    return out

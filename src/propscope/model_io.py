@@ -1,4 +1,5 @@
-"""Loading a model folder (manifest + ONNX encoder + span head) into a predictor."""
+"""Loading a model folder (manifest + ONNX encoder + span head, or an ensemble of such
+folders) into a predictor."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from .span_features import SpanHead
 from .techniques import TECHNIQUES
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
+def read_manifest(folder: Path | str) -> dict[str, Any]:
+    folder = Path(folder)
     if not folder.is_dir():
         raise ModelError("no such model folder", where=str(folder))
     path = folder / "manifest.json"
@@ -63,6 +65,20 @@ def load_folder(folder: Path | str, threads: int | None = None):
     folder = Path(folder)
     manifest = read_manifest(folder)
     decode = DecodeConfig(**manifest.get("decode", {}))
+    info = {"name": manifest.get("name", folder.name),
+            "version": manifest.get("propscope_version"),
+            "created": manifest.get("created"),
+            "path": str(folder)}
+    if manifest.get("kind") == "ensemble":
+        from .predictors.ensemble import EnsemblePredictor
+
+        members = [load_folder(folder / name, threads) for name in manifest.get("members", [])]
+        if not members:
+            raise ModelError("ensemble manifest lists no members", where=str(folder))
+        if any(m.techniques != tuple(manifest["techniques"]) for m in members):
+            raise ModelError("ensemble members name other techniques than its manifest",
+                             where=str(folder))
+        return EnsemblePredictor(members, decode, info)
     try:
         head = SpanHead.load(str(folder / "span_head.npz"))
         pieces = WordPieces(str(folder / "tokenizer.json"))
@@ -70,10 +86,6 @@ def load_folder(folder: Path | str, threads: int | None = None):
         raise ModelError(f"cannot read model files ({e})", where=str(folder)) from None
     n_threads = threads if threads is not None else int(os.environ.get("PROPSCOPE_THREADS", 0))
     runner = OnnxRunner(folder / "encoder.onnx", n_threads)
-    info = {"name": manifest.get("name", folder.name),
-            "version": manifest.get("propscope_version"),
-            "created": manifest.get("created"),
-            "path": str(folder)}
     return NeuralPredictor(pieces, runner, head, manifest["techniques"], decode, info)
 
 

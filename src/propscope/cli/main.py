@@ -8,9 +8,21 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import PropscopeError
-from . import analyze, batch, classify, evaluate, predict, report, serve, techniques, train
+from . import (
+    analyze,
+    batch,
+    classify,
+    ensemble,
+    evaluate,
+    predict,
+    report,
+    serve,
+    techniques,
+    train,
+)
 
-COMMANDS = (analyze, predict, classify, evaluate, train, techniques, batch, report, serve)
+COMMANDS = (analyze, predict, classify, evaluate, train, ensemble, techniques, batch, report,
+            serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

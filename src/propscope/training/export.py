@@ -27,7 +27,8 @@ class _Exportable(torch.nn.Module):
         return self.model(input_ids, attention_mask)
 
 
-def export_onnx(model: SpanTagger, path: Path, quantize: bool = True) -> Path:
+def export_onnx(model: SpanTagger, path: Path, quantize: bool = True,
+                keep_fp32: tuple[str, ...] = ()) -> Path:
     """Export the encoder and its heads to ONNX; with ``quantize``, INT8 dynamic weights (VNNI).
 
     Do this last: after tracing, the torch model no longer gives its former outputs
@@ -49,10 +50,21 @@ def export_onnx(model: SpanTagger, path: Path, quantize: bool = True) -> Path:
     if not quantize:
         fp32.replace(path)
         return path
+    quantize_onnx(fp32, path, keep_fp32)
+    fp32.unlink()
+    return path
+
+
+def quantize_onnx(fp32: Path, path: Path, keep_fp32: tuple[str, ...] = ()) -> Path:
+    """INT8 dynamic weights (VNNI), per channel; MatMul/Gather nodes whose name contains one
+    of ``keep_fp32`` (e.g. ``"/output/dense/"``, the feed-forward down-projections) stay fp32."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True)
-    fp32.unlink()
+    graph = onnx.load(str(fp32), load_external_data=False).graph
+    exclude = [n.name for n in graph.node if any(k in n.name for k in keep_fp32)]
+    quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True,
+                     nodes_to_exclude=exclude)
     return path
 
 

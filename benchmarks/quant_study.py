@@ -1,0 +1,89 @@
+"""Which weights to keep in fp32 when quantising a trained encoder to INT8 (accuracy vs size).
+
+Exports the run's best epoch (``RUN/best.pt``) to fp32 ONNX once, quantises it several ways,
+re-tunes decoding on valid for each (as ``propscope train`` does for what it ships) and
+scores it with the four SemEval measures; also times the encoder on the valid windows.
+
+    python benchmarks/quant_study.py --run runs/mpnet-v2 --encoder mpnet [--variants all,ffn_out]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from propscope.corpus import load_split
+from propscope.evaluation import evaluate_predictor
+from propscope.model_io import load_folder
+from propscope.training.export import export_onnx, quantize_onnx
+from propscope.training.loop import encode_corpus, tune
+
+VARIANTS: dict[str, tuple[str, ...] | None] = {
+    "fp32": None,  # no quantisation
+    "all": (),  # every MatMul/Gather INT8 (what training ships by default)
+    "ffn_out": ("/output/dense/",),  # feed-forward down-projections stay fp32
+    "ffn_out_heads": ("/output/dense/", "/model/bio/", "/model/tech/"),
+    "last2": ("layer.10/", "layer.11/", "layer.4/", "layer.5/"),  # top layers stay fp32
+}
+
+
+def build(run: Path, encoder: str, fp32: Path) -> None:
+    from transformers import AutoModel
+
+    from propscope.techniques import TECHNIQUE_NAMES
+    from propscope.training.encoders import encoder_dir
+    from propscope.training.model import SpanTagger
+
+    enc = AutoModel.from_pretrained(str(encoder_dir(encoder)), attn_implementation="eager")
+    model = SpanTagger(enc, len(TECHNIQUE_NAMES))
+    model.load_state_dict(torch.load(run / "best.pt", weights_only=True), strict=False)
+    export_onnx(model, fp32, quantize=False)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", required=True, help="a training folder with best.pt and manifest")
+    ap.add_argument("--encoder", default="mpnet")
+    ap.add_argument("--data", default="../shared/ptc")
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--work", default=None, help="scratch folder (default: a temp folder)")
+    args = ap.parse_args()
+    run = Path(args.run)
+    work = Path(args.work or tempfile.mkdtemp(prefix="quant-"))
+    work.mkdir(parents=True, exist_ok=True)
+    fp32 = work / "encoder.fp32.onnx"
+    if not fp32.exists():
+        build(run, args.encoder, fp32)
+    valid = load_split(args.data, "valid")
+    rows = []
+    for name in args.variants.split(","):
+        folder = work / name
+        folder.mkdir(exist_ok=True)
+        for f in ("tokenizer.json", "span_head.npz", "manifest.json"):
+            shutil.copy(run / f, folder / f)
+        target = folder / "encoder.onnx"
+        if VARIANTS[name] is None:
+            shutil.copy(fp32, target)
+        else:
+            quantize_onnx(fp32, target, VARIANTS[name])
+        predictor = load_folder(folder)
+        t0 = time.perf_counter()
+        encode_corpus(predictor, valid)
+        seconds = time.perf_counter() - t0
+        tune(predictor, valid, log=lambda *_: None)
+        figures = evaluate_predictor(predictor, valid).summary()
+        row = {"variant": name, **figures, "mb": round(target.stat().st_size / 2**20),
+               "encode_s": round(seconds, 1), "decode": predictor.decode.to_dict()}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    (work / "results.json").write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

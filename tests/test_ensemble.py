@@ -1,0 +1,71 @@
+"""Ensembles of model folders: loading, equivalence with one model, refusals."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from propscope.corpus import load_split
+from propscope.errors import ModelError
+from propscope.model_io import load_folder, read_manifest
+from propscope.predictors.ensemble import EnsemblePredictor
+
+
+def _ensemble_folder(tmp_path, member, copies=2):
+    out = tmp_path / "ens"
+    out.mkdir()
+    names = []
+    for k in range(copies):
+        shutil.copytree(member, out / f"{k}-m")
+        names.append(f"{k}-m")
+    manifest = read_manifest(member)
+    (out / "manifest.json").write_text(json.dumps({
+        "format": manifest["format"], "kind": "ensemble", "name": "ens",
+        "techniques": manifest["techniques"], "members": names,
+        "files": [f"{n}/manifest.json" for n in names], "decode": manifest["decode"]}))
+    return out
+
+
+def test_ensemble_of_a_model_with_itself_predicts_what_the_model_does(tmp_path, ptc,
+                                                                      shipped_model):
+    folder = _ensemble_folder(tmp_path, shipped_model.info["path"])
+    ens = load_folder(folder)
+    assert isinstance(ens, EnsemblePredictor) and len(ens.members) == 2
+    valid = load_split(ptc, "valid")
+    texts = [valid.articles[a].text for a in list(valid.articles)[:3]]
+    single = shipped_model.predict(texts)
+    both = ens.predict(texts)
+    assert [[(s.start, s.end, s.technique) for s in a] for a in both] == \
+        [[(s.start, s.end, s.technique) for s in a] for a in single]
+    assert all(abs(x.score - y.score) < 1e-5 for a, b in zip(both, single, strict=True)
+               for x, y in zip(a, b, strict=True))
+    assert sum(map(len, single)) > 0
+    gold = valid.gold[list(valid.articles)[0]][:5]
+    got = ens.classify(texts[0], gold)
+    want = shipped_model.classify(texts[0], gold)
+    assert [[t for t, _ in row] for row in got] == [[t for t, _ in row] for row in want]
+
+
+def test_ensemble_folder_refusals(tmp_path, shipped_model):
+    folder = _ensemble_folder(tmp_path, shipped_model.info["path"])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["techniques"] = manifest["techniques"][:3]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="other techniques"):
+        load_folder(folder)
+    shutil.rmtree(folder / "1-m")
+    with pytest.raises(ModelError, match="1-m/manifest.json is missing"):
+        load_folder(folder)
+
+
+def test_build_ensemble_needs_two_single_models(tmp_path, shipped_model):
+    pytest.importorskip("torch")
+    from propscope.training.ensemble import build_ensemble
+
+    with pytest.raises(ModelError, match="at least two"):
+        build_ensemble([shipped_model.info["path"]], tmp_path / "e", "unused")
+    ens = _ensemble_folder(tmp_path, shipped_model.info["path"])
+    with pytest.raises(ModelError, match="single models"):
+        build_ensemble([ens, shipped_model.info["path"]], tmp_path / "e", "unused")
