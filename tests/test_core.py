@@ -69,3 +69,14 @@ def test_classify_spans_gives_distinct_labels_for_shared_spans(kw):
     out = classify_spans(kw, TEXT, spans)
     assert out[0].technique == "Loaded_Language" and out[1].technique != "Loaded_Language"
     assert [(s.start, s.end) for s in out] == [(12, 22), (12, 22), (0, 5)]
+
+
+def test_result_round_trips_through_its_dict():
+    import propscope
+    from propscope.core import Result
+
+    text = "They are traitors and liars. The weather is fine today."
+    result = propscope.analyze(text, model="keywords")
+    back = Result.from_dict(result.to_dict())
+    assert back.to_dict() == result.to_dict()
+    assert back.spans and back.spans == result.spans

@@ -69,6 +69,18 @@ class Result:
             "propaganda_share": sum(b - a for a, b in metrics.merge_ranges(self.spans)) / n,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """Rebuild a result from its ``to_dict()`` form (e.g. one saved by the web app)."""
+        fields = ("id", "text", "title", "source", "url", "date", "meta")
+        art = Article(**{k: v for k, v in data["article"].items() if k in fields})
+        spans = [Span(s["start"], s["end"], s.get("technique"), s.get("score", 1.0))
+                 for s in data.get("spans", [])]
+        sentences = [Sentence(s["start"], s["end"], list(s.get("techniques", [])))
+                     for s in data.get("sentences", [])]
+        return cls(art, spans, sentences, dict(data.get("model", {})),
+                   list(data.get("warnings", [])))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "article": self.article.to_dict(),

@@ -28,11 +28,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__, config
-from ..core import Result, Sentence, analyze
+from ..core import Result, analyze
 from ..errors import PropscopeError
 from ..inputs import html_to_text
 from ..render.html import render_html
-from ..spans import Article, Span
+from ..spans import Article
 from ..techniques import TECHNIQUE_LIST, TECHNIQUE_NAMES
 from .jobs import JobQueue
 from .storage import Store, new_id, now
@@ -278,18 +278,6 @@ class SecurityHeaders:
 
 # ---------------------------------------------------------------- helpers
 
-def result_from_dict(data: dict[str, Any]) -> Result:
-    """Rebuild a core ``Result`` from its saved ``to_dict()`` form (for the HTML report)."""
-    fields = ("id", "text", "title", "source", "url", "date", "meta")
-    art = Article(**{k: v for k, v in data["article"].items() if k in fields})
-    spans = [Span(s["start"], s["end"], s.get("technique"), s.get("score", 1.0))
-             for s in data.get("spans", [])]
-    sentences = [Sentence(s["start"], s["end"], list(s.get("techniques", [])))
-                 for s in data.get("sentences", [])]
-    return Result(art, spans, sentences, dict(data.get("model", {})),
-                  list(data.get("warnings", [])))
-
-
 def _model_error_text(e: BaseException) -> str:
     if isinstance(e, PropscopeError):
         return str(e)
@@ -510,7 +498,7 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
              summary="A saved analysis as a self-contained HTML report")
     def report_endpoint(analysis_id: str) -> HTMLResponse:
         data = load_saved(analysis_id)
-        html = render_html([result_from_dict(data)], title="propscope report")
+        html = render_html([Result.from_dict(data)], title="propscope report")
         return HTMLResponse(html, headers={
             "Content-Security-Policy": REPORT_CSP,
             "Content-Disposition": f'attachment; filename="propscope-{analysis_id}.html"'})
