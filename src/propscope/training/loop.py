@@ -106,12 +106,13 @@ def tune_labeller(predictor: NeuralPredictor, corpus: Corpus, encs: list[Encoded
     return best
 
 
-def retune_folder(folder: Path | str, data_dir: Path | str, log: Log = print) -> dict[str, Any]:
-    """Re-tune an exported model's decoding on valid and re-score it (no training)."""
+def retune_folder(folder: Path | str, data_dir: Path | str, log: Log = print,
+                  valid_c: Corpus | None = None) -> dict[str, Any]:
+    """Tune an exported model's decoding on valid and score it (no training)."""
     from ..model_io import load_folder
 
     folder = Path(folder)
-    valid_c = load_split(data_dir, "valid")
+    valid_c = valid_c or load_split(data_dir, "valid")
     predictor = load_folder(folder)
     decode = tune(predictor, valid_c, log)
     update_manifest(folder, decode=decode.to_dict())
@@ -253,12 +254,12 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
                     "sched": sched.state_dict(), "state": state}, ckpt)
 
     model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
-    decode = tune(as_predictor(), valid_c, log)
-    log(f"decoding tuned on valid: {decode.to_dict()}")
+    # Decoding is tuned on the exported (INT8) model, whose probabilities are the ones users
+    # get: INT8 moves them enough that thresholds tuned on the torch model cost SI/SLC.
     write_model_folder(model, out, enc_dir / "tokenizer.json", techniques, cfg, decode,
                        {"history": state["history"],
                         "encoder": cfg.encoder,
                         "encoder_shape": [model.encoder.config.hidden_size,
                                           model.encoder.config.num_hidden_layers],
                         "train_minutes": round((time.monotonic() - t0) / 60, 1)})
-    return score_folder(out, valid_c, log)
+    return retune_folder(out, data_dir, log, valid_c)
