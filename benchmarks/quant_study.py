@@ -22,7 +22,7 @@ from propscope.corpus import load_split
 from propscope.evaluation import evaluate_predictor
 from propscope.model_io import load_folder
 from propscope.training.export import export_onnx, quantize_onnx
-from propscope.training.loop import encode_corpus, tune
+from propscope.training.loop import encode_corpus, tune_decode, tune_labeller
 
 VARIANTS: dict[str, tuple[str, ...] | None] = {
     "fp32": None,  # no quantisation
@@ -74,9 +74,13 @@ def main() -> None:
             quantize_onnx(fp32, target, VARIANTS[name])
         predictor = load_folder(folder)
         t0 = time.perf_counter()
-        encode_corpus(predictor, valid)
+        encs = encode_corpus(predictor, valid)
         seconds = time.perf_counter() - t0
-        tune(predictor, valid, log=lambda *_: None)
+        predictor.decode = tune_decode(predictor, valid, encs)
+        tune_labeller(predictor, valid, encs, log=lambda *_: None)
+        # every valid text is encoded already: evaluation reuses those encodings
+        by_text = {e.text: e for e in encs}
+        predictor.encode = lambda texts, by_text=by_text: [by_text[t] for t in texts]
         figures = evaluate_predictor(predictor, valid).summary()
         row = {"variant": name, **figures, "mb": round(target.stat().st_size / 2**20),
                "encode_s": round(seconds, 1), "decode": predictor.decode.to_dict()}

@@ -53,6 +53,9 @@ class TrainConfig:
     max_articles: int | None = None  # for smoke tests
     max_steps: int | None = None  # for smoke tests
     quantize: bool = True
+    # weights left fp32 when quantising: node-name parts, comma-separated; "/output/dense/"
+    # (the feed-forward down-projections) keeps MPNet's accuracy (BENCHMARKS.md)
+    keep_fp32: str = ""
     threads: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 

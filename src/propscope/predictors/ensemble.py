@@ -51,9 +51,9 @@ class EnsemblePredictor(NeuralPredictor):
 
 
 def _mean_on_grid(arrays: Sequence[np.ndarray | None], offsets: Sequence) -> np.ndarray | None:
-    """Mean of per-token arrays, each projected onto the first array's tokens."""
-    if any(a is None for a in arrays):
-        return None
+    """Mean of per-token arrays, each projected onto the first model's tokens; members
+    without such an output (e.g. no technique head) are left out, None if none has one."""
     grid = offsets[0]
-    return np.mean([a if k == 0 else alignment.project(o, a, grid)
-                     for k, (o, a) in enumerate(zip(offsets, arrays, strict=True))], axis=0)
+    have = [a if k == 0 else alignment.project(o, a, grid)
+            for k, (o, a) in enumerate(zip(offsets, arrays, strict=True)) if a is not None]
+    return np.mean(have, axis=0) if have else None

@@ -78,7 +78,8 @@ def write_model_folder(
     extra: dict[str, Any] | None = None,
 ) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    export_onnx(model, out / "encoder.onnx", quantize=train_config.quantize)
+    keep = tuple(k for k in train_config.keep_fp32.split(",") if k)
+    export_onnx(model, out / "encoder.onnx", quantize=train_config.quantize, keep_fp32=keep)
     shutil.copy(tokenizer_json, out / "tokenizer.json")
     head = model.numpy_head()
     np.savez(out / "span_head.npz", w1=head.w1, b1=head.b1, w2=head.w2, b2=head.b2)
