@@ -69,3 +69,17 @@ def test_build_ensemble_needs_two_single_models(tmp_path, shipped_model):
     ens = _ensemble_folder(tmp_path, shipped_model.info["path"])
     with pytest.raises(ModelError, match="single models"):
         build_ensemble([ens, shipped_model.info["path"]], tmp_path / "e", "unused")
+
+
+def test_members_without_a_technique_head_are_left_out_of_its_mean():
+    import numpy as np
+
+    from propscope.predictors.ensemble import _mean_on_grid
+
+    grid = [(0, 3), (4, 7)]
+    other = [(0, 7)]
+    a = np.array([[1.0], [0.0]], dtype=np.float32)
+    b = np.array([[0.5]], dtype=np.float32)
+    assert np.allclose(_mean_on_grid([a, b], [grid, other]), [[0.75], [0.25]])
+    assert np.allclose(_mean_on_grid([a, None], [grid, other]), a)
+    assert _mean_on_grid([None, None], [grid, other]) is None

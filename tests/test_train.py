@@ -72,3 +72,6 @@ def test_onnx_export_matches_torch_with_padding(tmp_path, ptc):
     real = mask.astype(bool)
     for w, g in zip(want, got, strict=True):
         assert np.allclose(w[real], g[real], atol=1e-3), np.abs(w[real] - g[real]).max()
+    # a model trained without the technique loss is exported without that (untrained) output
+    plain = export_onnx(model, tmp_path / "plain.onnx", quantize=False, technique_head=False)
+    assert len(OnnxRunner(plain)(ids, mask)) == 2

@@ -19,17 +19,19 @@ OUTPUTS = ["bio_logits", "states", "technique_logits"]
 
 
 class _Exportable(torch.nn.Module):
-    def __init__(self, model: SpanTagger) -> None:
+    def __init__(self, model: SpanTagger, technique_head: bool) -> None:
         super().__init__()
         self.model = model
+        self.outputs = 3 if technique_head else 2
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
-        return self.model(input_ids, attention_mask)
+        return self.model(input_ids, attention_mask)[: self.outputs]
 
 
 def export_onnx(model: SpanTagger, path: Path, quantize: bool = True,
-                keep_fp32: tuple[str, ...] = ()) -> Path:
+                keep_fp32: tuple[str, ...] = (), technique_head: bool = True) -> Path:
     """Export the encoder and its heads to ONNX; with ``quantize``, INT8 dynamic weights (VNNI).
+    Without ``technique_head`` (a model trained without its loss) that output is left out.
 
     Do this last: after tracing, the torch model no longer gives its former outputs
     (seen with transformers 5); the exported graph does (tests/test_train.py checks it).
@@ -38,13 +40,14 @@ def export_onnx(model: SpanTagger, path: Path, quantize: bool = True,
     ids = torch.ones((2, 16), dtype=torch.long)
     mask = torch.ones((2, 16), dtype=torch.long)
     fp32 = path.with_suffix(".fp32.onnx")
+    outputs = OUTPUTS if technique_head else OUTPUTS[:2]
     with torch.no_grad():
         torch.onnx.export(
-            _Exportable(model), (ids, mask), str(fp32),
-            input_names=["input_ids", "attention_mask"], output_names=OUTPUTS,
+            _Exportable(model, technique_head), (ids, mask), str(fp32),
+            input_names=["input_ids", "attention_mask"], output_names=outputs,
             dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
                           "attention_mask": {0: "batch", 1: "seq"},
-                          **{name: {0: "batch", 1: "seq"} for name in OUTPUTS}},
+                          **{name: {0: "batch", 1: "seq"} for name in outputs}},
             opset_version=17, dynamo=False,
         )
     if not quantize:
@@ -79,7 +82,8 @@ def write_model_folder(
 ) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     keep = tuple(k for k in train_config.keep_fp32.split(",") if k)
-    export_onnx(model, out / "encoder.onnx", quantize=train_config.quantize, keep_fp32=keep)
+    export_onnx(model, out / "encoder.onnx", quantize=train_config.quantize, keep_fp32=keep,
+                technique_head=train_config.technique_loss_weight > 0)
     shutil.copy(tokenizer_json, out / "tokenizer.json")
     head = model.numpy_head()
     np.savez(out / "span_head.npz", w1=head.w1, b1=head.b1, w2=head.w2, b2=head.b2)
