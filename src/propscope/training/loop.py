@@ -50,8 +50,8 @@ def tune(predictor: NeuralPredictor, corpus: Corpus, log: Log = print) -> Decode
 
 
 def tune_decode(predictor: NeuralPredictor, corpus: Corpus, encs: list[Encoded],
-                his: tuple[float, ...] = (0.3, 0.35, 0.4, 0.45, 0.5),
-                los: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25),
+                his: tuple[float, ...] = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6),
+                los: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35),
                 max_gap: int = 2) -> DecodeConfig:
     """Span-decoding thresholds (seed, extend) with the best SI F1 on ``corpus``.
 
