@@ -155,7 +155,7 @@ def test_profile_not_installed_is_a_clear_error(capsys, monkeypatch, tmp_path, a
     monkeypatch.setitem(config.PROFILES, "accurate", tmp_path / "absent")
     code, _, err = run(capsys, "analyze", str(article), "--profile", "accurate")
     assert code == 2 and "profile 'accurate' is not installed" in err
-    assert "propscope train --encoder mpnet" in err
+    assert "make accurate" in err
 
 
 def test_evaluate_split_with_plots(capsys, ptc, tmp_path):

@@ -15,8 +15,8 @@ EXAMPLES_DIR = PACKAGE_DIR / "examples"
 MODELS_HOME = Path(os.environ.get("PROPSCOPE_MODELS",
                                   Path.home() / ".cache" / "propscope" / "models"))
 
-#: Named profiles: ``fast`` is the shipped default; ``accurate`` is built locally with
-#: ``propscope train --encoder mpnet --out $PROPSCOPE_MODELS/accurate`` (too large to ship).
+#: Named profiles: ``fast`` is the shipped default; ``accurate`` (an ensemble of MPNet
+#: taggers, too large to ship) is built locally with ``make accurate``.
 PROFILES = {"fast": DEFAULT_MODEL_DIR, "accurate": MODELS_HOME / "accurate"}
 
 #: Version of the model-folder layout; a folder of another format version is refused.

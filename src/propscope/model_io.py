@@ -103,7 +103,7 @@ def load_model(path: str | None = None):
     if path in PROFILES:
         folder = PROFILES[path]
         if not folder.is_dir():
-            raise ModelError(f"profile {path!r} is not installed at {folder}; build it with: "
-                             f"propscope train --encoder mpnet --out {folder}")
+            raise ModelError(f"profile {path!r} is not installed at {folder}; build it with "
+                             "`make accurate` in a propscope checkout (README: Profiles)")
         return load_folder(folder)
     return load_folder(Path(path) if path else DEFAULT_MODEL_DIR)
