@@ -19,9 +19,19 @@ def ptc() -> Path:
     return PTC
 
 
+def single_model_dir() -> Path:
+    """The shipped model folder, or its first member when it is an ensemble."""
+    import json
+
+    manifest = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
+    if manifest.get("kind") == "ensemble":
+        return DEFAULT_MODEL_DIR / manifest["members"][0]
+    return DEFAULT_MODEL_DIR
+
+
 @pytest.fixture(scope="session")
 def tokenizer_json() -> str:
-    return str(DEFAULT_MODEL_DIR / "tokenizer.json")
+    return str(single_model_dir() / "tokenizer.json")
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,13 @@ from propscope.errors import ModelError
 from propscope.model_io import load_folder, read_manifest
 from propscope.predictors.ensemble import EnsemblePredictor
 
+from .conftest import single_model_dir
+
+
+@pytest.fixture(scope="module")
+def single_model():
+    return load_folder(single_model_dir())
+
 
 def _ensemble_folder(tmp_path, member, copies=2):
     out = tmp_path / "ens"
@@ -29,13 +36,13 @@ def _ensemble_folder(tmp_path, member, copies=2):
 
 
 def test_ensemble_of_a_model_with_itself_predicts_what_the_model_does(tmp_path, ptc,
-                                                                      shipped_model):
-    folder = _ensemble_folder(tmp_path, shipped_model.info["path"])
+                                                                      single_model):
+    folder = _ensemble_folder(tmp_path, single_model.info["path"])
     ens = load_folder(folder)
     assert isinstance(ens, EnsemblePredictor) and len(ens.members) == 2
     valid = load_split(ptc, "valid")
     texts = [valid.articles[a].text for a in list(valid.articles)[:3]]
-    single = shipped_model.predict(texts)
+    single = single_model.predict(texts)
     both = ens.predict(texts)
     assert [[(s.start, s.end, s.technique) for s in a] for a in both] == \
         [[(s.start, s.end, s.technique) for s in a] for a in single]
@@ -44,12 +51,12 @@ def test_ensemble_of_a_model_with_itself_predicts_what_the_model_does(tmp_path, 
     assert sum(map(len, single)) > 0
     gold = valid.gold[list(valid.articles)[0]][:5]
     got = ens.classify(texts[0], gold)
-    want = shipped_model.classify(texts[0], gold)
+    want = single_model.classify(texts[0], gold)
     assert [[t for t, _ in row] for row in got] == [[t for t, _ in row] for row in want]
 
 
-def test_ensemble_folder_refusals(tmp_path, shipped_model):
-    folder = _ensemble_folder(tmp_path, shipped_model.info["path"])
+def test_ensemble_folder_refusals(tmp_path, single_model):
+    folder = _ensemble_folder(tmp_path, single_model.info["path"])
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["techniques"] = manifest["techniques"][:3]
     (folder / "manifest.json").write_text(json.dumps(manifest))
@@ -60,15 +67,15 @@ def test_ensemble_folder_refusals(tmp_path, shipped_model):
         load_folder(folder)
 
 
-def test_build_ensemble_needs_two_single_models(tmp_path, shipped_model):
+def test_build_ensemble_needs_two_single_models(tmp_path, single_model):
     pytest.importorskip("torch")
     from propscope.training.ensemble import build_ensemble
 
     with pytest.raises(ModelError, match="at least two"):
-        build_ensemble([shipped_model.info["path"]], tmp_path / "e", "unused")
-    ens = _ensemble_folder(tmp_path, shipped_model.info["path"])
+        build_ensemble([single_model.info["path"]], tmp_path / "e", "unused")
+    ens = _ensemble_folder(tmp_path, single_model.info["path"])
     with pytest.raises(ModelError, match="single models"):
-        build_ensemble([ens, shipped_model.info["path"]], tmp_path / "e", "unused")
+        build_ensemble([ens, single_model.info["path"]], tmp_path / "e", "unused")
 
 
 def test_members_without_a_technique_head_are_left_out_of_its_mean():

@@ -16,14 +16,20 @@ from propscope.evaluation import evaluate_predictor
 from propscope.model_io import load_folder
 from propscope.techniques import TECHNIQUE_NAMES
 
+from .conftest import single_model_dir
+
 pytestmark = pytest.mark.model
 
 
 def test_manifest_records_config_labels_version_and_metrics():
     m = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
     assert m["techniques"] == list(TECHNIQUE_NAMES)
-    assert m["propscope_version"] and m["train_config"] and m["decode"]
+    assert m["propscope_version"] and m["decode"]
     assert m["metrics_valid"]["si"] >= 0.40 and m["metrics_valid"]["tc"] >= 0.55
+    members = [DEFAULT_MODEL_DIR / n for n in m.get("members", [])] or [DEFAULT_MODEL_DIR]
+    for folder in members:  # every trained model records how it was trained
+        single = json.loads((folder / "manifest.json").read_text())
+        assert single["train_config"] and single["techniques"] == list(TECHNIQUE_NAMES)
 
 
 def test_inference_does_not_import_torch():
@@ -76,7 +82,7 @@ def test_incomplete_or_foreign_model_folder(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"format": 999}))
     with pytest.raises(ModelError, match="format 999"):
         load_folder(tmp_path)
-    m = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
+    m = json.loads((single_model_dir() / "manifest.json").read_text())
     (tmp_path / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(ModelError, match="encoder.onnx is missing"):
         load_folder(tmp_path)

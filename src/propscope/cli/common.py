@@ -21,5 +21,5 @@ def add_model_argument(p: argparse.ArgumentParser) -> None:
     group.add_argument("--model", help="path of a trained model folder (default: the shipped "
                        "model); also a profile name")
     group.add_argument("--profile", dest="model", choices=("fast", "accurate"),
-                       help="fast: the shipped MiniLM model (default); accurate: a larger "
+                       help="fast: the shipped MiniLM ensemble (default); accurate: a larger "
                        "model built locally (see README)")
