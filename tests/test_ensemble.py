@@ -9,7 +9,7 @@ import pytest
 
 from propscope.corpus import load_split
 from propscope.errors import ModelError
-from propscope.model_io import load_folder, read_manifest
+from propscope.model_io import load_folder
 from propscope.predictors.ensemble import EnsemblePredictor
 
 from .conftest import single_model_dir
@@ -21,18 +21,10 @@ def single_model():
 
 
 def _ensemble_folder(tmp_path, member, copies=2):
-    out = tmp_path / "ens"
-    out.mkdir()
-    names = []
-    for k in range(copies):
-        shutil.copytree(member, out / f"{k}-m")
-        names.append(f"{k}-m")
-    manifest = read_manifest(member)
-    (out / "manifest.json").write_text(json.dumps({
-        "format": manifest["format"], "kind": "ensemble", "name": "ens",
-        "techniques": manifest["techniques"], "members": names,
-        "files": [f"{n}/manifest.json" for n in names], "decode": manifest["decode"]}))
-    return out
+    pytest.importorskip("torch")
+    from propscope.training.ensemble import write_ensemble_folder
+
+    return write_ensemble_folder([member] * copies, tmp_path / "ens")
 
 
 def test_ensemble_of_a_model_with_itself_predicts_what_the_model_does(tmp_path, ptc,
@@ -62,8 +54,9 @@ def test_ensemble_folder_refusals(tmp_path, single_model):
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="other techniques"):
         load_folder(folder)
-    shutil.rmtree(folder / "1-m")
-    with pytest.raises(ModelError, match="1-m/manifest.json is missing"):
+    second = manifest["members"][1]
+    shutil.rmtree(folder / second)
+    with pytest.raises(ModelError, match=f"{second}/manifest.json is missing"):
         load_folder(folder)
 
 

@@ -25,8 +25,17 @@ def _copy(src: str, dst: str) -> None:
 
 def build_ensemble(members: list[Path | str], out: Path | str, data_dir: Path | str,
                    log: Log = print) -> dict[str, Any]:
-    """Copy the member model folders into ``out``, write its manifest, tune its decoding on
-    valid and score it. Returns the valid figures."""
+    """Write the ensemble folder, tune its decoding on valid and score it. Returns the valid
+    figures."""
+    folder = write_ensemble_folder(members, out)
+    log(f"ensemble of {', '.join(read_manifest(folder)['members'])}: tuning its decoding on "
+        "valid")
+    return retune_folder(folder, data_dir, log)
+
+
+def write_ensemble_folder(members: list[Path | str], out: Path | str) -> Path:
+    """Copy the member model folders into ``out`` and write its manifest (decoding: the first
+    member's, until tuned)."""
     out = Path(out)
     folders = [Path(m) for m in members]
     if len(folders) < 2:
@@ -62,5 +71,4 @@ def build_ensemble(members: list[Path | str], out: Path | str, data_dir: Path | 
         + f" --out models/{out.name}",
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    log(f"ensemble of {', '.join(names)}: tuning its decoding on valid")
-    return retune_folder(out, data_dir, log)
+    return out
