@@ -22,7 +22,7 @@ from propscope.corpus import load_split
 from propscope.evaluation import evaluate_predictor
 from propscope.model_io import load_folder
 from propscope.training.export import export_onnx, quantize_onnx
-from propscope.training.loop import encode_corpus, tune_decode, tune_labeller
+from propscope.training.loop import encode_corpus, tune
 
 VARIANTS: dict[str, tuple[str, ...] | None] = {
     "fp32": None,  # no quantisation
@@ -76,8 +76,7 @@ def main() -> None:
         t0 = time.perf_counter()
         encs = encode_corpus(predictor, valid)
         seconds = time.perf_counter() - t0
-        predictor.decode = tune_decode(predictor, valid, encs)
-        tune_labeller(predictor, valid, encs, log=lambda *_: None)
+        tune(predictor, valid, log=lambda *_: None, encs=encs)
         # every valid text is encoded already: evaluation reuses those encodings
         by_text = {e.text: e for e in encs}
         predictor.encode = lambda texts, by_text=by_text: [by_text[t] for t in texts]

@@ -42,9 +42,11 @@ def encode_corpus(predictor: NeuralPredictor, corpus: Corpus) -> list[Encoded]:
             for e in predictor._encode([corpus.articles[i].text for i in ids[k : k + 16]])]
 
 
-def tune(predictor: NeuralPredictor, corpus: Corpus, log: Log = print) -> DecodeConfig:
-    """Span decoding, then the labeller, chosen on ``corpus`` from one encoding pass."""
-    encs = encode_corpus(predictor, corpus)
+def tune(predictor: NeuralPredictor, corpus: Corpus, log: Log = print,
+         encs: list[Encoded] | None = None) -> DecodeConfig:
+    """Span decoding, then the labeller, chosen on ``corpus`` from one encoding pass
+    (``encs``, the corpus's encodings, when the caller has them already)."""
+    encs = encs if encs is not None else encode_corpus(predictor, corpus)
     predictor.decode = tune_decode(predictor, corpus, encs)
     return tune_labeller(predictor, corpus, encs, log)
 
