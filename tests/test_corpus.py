@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from propscope.corpus import (
+    Corpus,
     check_labels,
     format_labels,
     labels_rows,
+    load_labelled,
     load_split,
+    merge_corpora,
     parse_labels,
     read_articles,
 )
@@ -62,3 +65,20 @@ def test_unknown_split_and_missing_folder(ptc, tmp_path):
         load_split(ptc, "test")
     with pytest.raises(InputError, match="no such folder"):
         read_articles(tmp_path / "missing")
+
+
+def test_load_labelled_folder_with_teacher_labels(tmp_path):
+    """Self-training data: every article is kept, one the labels do not name has no spans."""
+    (tmp_path / "article1.txt").write_text("A disgraceful and evil plan.")
+    (tmp_path / "article2.txt").write_text("Rain is expected tomorrow.")
+    (tmp_path / "t.labels").write_text("1\tLoaded_Language\t2\t13\n")
+    c = load_labelled(tmp_path, tmp_path / "t.labels")
+    assert set(c.articles) == {"1", "2"}
+    assert c.gold == {"1": [Span(2, 13, "Loaded_Language")], "2": []}
+    (tmp_path / "bad.labels").write_text("1\tLoaded_Language\t2\t99\n")
+    with pytest.raises(LabelError, match="ends past"):
+        load_labelled(tmp_path, tmp_path / "bad.labels")
+    merged = merge_corpora(c, Corpus({"3": Article("3", "x")}, {"3": []}))
+    assert list(merged.articles) == ["1", "2", "3"] and merged.gold["3"] == []
+    with pytest.raises(InputError, match="article 1 is in both"):
+        merge_corpora(c, c)

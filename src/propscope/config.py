@@ -57,6 +57,10 @@ class TrainConfig:
     # (the feed-forward down-projections) keeps MPNet's accuracy (BENCHMARKS.md)
     keep_fp32: str = ""
     threads: int = 2
+    # self-training: a folder of article<ID>.txt files and a PTC TSV of (teacher-predicted)
+    # spans for them, added to the train split ("" for none); see ``propscope predict``
+    extra_articles: str = ""
+    extra_labels: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

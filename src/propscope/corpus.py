@@ -154,3 +154,20 @@ def load_split(data_dir: Path, split: str | None = None) -> Corpus:
     gold = {aid: gold_all.get(aid, []) for aid in articles}
     check_labels(gold, articles, where=str(data_dir))
     return Corpus(articles, gold)
+
+
+def load_labelled(articles_dir: Path | str, labels_path: Path | str) -> Corpus:
+    """Every ``article<ID>.txt`` of a folder with its spans from a PTC TSV (an article the
+    TSV does not name has no spans); e.g. teacher-labelled news for self-training."""
+    articles = read_articles(Path(articles_dir))
+    labels = read_labels(Path(labels_path))
+    check_labels(labels, articles, where=str(labels_path))
+    return Corpus(articles, {aid: labels.get(aid, []) for aid in articles})
+
+
+def merge_corpora(a: Corpus, b: Corpus) -> Corpus:
+    """One corpus of both; an article id in both is refused (it would be ambiguous)."""
+    both = sorted(set(a.articles) & set(b.articles))
+    if both:
+        raise InputError(f"article {both[0]} is in both corpora")
+    return Corpus({**a.articles, **b.articles}, {**a.gold, **b.gold})

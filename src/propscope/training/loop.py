@@ -15,7 +15,7 @@ import torch
 
 from .. import alignment, metrics
 from ..config import DecodeConfig, TrainConfig
-from ..corpus import Corpus, load_split
+from ..corpus import Corpus, load_labelled, load_split, merge_corpora
 from ..evaluation import evaluate_predictor
 from ..predictors.neural import Encoded, NeuralPredictor, WordPieces
 from ..progress import Progress
@@ -165,6 +165,11 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     techniques = list(TECHNIQUE_NAMES)
     train_c = _subset(load_split(data_dir, "train"), cfg.max_articles)
     valid_c = _subset(load_split(data_dir, "valid"), cfg.max_articles)
+    if cfg.extra_articles or cfg.extra_labels:
+        extra_c = _subset(load_labelled(cfg.extra_articles, cfg.extra_labels), cfg.max_articles)
+        log(f"extra (self-training): {len(extra_c.articles)} articles, "
+            f"{sum(map(len, extra_c.gold.values()))} spans")
+        train_c = merge_corpora(train_c, extra_c)
     windows = build_windows(train_c, pieces, techniques, cfg.window, cfg.stride)
     log(f"train: {len(train_c.articles)} articles, {len(windows)} windows; "
         f"valid: {len(valid_c.articles)} articles")
