@@ -86,3 +86,19 @@ def test_incomplete_or_foreign_model_folder(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(ModelError, match="encoder.onnx is missing"):
         load_folder(tmp_path)
+
+
+def test_remembered_encodings_serve_predict_until_other_text(shipped_model, monkeypatch):
+    """A corpus encoded once (tuning) is scored from those encodings, however many texts."""
+    texts = [f"Article {k}: the corrupt elite lied again." for k in range(70)]
+    encs = shipped_model._encode(texts)
+    calls: list[int] = []
+    real = shipped_model._encode
+    monkeypatch.setattr(shipped_model, "_encode",
+                        lambda ts: calls.append(len(ts)) or real(ts))
+    shipped_model.remember(encs)
+    first = shipped_model.predict(texts[:8])
+    assert calls == [] and shipped_model.predict(texts[60:]) and calls == []
+    assert first == [shipped_model.spans_from(e) for e in encs[:8]]
+    shipped_model.predict(["A text it has not seen."])
+    assert calls == [1] and len(shipped_model._cache) == 1  # 70 + 1 > 64: old ones dropped

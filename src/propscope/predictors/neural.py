@@ -98,10 +98,15 @@ class NeuralPredictor:
         todo = list(dict.fromkeys(t for t in texts if t not in old))
         fresh = dict(zip(todo, self._encode(todo), strict=True)) if todo else {}
         result = [fresh[t] if t in fresh else old[t] for t in texts]
-        cache = old if len(old) + len(fresh) <= 64 else {}
-        cache.update(fresh)
-        self._cache = cache
+        if fresh:
+            cache = old if len(old) + len(fresh) <= 64 else {}
+            self._cache = {**cache, **fresh}
         return result
+
+    def remember(self, encs: Sequence[Encoded]) -> None:
+        """Hold these encodings (say a corpus encoded once for tuning, then scored) until
+        text not among them is encoded."""
+        self._cache = {e.text: e for e in encs}
 
     def _encode(self, texts: Sequence[str]) -> list[Encoded]:
         """Run every window of every text in batches and stitch the outputs per text.

@@ -117,17 +117,21 @@ def retune_folder(folder: Path | str, data_dir: Path | str, log: Log = print,
     folder = Path(folder)
     valid_c = valid_c or load_split(data_dir, "valid")
     predictor = load_folder(folder)
-    decode = tune(predictor, valid_c, log)
+    encs = encode_corpus(predictor, valid_c)
+    decode = tune(predictor, valid_c, log, encs)
     update_manifest(folder, decode=decode.to_dict())
     log(f"decoding tuned on valid: {decode.to_dict()}")
-    return score_folder(folder, valid_c, log)
+    predictor.remember(encs)  # scored from the same encodings, not encoded again
+    return score_folder(folder, valid_c, log, predictor)
 
 
-def score_folder(folder: Path, valid_c: Corpus, log: Log = print) -> dict[str, Any]:
-    """Score the exported model on valid; record the figures in its folder."""
+def score_folder(folder: Path, valid_c: Corpus, log: Log = print,
+                 predictor: NeuralPredictor | None = None) -> dict[str, Any]:
+    """Score the exported model (or ``predictor``, that model loaded already) on valid;
+    record the figures in its folder."""
     from ..model_io import load_folder
 
-    ev = evaluate_predictor(load_folder(folder), valid_c)
+    ev = evaluate_predictor(predictor or load_folder(folder), valid_c)
     figures = {k: round(v.overall.f1, 6) for k, v in ev.scores.items()}
     update_manifest(folder, metrics_valid=figures)
     (folder / "metrics_valid.json").write_text(json.dumps(ev.to_dict(), indent=2) + "\n")
