@@ -24,11 +24,22 @@ def test_train_few_steps_exports_a_loadable_model(tmp_path, ptc):
     except Exception as e:  # noqa: BLE001
         pytest.skip(str(e))
     out = tmp_path / "tiny"
-    metrics = train(ptc, out, TrainConfig(max_articles=2, max_steps=2, epochs=1, quantize=True),
-                    log=lambda m: None)
+    # self-training input: one teacher-labelled article joins the train split
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "article900.txt").write_text("The corrupt elite lied to you again and again.")
+    (news / "teacher.labels").write_text("900\tLoaded_Language\t4\t11\n")
+    lines: list[str] = []
+    metrics = train(ptc, out, TrainConfig(max_articles=2, max_steps=2, epochs=1, quantize=True,
+                                           extra_articles=str(news),
+                                           extra_labels=str(news / "teacher.labels")),
+                    log=lines.append)
+    assert "extra (self-training): 1 articles, 1 spans" in lines
+    assert any(line.startswith("train: 3 articles") for line in lines)
     assert set(metrics) == {"si", "tc", "flc", "slc"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["train_config"]["max_steps"] == 2 and manifest["history"]
+    assert manifest["train_config"]["extra_articles"] == str(news)
     predictor = load_folder(out)
     text = "The outrageous plan failed.\nNobody liked it."
     spans = predictor.predict([text])[0]
