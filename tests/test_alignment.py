@@ -103,3 +103,15 @@ def test_project_weights_by_shared_characters_and_falls_back_to_nearest():
     out = alignment.project(src, values, dst)
     assert np.allclose(out[:, 0], [4 / 6, 0.0, 0.5])
     assert alignment.project(src, values, []).shape == (0, 1)
+
+
+def test_window_grids_second_reading_moves_the_edges():
+    one, two = alignment.window_grids(1000, 254, 192, 2)
+    assert one == alignment.windows(1000, 254, 192)
+    assert two[:2] == [(0, 254), (96, 350)] and two[-1][1] == 1000
+    assert all(b[0] - a[0] == 192 for a, b in zip(two[1:], two[2:], strict=False))
+    edges = {lo for lo, _ in one[1:]} & {lo for lo, _ in two[1:]}
+    assert not edges
+    # a text that fits one window has one reading, whatever is asked
+    assert alignment.window_grids(100, 254, 192, 2) == [[(0, 100)]]
+    assert alignment.window_grids(1000, 254, 192, 1) == [one]

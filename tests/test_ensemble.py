@@ -83,3 +83,29 @@ def test_members_without_a_technique_head_are_left_out_of_its_mean():
     assert np.allclose(_mean_on_grid([a, b], [grid, other]), [[0.75], [0.25]])
     assert np.allclose(_mean_on_grid([a, None], [grid, other]), a)
     assert _mean_on_grid([None, None], [grid, other]) is None
+
+
+def test_second_reading_averages_shifted_windows(tmp_path, ptc):
+    """``readings=2``: long texts are also read through windows whose edges fall elsewhere
+    and the outputs averaged; a text that fits one window reads the same; an ensemble
+    passes its number of readings to its members."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    model = load_folder(single_model_dir())
+    valid = load_split(ptc, "valid")
+    long_text = max((a.text for a in valid.articles.values()), key=len)
+    short_text = "The corrupt elite lied again."
+    # (one text per call: INT8 activations are scaled per batch, so batch-mates matter)
+    once = [model._encode([t])[0] for t in (long_text, short_text)]
+    model.decode = replace(model.decode, readings=2)
+    twice = [model._encode([t])[0] for t in (long_text, short_text)]
+    assert twice[0].probs.shape == once[0].probs.shape and twice[0].hidden.dtype == np.float16
+    np.testing.assert_allclose(twice[0].probs.sum(axis=1), 1.0, atol=1e-4)
+    assert np.abs(twice[0].probs - once[0].probs).max() > 1e-3  # the second reading counts
+    np.testing.assert_allclose(twice[1].probs, once[1].probs, atol=1e-6)
+    ens = load_folder(_ensemble_folder(tmp_path, single_model_dir()))
+    ens.decode = replace(ens.decode, readings=2)
+    ens._encode([short_text])
+    assert all(m.decode.readings == 2 for m in ens.members)

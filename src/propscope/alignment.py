@@ -54,8 +54,10 @@ def bio_tags(offsets: Offsets, spans: Sequence[Span]) -> np.ndarray:
     return tags
 
 
-def windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:
-    """Token windows ``[lo, hi)`` of at most ``size`` tokens, starting every ``stride``."""
+def windows(n_tokens: int, size: int, stride: int, shift: int = 0) -> list[tuple[int, int]]:
+    """Token windows ``[lo, hi)`` of at most ``size`` tokens, starting every ``stride``;
+    with ``shift`` (0 < shift < stride), the second window starts ``shift`` tokens in, so
+    the window edges fall elsewhere (a second reading of the text for test-time averaging)."""
     if n_tokens <= size:
         return [(0, n_tokens)]
     out = []
@@ -65,7 +67,19 @@ def windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:
         out.append((lo, hi))
         if hi == n_tokens:
             return out
-        lo += stride
+        lo += shift if (lo == 0 and shift) else stride
+
+
+def window_grids(n_tokens: int, size: int, stride: int, readings: int = 1
+                 ) -> list[list[tuple[int, int]]]:
+    """``readings`` window layouts with edges ``stride / readings`` apart (duplicates, as
+    for a text that fits one window, are dropped)."""
+    grids: list[list[tuple[int, int]]] = []
+    for r in range(max(1, readings)):
+        grid = windows(n_tokens, size, stride, r * stride // max(1, readings))
+        if grid not in grids:
+            grids.append(grid)
+    return grids
 
 
 def owner_window(wins: Sequence[tuple[int, int]], n_tokens: int) -> np.ndarray:

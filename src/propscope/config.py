@@ -83,6 +83,9 @@ class DecodeConfig:
     technique_threshold: float = 0.4
     technique_extend: float | None = None
     min_chars: int = 2
+    # readings of the text through windows with edges in other places, averaged (1: one;
+    # 2: a second layout shifted by half a stride, about twice the encoder work)
+    readings: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -5,7 +5,7 @@ are the grid the averaged probabilities are decoded on)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,9 @@ class EnsemblePredictor(NeuralPredictor):
         self.members = list(members)
 
     def _encode(self, texts: Sequence[str]) -> list[Encoded]:
+        for m in self.members:  # the ensemble's number of readings applies to every member
+            if m.decode.readings != self.decode.readings:
+                m.decode = replace(m.decode, readings=self.decode.readings)
         per_model = [m._encode(texts) for m in self.members]
         out: list[Encoded] = []
         for k, text in enumerate(texts):

@@ -111,40 +111,49 @@ class NeuralPredictor:
     def _encode(self, texts: Sequence[str]) -> list[Encoded]:
         """Run every window of every text in batches and stitch the outputs per text.
 
-        Each batch's rows are written straight into per-text arrays (states as float16), so
-        memory grows with the texts' length, not with the number of windows.
+        Each token takes its outputs from the window where it is most central; with
+        ``decode.readings`` > 1 the text is also read through windows whose edges fall
+        elsewhere, and each token's outputs are averaged over those readings. Each batch's
+        rows are written straight into per-text arrays (states as float16), so memory grows
+        with the texts' length, not with the number of windows.
         """
         size, stride = self.decode.window - 2, self.decode.stride
         tokenized = [self.pieces(t) for t in texts]
-        plans = [alignment.windows(len(ids), size, stride) if ids else [] for ids, _ in tokenized]
-        owners = [alignment.owner_window(w, len(ids)) if ids else None
-                  for w, (ids, _) in zip(plans, tokenized, strict=True)]
-        jobs = [(k, w, lo, hi) for k, wins in enumerate(plans) for w, (lo, hi) in enumerate(wins)]
+        grids = [alignment.window_grids(len(ids), size, stride, self.decode.readings)
+                 if ids else [] for ids, _ in tokenized]
+        owners = [[alignment.owner_window(g, len(ids)) for g in gs]
+                  for gs, (ids, _) in zip(grids, tokenized, strict=True)]
+        jobs = [(k, r, w, lo, hi) for k, gs in enumerate(grids) for r, g in enumerate(gs)
+                for w, (lo, hi) in enumerate(g)]
         stitched: list[list[np.ndarray] | None] = [None] * len(texts)
         for b in range(0, len(jobs), self.batch_size):
             batch = jobs[b : b + self.batch_size]
-            width = max(hi - lo for _, _, lo, hi in batch) + 2
+            width = max(hi - lo for *_, lo, hi in batch) + 2
             ids = np.full((len(batch), width), self.pieces.pad_id, dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
-            for r, (k, _, lo, hi) in enumerate(batch):
+            for row_k, (k, *_, lo, hi) in enumerate(batch):
                 row = [self.pieces.cls_id, *tokenized[k][0][lo:hi], self.pieces.sep_id]
-                ids[r, : len(row)] = row
-                mask[r, : len(row)] = 1
+                ids[row_k, : len(row)] = row
+                mask[row_k, : len(row)] = 1
             logits, states, *rest = self.runner(ids, mask)
             per_token = [softmax(logits.astype(np.float32)), states]
             if rest:
                 per_token.append(1.0 / (1.0 + np.exp(-rest[0].astype(np.float32))))
-            for r, (k, w, lo, hi) in enumerate(batch):
-                n = len(tokenized[k][0])
+            for row_k, (k, r, w, lo, hi) in enumerate(batch):
+                n, single = len(tokenized[k][0]), len(grids[k]) == 1
                 if stitched[k] is None:
-                    stitched[k] = [np.zeros((n, a.shape[-1]), dtype=np.float16 if a is states
-                                            else np.float32) for a in per_token]
-                sel = np.nonzero(owners[k][lo:hi] == w)[0]
+                    stitched[k] = [np.zeros((n, a.shape[-1]), dtype=np.float16
+                                            if a is states and single else np.float32)
+                                   for a in per_token]
+                sel = np.nonzero(owners[k][r][lo:hi] == w)[0]
                 for dst, src in zip(stitched[k], per_token, strict=True):
-                    dst[lo + sel] = src[r, 1 + sel]
+                    dst[lo + sel] += src[row_k, 1 + sel]
         result = []
         for k, text in enumerate(texts):
             arrays = stitched[k] or [np.zeros((0, 3), np.float32), np.zeros((0, 1), np.float16)]
+            if len(grids[k]) > 1:
+                arrays = [a / len(grids[k]) for a in arrays]
+                arrays[1] = arrays[1].astype(np.float16)
             result.append(Encoded(text, tokenized[k][1], *arrays))
         return result
 
