@@ -102,3 +102,17 @@ def test_remembered_encodings_serve_predict_until_other_text(shipped_model, monk
     assert first == [shipped_model.spans_from(e) for e in encs[:8]]
     shipped_model.predict(["A text it has not seen."])
     assert calls == [1] and len(shipped_model._cache) == 1  # 70 + 1 > 64: old ones dropped
+
+
+def test_spans_do_not_depend_on_what_else_is_sent(ptc):
+    """INT8 encoders scale activations per call: an article alone and the same article sent
+    with others must get the same spans and scores."""
+    model = load_folder(single_model_dir())
+    valid = load_split(ptc, "valid")
+    texts = [valid.articles[a].text for a in list(valid.articles)[:3]]
+    together = model.predict(texts)
+    for k, text in enumerate(texts):
+        model.remember([])  # nothing cached: encode again
+        alone = model.predict([text])[0]
+        assert [(s.start, s.end, s.technique, round(s.score, 6)) for s in alone] == \
+            [(s.start, s.end, s.technique, round(s.score, 6)) for s in together[k]]

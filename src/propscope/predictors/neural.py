@@ -79,7 +79,7 @@ class NeuralPredictor:
         techniques: Sequence[str],
         decode: DecodeConfig,
         info: dict[str, Any],
-        batch_size: int = 16,
+        batch_size: int = 1,
     ) -> None:
         self.pieces = pieces
         self.runner = runner
@@ -88,6 +88,10 @@ class NeuralPredictor:
         self.decode = decode
         self.info = info
         self.name = str(info.get("name", "model"))
+        # Windows per encoder call. 1 by default: INT8 encoders scale their activations per
+        # call (dynamic quantisation), so windows run together would change each other's
+        # outputs, and an article's spans would depend on what else was sent with it. On
+        # this CPU one window per call is as fast (BENCHMARKS.md).
         self.batch_size = batch_size
         self._cache: dict[str, Encoded] = {}  # recent encodings: classify after predict is free
 

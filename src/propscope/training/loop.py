@@ -214,7 +214,7 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     def as_predictor() -> NeuralPredictor:
         """The model as it is now, behind the same decoding code the shipped model uses."""
         return NeuralPredictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
-                               decode, {"name": "training"})
+                               decode, {"name": "training"}, batch_size=16)
 
     t0 = time.monotonic()
     while state["epoch"] < cfg.epochs and state["step"] < total and state["bad"] < cfg.patience:
