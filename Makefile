@@ -41,4 +41,4 @@ accurate: install-train
 	$(MPNET) --out models/mpnet-st1 --epochs 3 --seed 21 \
 		--extra-articles $(UNLABELLED) --extra-labels models/teacher-x3.labels
 	propscope ensemble models/mpnet-st1 models/mpnet-v2 models/mpnet-v1 models/mpnet-v3 \
-		--out $(ACCURATE)
+		--readings 2 --out $(ACCURATE)

@@ -105,7 +105,13 @@ def test_second_reading_averages_shifted_windows(tmp_path, ptc):
     np.testing.assert_allclose(twice[0].probs.sum(axis=1), 1.0, atol=1e-4)
     assert np.abs(twice[0].probs - once[0].probs).max() > 1e-3  # the second reading counts
     np.testing.assert_allclose(twice[1].probs, once[1].probs, atol=1e-6)
-    ens = load_folder(_ensemble_folder(tmp_path, single_model_dir()))
-    ens.decode = replace(ens.decode, readings=2)
+    pytest.importorskip("torch")
+    from propscope.training.ensemble import write_ensemble_folder
+
+    ens = load_folder(write_ensemble_folder([single_model_dir()] * 2, tmp_path / "ens",
+                                            readings=2))
+    assert ens.decode.readings == 2
+    assert "--readings 2" in json.loads((tmp_path / "ens" / "manifest.json").read_text())[
+        "rebuild"]
     ens._encode([short_text])
     assert all(m.decode.readings == 2 for m in ens.members)

@@ -24,18 +24,19 @@ def _copy(src: str, dst: str) -> None:
 
 
 def build_ensemble(members: list[Path | str], out: Path | str, data_dir: Path | str,
-                   log: Log = print) -> dict[str, Any]:
+                   log: Log = print, readings: int = 1) -> dict[str, Any]:
     """Write the ensemble folder, tune its decoding on valid and score it. Returns the valid
-    figures."""
-    folder = write_ensemble_folder(members, out)
+    figures. ``readings``: window layouts each article is read through (DecodeConfig)."""
+    folder = write_ensemble_folder(members, out, readings)
     log(f"ensemble of {', '.join(read_manifest(folder)['members'])}: tuning its decoding on "
         "valid")
     return retune_folder(folder, data_dir, log)
 
 
-def write_ensemble_folder(members: list[Path | str], out: Path | str) -> Path:
+def write_ensemble_folder(members: list[Path | str], out: Path | str, readings: int = 1
+                          ) -> Path:
     """Copy the member model folders into ``out`` and write its manifest (decoding: the first
-    member's, until tuned)."""
+    member's with ``readings``, until tuned)."""
     out = Path(out)
     folders = [Path(m) for m in members]
     if len(folders) < 2:
@@ -65,10 +66,10 @@ def write_ensemble_folder(members: list[Path | str], out: Path | str) -> Path:
         "techniques": techniques,
         "members": names,
         "files": [f"{n}/manifest.json" for n in names],
-        "decode": manifests[0].get("decode", {}),
+        "decode": {**manifests[0].get("decode", {}), "readings": readings},
         "rebuild": "propscope ensemble " + " ".join(
             f"models/{m.get('name', f.name)}" for f, m in zip(folders, manifests, strict=True))
-        + f" --out models/{out.name}",
+        + f" --out models/{out.name}" + (f" --readings {readings}" if readings != 1 else ""),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return out
