@@ -28,16 +28,19 @@ def encoder_flops_per_token(hidden: int, layers: int, seq: int) -> float:
     return layers * per_layer
 
 
-def encoder_seconds(predictor, texts: list[str], runs: int) -> tuple[float, int]:
-    """Median seconds of the bare encoder over the pipeline's windows, and their tokens."""
+def encoder_seconds(predictor, texts: list[str], runs: int, readings: int = 1
+                    ) -> tuple[float, int]:
+    """Median seconds of the bare encoder over the pipeline's windows (every reading's
+    layout), and their tokens."""
     from propscope import alignment
 
     size, stride = predictor.decode.window - 2, predictor.decode.stride
     windows = []
     for t in texts:
         ids, _ = predictor.pieces(t)
-        for lo, hi in alignment.windows(len(ids), size, stride):
-            windows.append([predictor.pieces.cls_id, *ids[lo:hi], predictor.pieces.sep_id])
+        for grid in alignment.window_grids(len(ids), size, stride, readings):
+            for lo, hi in grid:
+                windows.append([predictor.pieces.cls_id, *ids[lo:hi], predictor.pieces.sep_id])
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -86,7 +89,7 @@ def main() -> None:
     members = getattr(predictor, "members", [predictor])
     enc, window_tokens, total_flops = 0.0, 0, 0.0
     for member in members:
-        seconds, tokens = encoder_seconds(member, texts, args.runs)
+        seconds, tokens = encoder_seconds(member, texts, args.runs, predictor.decode.readings)
         enc += seconds
         window_tokens += tokens
         manifest = json.loads((Path(member.info["path"]) / "manifest.json").read_text())
@@ -104,6 +107,7 @@ def main() -> None:
         "articles": len(texts),
         "tokens": n_tokens,
         "load_s": round(load_s, 2),
+        "readings": predictor.decode.readings,
         "runs_s": [round(r, 2) for r in runs],
         "articles_per_s": round(len(texts) / total, 2),
         "tokens_per_s": round(n_tokens / total),
