@@ -13,16 +13,14 @@ import argparse
 import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 
 from propscope.corpus import load_split
-from propscope.evaluation import evaluate_predictor
 from propscope.model_io import load_folder
 from propscope.training.export import export_onnx, quantize_onnx
-from propscope.training.loop import encode_corpus, tune
+from propscope.training.loop import tune_and_evaluate
 
 VARIANTS: dict[str, tuple[str, ...] | None] = {
     "fp32": None,  # no quantisation
@@ -73,13 +71,8 @@ def main() -> None:
         else:
             quantize_onnx(fp32, target, VARIANTS[name])
         predictor = load_folder(folder)
-        t0 = time.perf_counter()
-        encs = encode_corpus(predictor, valid)
-        seconds = time.perf_counter() - t0
-        tune(predictor, valid, log=lambda *_: None, encs=encs)
-        predictor.remember(encs)  # evaluation reuses these encodings
-        figures = evaluate_predictor(predictor, valid).summary()
-        row = {"variant": name, **figures, "mb": round(target.stat().st_size / 2**20),
+        ev, seconds = tune_and_evaluate(predictor, valid, log=lambda *_: None)
+        row = {"variant": name, **ev.summary(), "mb": round(target.stat().st_size / 2**20),
                "encode_s": round(seconds, 1), "decode": predictor.decode.to_dict()}
         rows.append(row)
         print(json.dumps(row), flush=True)

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from dataclasses import replace
 
 from propscope.corpus import load_split
-from propscope.evaluation import evaluate_predictor
 from propscope.model_io import load_folder
-from propscope.training.loop import encode_corpus, tune
+from propscope.training.loop import tune_and_evaluate
 
 
 def main() -> None:
@@ -29,13 +27,8 @@ def main() -> None:
     for readings in (int(r) for r in args.readings.split(",")):
         predictor = load_folder(args.model)
         predictor.decode = replace(predictor.decode, readings=readings)
-        t0 = time.perf_counter()
-        encs = encode_corpus(predictor, valid)
-        seconds = time.perf_counter() - t0
-        tune(predictor, valid, log=lambda *_: None, encs=encs)
-        predictor.remember(encs)  # scored from the same encodings
-        figures = evaluate_predictor(predictor, valid).summary()
-        print(json.dumps({"readings": readings, **figures, "encode_s": round(seconds, 1),
+        ev, seconds = tune_and_evaluate(predictor, valid, log=lambda *_: None)
+        print(json.dumps({"readings": readings, **ev.summary(), "encode_s": round(seconds, 1),
                           "decode": predictor.decode.to_dict()}), flush=True)
 
 

@@ -16,7 +16,7 @@ import torch
 from .. import alignment, metrics
 from ..config import DecodeConfig, TrainConfig
 from ..corpus import Corpus, load_labelled, load_split, merge_corpora
-from ..evaluation import evaluate_predictor
+from ..evaluation import Evaluation, evaluate_predictor
 from ..predictors.neural import Encoded, NeuralPredictor, WordPieces
 from ..progress import Progress
 from ..spans import Span
@@ -117,21 +117,26 @@ def retune_folder(folder: Path | str, data_dir: Path | str, log: Log = print,
     folder = Path(folder)
     valid_c = valid_c or load_split(data_dir, "valid")
     predictor = load_folder(folder)
-    encs = encode_corpus(predictor, valid_c)
-    decode = tune(predictor, valid_c, log, encs)
-    update_manifest(folder, decode=decode.to_dict())
-    log(f"decoding tuned on valid: {decode.to_dict()}")
+    ev, _ = tune_and_evaluate(predictor, valid_c, log)
+    update_manifest(folder, decode=predictor.decode.to_dict())
+    log(f"decoding tuned on valid: {predictor.decode.to_dict()}")
+    return record_scores(folder, ev, log)
+
+
+def tune_and_evaluate(predictor: NeuralPredictor, corpus: Corpus, log: Log = print
+                      ) -> tuple[Evaluation, float]:
+    """Encode ``corpus`` once, tune the predictor's decoding on it and score it from those
+    same encodings. Returns the evaluation and the seconds spent encoding."""
+    t0 = time.perf_counter()
+    encs = encode_corpus(predictor, corpus)
+    seconds = time.perf_counter() - t0
+    tune(predictor, corpus, log, encs)
     predictor.remember(encs)  # scored from the same encodings, not encoded again
-    return score_folder(folder, valid_c, log, predictor)
+    return evaluate_predictor(predictor, corpus), seconds
 
 
-def score_folder(folder: Path, valid_c: Corpus, log: Log = print,
-                 predictor: NeuralPredictor | None = None) -> dict[str, Any]:
-    """Score the exported model (or ``predictor``, that model loaded already) on valid;
-    record the figures in its folder."""
-    from ..model_io import load_folder
-
-    ev = evaluate_predictor(predictor or load_folder(folder), valid_c)
+def record_scores(folder: Path, ev: Evaluation, log: Log = print) -> dict[str, Any]:
+    """Record a model's valid evaluation in its folder; returns the F1 figures."""
     figures = {k: round(v.overall.f1, 6) for k, v in ev.scores.items()}
     update_manifest(folder, metrics_valid=figures)
     (folder / "metrics_valid.json").write_text(json.dumps(ev.to_dict(), indent=2) + "\n")
