@@ -113,5 +113,5 @@ def test_second_reading_averages_shifted_windows(tmp_path, ptc):
     assert ens.decode.readings == 2
     assert "--readings 2" in json.loads((tmp_path / "ens" / "manifest.json").read_text())[
         "rebuild"]
-    ens._encode([short_text])
-    assert all(m.decode.readings == 2 for m in ens.members)
+    # an ensemble of the model with itself reads the long text the way the model does twice
+    np.testing.assert_allclose(ens._encode([long_text])[0].probs, twice[0].probs, atol=1e-5)

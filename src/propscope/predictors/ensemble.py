@@ -5,7 +5,7 @@ are the grid the averaged probabilities are decoded on)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,11 +32,10 @@ class EnsemblePredictor(NeuralPredictor):
         super().__init__(first.pieces, first.runner, first.head, first.techniques, decode, info)
         self.members = list(members)
 
-    def _encode(self, texts: Sequence[str]) -> list[Encoded]:
-        for m in self.members:  # the ensemble's number of readings applies to every member
-            if m.decode.readings != self.decode.readings:
-                m.decode = replace(m.decode, readings=self.decode.readings)
-        per_model = [m._encode(texts) for m in self.members]
+    def _encode(self, texts: Sequence[str], readings: int | None = None) -> list[Encoded]:
+        # the ensemble's number of readings applies to every member
+        readings = readings or self.decode.readings
+        per_model = [m._encode(texts, readings) for m in self.members]
         out: list[Encoded] = []
         for k, text in enumerate(texts):
             encs = [encoded[k] for encoded in per_model]

@@ -112,18 +112,19 @@ class NeuralPredictor:
         text not among them is encoded."""
         self._cache = {e.text: e for e in encs}
 
-    def _encode(self, texts: Sequence[str]) -> list[Encoded]:
+    def _encode(self, texts: Sequence[str], readings: int | None = None) -> list[Encoded]:
         """Run every window of every text in batches and stitch the outputs per text.
 
         Each token takes its outputs from the window where it is most central; with
-        ``decode.readings`` > 1 the text is also read through windows whose edges fall
-        elsewhere, and each token's outputs are averaged over those readings. Each batch's
-        rows are written straight into per-text arrays (states as float16), so memory grows
-        with the texts' length, not with the number of windows.
+        ``readings`` (default ``decode.readings``) > 1 the text is also read through windows
+        whose edges fall elsewhere, and each token's outputs are averaged over those
+        readings. Each batch's rows are written straight into per-text arrays (states as
+        float16), so memory grows with the texts' length, not with the number of windows.
         """
         size, stride = self.decode.window - 2, self.decode.stride
+        readings = readings or self.decode.readings
         tokenized = [self.pieces(t) for t in texts]
-        grids = [alignment.window_grids(len(ids), size, stride, self.decode.readings)
+        grids = [alignment.window_grids(len(ids), size, stride, readings)
                  if ids else [] for ids, _ in tokenized]
         owners = [[alignment.owner_window(g, len(ids)) for g in gs]
                   for gs, (ids, _) in zip(grids, tokenized, strict=True)]
