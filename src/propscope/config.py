@@ -61,6 +61,13 @@ class TrainConfig:
     # spans for them, added to the train split ("" for none); see ``propscope predict``
     extra_articles: str = ""
     extra_labels: str = ""
+    # the splits to train on and to early-stop on (``corpus.split_ids``: train/valid, or a
+    # cross-validation fold: cvK = all but fold K, foldK = fold K)
+    train_split: str = "train"
+    valid_split: str = "valid"
+    # "best": keep the epoch with the best valid SI + TC; "last": keep the last epoch (for
+    # cross-validation, where the held-out fold must not choose anything)
+    keep: str = "best"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

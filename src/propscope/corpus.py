@@ -135,20 +135,34 @@ class Corpus:
         return [(a, self.gold.get(aid, [])) for aid, a in self.articles.items()]
 
 
+def split_ids(data_dir: Path, split: str) -> list[str]:
+    """Article ids of a named split: ``train``/``valid`` from ``splits.json``, or a
+    cross-validation fold from ``folds.json``: ``foldK`` (the K-th fold, held out) and
+    ``cvK`` (every article of the other folds, to train on)."""
+    fold = re.fullmatch(r"(fold|cv)(\d)", split)
+    path = data_dir / ("folds.json" if fold else "splits.json")
+    try:
+        table = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(f"no {path.name}", where=str(data_dir)) from None
+    if fold:
+        folds = table["folds"]
+        k = int(fold.group(2))
+        if k >= len(folds):
+            raise InputError(f"unknown fold {k}; have 0-{len(folds) - 1}", where=str(path))
+        if fold.group(1) == "fold":
+            return list(folds[k])
+        return [a for j, f in enumerate(folds) if j != k for a in f]
+    if split not in table:
+        raise InputError(f"unknown split {split!r}; have {', '.join(table)}", where=str(path))
+    return list(table[split])
+
+
 def load_split(data_dir: Path, split: str | None = None) -> Corpus:
-    """Load the PTC folder (``train-articles`` + task-2 labels), optionally one split."""
+    """Load the PTC folder (``train-articles`` + task-2 labels), optionally one split
+    (see ``split_ids``)."""
     data_dir = Path(data_dir)
-    ids = None
-    if split is not None:
-        splits_path = data_dir / "splits.json"
-        try:
-            splits = json.loads(splits_path.read_text())
-        except FileNotFoundError:
-            raise InputError("no splits.json", where=str(data_dir)) from None
-        if split not in splits:
-            raise InputError(f"unknown split {split!r}; have {', '.join(splits)}",
-                             where=str(splits_path))
-        ids = splits[split]
+    ids = split_ids(data_dir, split) if split is not None else None
     articles = read_articles(data_dir / "train-articles", ids)
     gold_all = read_labels(data_dir / "train-labels-task2-technique-classification")
     gold = {aid: gold_all.get(aid, []) for aid in articles}

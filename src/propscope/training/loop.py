@@ -172,8 +172,8 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     enc_dir = encoder_dir(cfg.encoder)
     pieces = WordPieces(str(enc_dir / "tokenizer.json"))
     techniques = list(TECHNIQUE_NAMES)
-    train_c = _subset(load_split(data_dir, "train"), cfg.max_articles)
-    valid_c = _subset(load_split(data_dir, "valid"), cfg.max_articles)
+    train_c = _subset(load_split(data_dir, cfg.train_split), cfg.max_articles)
+    valid_c = _subset(load_split(data_dir, cfg.valid_split), cfg.max_articles)
     if cfg.extra_articles or cfg.extra_labels:
         extra_c = _subset(load_labelled(cfg.extra_articles, cfg.extra_labels), cfg.max_articles)
         log(f"extra (self-training): {len(extra_c.articles)} articles, "
@@ -262,7 +262,7 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
         state["history"].append({"epoch": state["epoch"], **f,
                                  "minutes": round((time.monotonic() - t0) / 60, 1)})
         log(f"epoch {state['epoch']}: valid {f}")
-        if score > state["best"]:
+        if score > state["best"] or cfg.keep == "last":
             state["best"], state["bad"] = score, 0
             torch.save(model.state_dict(), out / "best.pt")
         else:
