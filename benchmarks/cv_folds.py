@@ -43,8 +43,7 @@ def main() -> int:
         cfg = TrainConfig(encoder=args.encoder, epochs=args.epochs, lr=args.lr, seed=args.seed,
                           train_split=f"cv{k}", valid_split=f"fold{k}", keep="last",
                           patience=args.epochs + 1)
-        if not (folder / "encoder.onnx").exists() or (folder / "checkpoint.pt").exists() \
-                and not (folder / "metrics_valid.json").exists():
+        if not (folder / "manifest.json").exists():
             train(args.data, folder, cfg, log=log)
         held = load_split(Path(args.data), f"fold{k}")
         encs = encode_corpus(load_folder(folder), held)

@@ -256,13 +256,20 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
             seen += 1
             bar(seen, steps_per_epoch, f"loss {loss.item():.3f}")
         state["epoch"] += 1
+        if cfg.keep == "last":  # nothing to choose: save the epoch without scoring it
+            state["history"].append({"epoch": state["epoch"],
+                                     "minutes": round((time.monotonic() - t0) / 60, 1)})
+            torch.save(model.state_dict(), out / "best.pt")
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                        "sched": sched.state_dict(), "state": state}, ckpt)
+            continue
         ev = evaluate_predictor(as_predictor(), valid_c)
         f = ev.summary()
         score = f["si"] + f["tc"]
         state["history"].append({"epoch": state["epoch"], **f,
                                  "minutes": round((time.monotonic() - t0) / 60, 1)})
         log(f"epoch {state['epoch']}: valid {f}")
-        if score > state["best"] or cfg.keep == "last":
+        if score > state["best"]:
             state["best"], state["bad"] = score, 0
             torch.save(model.state_dict(), out / "best.pt")
         else:
@@ -279,4 +286,6 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
                         "encoder_shape": [model.encoder.config.hidden_size,
                                           model.encoder.config.num_hidden_layers],
                         "train_minutes": round((time.monotonic() - t0) / 60, 1)})
+    if cfg.keep == "last":  # cross-validation: the held-out fold tunes nothing either
+        return {"epochs": state["epoch"]}
     return retune_folder(out, data_dir, log, valid_c)
