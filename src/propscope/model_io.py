@@ -1,11 +1,15 @@
 """Loading a model folder (manifest + ONNX encoder + span head, or an ensemble of such
-folders) into a predictor."""
+folders) into a predictor, and checking one without keeping it (``check_model``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
+import re
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,83 @@ from .config import DEFAULT_MODEL_DIR, MODEL_FORMAT, PROFILES, DecodeConfig
 from .errors import ModelError
 from .span_features import SpanHead
 from .techniques import TECHNIQUES
+
+#: The keys a manifest.json may hold, with their JSON type; ``!`` marks a required key.
+#: Written by training/export.py (single models) and training/ensemble.py (ensembles).
+MANIFEST_SCHEMA: dict[str, str] = {
+    "format": "integer!",
+    "techniques": "list of strings!",
+    "kind": "string",  # "ensemble", or absent for a single model
+    "name": "string",
+    "propscope_version": "string",
+    "created": "string",
+    "members": "list of strings",  # ensembles: member folder names
+    "files": "list of strings",  # every file the folder must hold
+    "decode": "object",  # DecodeConfig fields (checked against DecodeConfig)
+    "train_config": "object",
+    "rebuild": "string",
+    "history": "list",
+    "encoder": "string",
+    "encoder_shape": "list",
+    "train_minutes": "number",
+    "metrics_valid": "object",
+}
+
+_IS: dict[str, Callable[[Any], bool]] = {
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "object": lambda v: isinstance(v, dict),
+    "list": lambda v: isinstance(v, list),
+    "list of strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "null": lambda v: v is None,
+}
+_A = {"integer": "an integer", "number": "a number", "string": "a string", "object": "an object",
+      "list": "a list", "list of strings": "a list of strings", "null": "null"}
+_JSON_TYPE = {bool: "true/false", int: "an integer", float: "a number", str: "a string",
+              list: "a list", dict: "an object", type(None): "null"}
+
+
+def _decode_schema() -> dict[str, str]:
+    """DecodeConfig's fields as schema entries, e.g. ``extend_threshold: number or null``."""
+    hints = typing.get_type_hints(DecodeConfig)
+    names = {int: "integer", float: "number", str: "string", type(None): "null"}
+    return {f.name: " or ".join(names[t] for t in (typing.get_args(hints[f.name])
+                                                    or (hints[f.name],)))
+            for f in dataclasses.fields(DecodeConfig)}
+
+
+def _check_keys(data: dict[str, Any], schema: dict[str, str], prefix: str, where: str) -> None:
+    for key, value in data.items():
+        if key not in schema:
+            raise ModelError(f"manifest.json has an unknown key {prefix + key!r} (known: "
+                             f"{', '.join(schema)})", where=where)
+        specs = schema[key].rstrip("!").split(" or ")
+        if not any(_IS[s](value) for s in specs):
+            want = " or ".join(_A[s] for s in specs)
+            raise ModelError(f"manifest.json: {prefix + key!r} must be {want}, not "
+                             f"{_JSON_TYPE.get(type(value), type(value).__name__)}", where=where)
+    for key, spec in schema.items():
+        if spec.endswith("!") and key not in data:
+            raise ModelError(f"manifest.json has no {prefix + key!r}", where=where)
+
+
+def check_manifest(manifest: Any, where: str) -> None:
+    """Raise a ModelError naming the key when ``manifest`` does not fit MANIFEST_SCHEMA."""
+    if not isinstance(manifest, dict):
+        raise ModelError("manifest.json must hold a JSON object", where=where)
+    if manifest.get("format") != MODEL_FORMAT:
+        raise ModelError(f"model format {manifest.get('format')!r} is not supported "
+                         f"(this propscope reads format {MODEL_FORMAT})", where=where)
+    _check_keys(manifest, MANIFEST_SCHEMA, "", where)
+    _check_keys(manifest.get("decode", {}), _decode_schema(), "decode.", where)
+    if manifest.get("kind", "ensemble") != "ensemble":
+        raise ModelError(f"manifest.json: 'kind' must be \"ensemble\" or absent, not "
+                         f"{manifest['kind']!r}", where=where)
+    unknown = [t for t in manifest["techniques"] if t not in TECHNIQUES]
+    if unknown or not manifest["techniques"]:
+        raise ModelError(f"manifest.json: 'techniques' lists unknown techniques {unknown}",
+                         where=where)
 
 
 def read_manifest(folder: Path | str) -> dict[str, Any]:
@@ -28,39 +109,77 @@ def read_manifest(folder: Path | str) -> dict[str, Any]:
         raise ModelError("incomplete model folder: no manifest.json", where=str(folder)) from None
     except json.JSONDecodeError as e:
         raise ModelError(f"manifest.json is not valid JSON ({e.msg})", where=str(folder)) from None
-    if manifest.get("format") != MODEL_FORMAT:
-        raise ModelError(f"model format {manifest.get('format')!r} is not supported "
-                         f"(this propscope reads format {MODEL_FORMAT})", where=str(folder))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ModelError(f"cannot read manifest.json ({e})", where=str(folder)) from None
+    check_manifest(manifest, str(folder))
     for name in manifest.get("files", []):
         if not (folder / name).is_file():
             raise ModelError(f"incomplete model folder: {name} is missing", where=str(folder))
-    unknown = [t for t in manifest.get("techniques", []) if t not in TECHNIQUES]
-    if unknown or not manifest.get("techniques"):
-        raise ModelError(f"manifest lists unknown techniques {unknown}", where=str(folder))
     return manifest
 
 
 class OnnxRunner:
-    def __init__(self, path: Path, threads: int = 0) -> None:
+    def __init__(self, path: Path, threads: int = 0, optimize: bool = True) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimize
+                                         else ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         try:
             self.session = ort.InferenceSession(str(path), opts,
                                                 providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own exception types
-            raise ModelError(f"cannot load the ONNX encoder ({str(e).splitlines()[0]})",
+            raise ModelError(f"cannot load the ONNX encoder ({_ort_message(e)})",
                              where=str(path)) from None
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(self.session.run(None, {"input_ids": ids, "attention_mask": mask}))
 
 
+def _ort_message(e: BaseException) -> str:
+    """``[ONNXRuntimeError] : 7 : INVALID_PROTOBUF : Load model from P failed:Protobuf
+    parsing failed.`` -> ``INVALID_PROTOBUF: Protobuf parsing failed.``"""
+    m = re.match(r"\[ONNXRuntimeError\] : \d+ : (\w+) : (?:Load model from .* failed:)?(.*)",
+                 str(e).strip().split("\n")[0])
+    return f"{m.group(1)}: {m.group(2).strip()}" if m else _first_line(e)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0]}" if text else type(e).__name__
+
+
+def _load_file(path: Path, what: str, load: Callable[[str], Any]) -> Any:
+    try:
+        return load(str(path))
+    except Exception as e:  # numpy, zipfile and tokenizers raise many types
+        raise ModelError(f"cannot read the {what} ({_first_line(e)})", where=str(path)) from None
+
+
+def _member_folders(folder: Path, manifest: dict[str, Any]) -> list[Path]:
+    """An ensemble's member folders, each with a valid manifest naming its techniques."""
+    members = [folder / name for name in manifest.get("members", [])]
+    if not members:
+        raise ModelError("ensemble manifest lists no members", where=str(folder))
+    if any(read_manifest(m)["techniques"] != manifest["techniques"] for m in members):
+        raise ModelError("ensemble members name other techniques than its manifest",
+                         where=str(folder))
+    return members
+
+
+def _single_files(folder: Path, threads: int, optimize: bool = True):
+    from .predictors.neural import WordPieces
+
+    head = _load_file(folder / "span_head.npz", "span head", SpanHead.load)
+    pieces = _load_file(folder / "tokenizer.json", "tokenizer", WordPieces)
+    runner = OnnxRunner(folder / "encoder.onnx", threads, optimize)
+    return pieces, runner, head
+
+
 def load_folder(folder: Path | str, threads: int | None = None):
-    from .predictors.neural import NeuralPredictor, WordPieces
+    from .predictors.neural import NeuralPredictor
 
     folder = Path(folder)
     manifest = read_manifest(folder)
@@ -72,21 +191,42 @@ def load_folder(folder: Path | str, threads: int | None = None):
     if manifest.get("kind") == "ensemble":
         from .predictors.ensemble import EnsemblePredictor
 
-        members = [load_folder(folder / name, threads) for name in manifest.get("members", [])]
-        if not members:
-            raise ModelError("ensemble manifest lists no members", where=str(folder))
-        if any(m.techniques != tuple(manifest["techniques"]) for m in members):
-            raise ModelError("ensemble members name other techniques than its manifest",
-                             where=str(folder))
+        members = [load_folder(m, threads) for m in _member_folders(folder, manifest)]
         return EnsemblePredictor(members, decode, info)
-    try:
-        head = SpanHead.load(str(folder / "span_head.npz"))
-        pieces = WordPieces(str(folder / "tokenizer.json"))
-    except Exception as e:
-        raise ModelError(f"cannot read model files ({e})", where=str(folder)) from None
     n_threads = threads if threads is not None else int(os.environ.get("PROPSCOPE_THREADS", 0))
-    runner = OnnxRunner(folder / "encoder.onnx", n_threads)
+    pieces, runner, head = _single_files(folder, n_threads)
     return NeuralPredictor(pieces, runner, head, manifest["techniques"], decode, info)
+
+
+def validate_folder(folder: Path | str) -> None:
+    """Read every file of a model folder (members too) and let it go: a ModelError names
+    the first file that does not load. Cheaper than ``load_folder`` (no graph optimisation,
+    one thread, nothing kept)."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest.get("kind") == "ensemble":
+        for member in _member_folders(folder, manifest):
+            validate_folder(member)
+        return
+    _single_files(folder, threads=1, optimize=False)
+
+
+def model_folder(path: str | None) -> Path:
+    """The folder a ``--model`` value names: a profile, a path, or None (the shipped model)."""
+    if path in PROFILES:
+        folder = PROFILES[path]
+        if not folder.is_dir():
+            raise ModelError(f"profile {path!r} is not installed at {folder}; build it with "
+                             "`make accurate` in a propscope checkout (README: Profiles)")
+        return folder
+    return Path(path) if path else DEFAULT_MODEL_DIR
+
+
+def check_model(path: str | None) -> None:
+    """Fail now, in this process and in one line, when the model ``path`` names (as given to
+    ``load_model``) would not load; batch runs call this before starting workers."""
+    if path != "keywords":
+        validate_folder(model_folder(path))
 
 
 @functools.lru_cache(maxsize=4)
@@ -100,10 +240,4 @@ def load_model(path: str | None = None):
         from .predictors.keywords import KeywordPredictor
 
         return KeywordPredictor()
-    if path in PROFILES:
-        folder = PROFILES[path]
-        if not folder.is_dir():
-            raise ModelError(f"profile {path!r} is not installed at {folder}; build it with "
-                             "`make accurate` in a propscope checkout (README: Profiles)")
-        return load_folder(folder)
-    return load_folder(Path(path) if path else DEFAULT_MODEL_DIR)
+    return load_folder(model_folder(path))

@@ -79,7 +79,7 @@ class LocalEngine:
                     result: dict[str, Any] | BaseException = fut.result()
                 except BrokenProcessPool:
                     raise PropscopeError(
-                        "a worker process died (out of memory, or the model failed to load); "
+                        "a worker process died (killed, or out of memory); "
                         "run the same command again to resume") from None
                 except Exception as e:
                     result = e

@@ -30,13 +30,10 @@ def _now() -> str:
 
 
 def _check_model(model: str | None) -> None:
-    """Fail before starting workers when the model folder is missing or broken."""
-    if model == "keywords":
-        return
-    from ..config import DEFAULT_MODEL_DIR
-    from ..model_io import read_manifest
+    """Fail before starting workers when the model is missing or any file of it is broken."""
+    from ..model_io import check_model
 
-    read_manifest(Path(model) if model else DEFAULT_MODEL_DIR)
+    check_model(model)
 
 
 def _check_same_config(prior: dict[str, Any] | None, settings: Settings, out: str) -> None:

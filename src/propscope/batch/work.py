@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ..core import Result, analyze
-from ..errors import InputError
+from ..errors import InputError, ModelError
 from ..spans import Article
 from ..techniques import TECHNIQUE_NAMES
 from .readers import Part, read_part
@@ -72,7 +72,10 @@ def init_worker(model: str | None, skip: frozenset[str], threads: int | None,
     _SKIP = skip
     if parent:
         _watch_parent(parent)
-    get_predictor(model)
+    try:
+        get_predictor(model)
+    except ModelError:  # not cached: raised again by the first part, which ends the run
+        pass           # with one line instead of a traceback per worker
 
 
 def _alive(pid: int) -> bool:
