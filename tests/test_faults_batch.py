@@ -1,11 +1,13 @@
-"""Faults a careless world brings to batch runs: broken model folders and manifests
-(issue 16, part B)."""
+"""Faults a careless world brings to batch runs and outputs: broken model folders and
+manifests, a full disk, a killed run, unwritable outputs, the umask (issue 16, part B)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,9 @@ import pytest
 
 pytest.importorskip("pyarrow")
 
+from propscope.batch import run_batch  # noqa: E402
+from propscope.batch.store import Store  # noqa: E402
+from propscope.cli.main import main  # noqa: E402
 from propscope.config import DEFAULT_MODEL_DIR  # noqa: E402
 from propscope.errors import ModelError  # noqa: E402
 from propscope.model_io import check_model, read_manifest  # noqa: E402
@@ -135,3 +140,164 @@ def test_manifest_errors_through_the_cli(model_copy, tmp_path):
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "'techniques' must be a list of strings" in done.stderr
     assert "'D', 'o'" not in done.stderr
+
+
+# --- a full disk under --out -----------------------------------------------------------
+
+def _small_tmpfs(where: Path) -> bool:
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    where.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(where)],
+                          capture_output=True)
+    return done.returncode == 0
+
+
+@pytest.fixture
+def full_disk(tmp_path, monkeypatch):
+    """``(out folder, make room)``: a 160 KB tmpfs when we may mount one, else a simulated
+    ENOSPC from the fifth Parquet file on."""
+    mnt = tmp_path / "mnt"
+    if _small_tmpfs(mnt):
+        def room() -> None:
+            subprocess.run(["mount", "-o", "remount,size=4m", str(mnt)], check=True)
+
+        try:
+            yield mnt / "out", room
+        finally:
+            subprocess.run(["umount", str(mnt)], check=False)
+        return
+    import pyarrow.parquet as pq
+
+    real, calls = pq.write_table, []
+
+    def write_table(table, where, *a, **kw):
+        calls.append(where)
+        if len(calls) > 4:
+            raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] "
+                          "No space left on device")
+        return real(table, where, *a, **kw)
+
+    monkeypatch.setattr(pq, "write_table", write_table)
+    yield tmp_path / "out", lambda: monkeypatch.setattr(pq, "write_table", real)
+
+
+def test_disk_full_is_one_line_and_the_run_resumes(full_disk, tmp_path, capsys):
+    out, make_room = full_disk
+    src = news(tmp_path / "in", 200)
+    argv = ["batch", str(src), "--out", str(out), "--model", "keywords", "--workers", "0",
+            "--part-size", "10", "-q"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" not in err, err
+    assert f"{out}/articles/part-" in err or f"{out}/spans/part-" in err
+    assert "No space left on device" in err and "run the same command again to resume" in err
+    failed = manifest_of(out)
+    assert failed["status"] == "failed" and "No space left" in failed["error"]
+    assert failed["sessions"][-1]["status"] == "failed"
+    assert 0 < failed["counts"]["articles"] < 200
+    assert not list(out.rglob("*.tmp")) and not (out / ".run.json.reserve").exists()
+
+    make_room()
+    assert main(argv) == 0
+    done = manifest_of(out)
+    assert done["status"] == "complete" and done["counts"]["articles"] == 200
+    assert "error" not in done
+
+
+# --- a run killed with -9 reads as interrupted -----------------------------------------
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_a_dead_running_run_reads_as_interrupted(tmp_path, capsys):
+    src, out = news(tmp_path / "in", 4), tmp_path / "out"
+    assert run_batch([str(src)], out, model="keywords", workers=0, part_size=2)
+    m = manifest_of(out)
+    assert m["sessions"][-1]["pid"] == os.getpid()
+    # as a kill -9 leaves it: status "running", the session unfinished, its process gone
+    m["status"] = "running"
+    last = m["sessions"][-1]
+    for key in ("status", "finished", "seconds"):
+        last.pop(key)
+    last["pid"] = _dead_pid()
+    (out / "run.json").write_text(json.dumps(m))
+    assert Store(out).read_manifest()["status"] == "interrupted"
+    assert main(["report", str(out), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["run_status"] == "interrupted"
+    # a run still going (here: this process) is left alone
+    last["pid"] = os.getppid()
+    (out / "run.json").write_text(json.dumps(m))
+    assert Store(out).read_manifest()["status"] == "running"
+    last["pid"] = _dead_pid()
+    (out / "run.json").write_text(json.dumps(m))
+    # the next run records the dead session as interrupted
+    run_batch([str(src)], out, model="keywords", workers=0, part_size=2)
+    sessions = manifest_of(out)["sessions"]
+    assert [s["status"] for s in sessions] == ["interrupted", "complete"]
+
+
+# --- outputs: user errors naming the path; readable by others --------------------------
+
+def test_unwritable_outputs_are_user_errors(tmp_path, capsys, monkeypatch):
+    article = tmp_path / "a.txt"
+    article.write_text(TEXT)
+    (tmp_path / "folder").mkdir()
+    cases = {
+        str(tmp_path / "folder"): "it is a folder",
+        str(tmp_path / "folder") + "/": "it is a folder",
+        str(article / "out.json"): f"{article} is a file, not a folder",
+        str(article / "deeper" / "out.json"): f"{article} is a file, not a folder",
+        "/proc/no-such-dir/out.json": "No such file or directory",
+    }
+    for out, reason in cases.items():
+        code = main(["analyze", str(article), "--model", "keywords", "-o", out])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1, (out, err)
+        assert err.startswith(f"propscope: error: {out}: cannot write the output (")
+        assert reason in err
+    denied = tmp_path / "denied.json"
+
+    def write_text(self, *a, **kw):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+    assert main(["analyze", str(article), "--model", "keywords", "-o", str(denied)]) == 2
+    assert capsys.readouterr().err == (f"propscope: error: {denied}: cannot write the output "
+                                       "(Permission denied)\n")
+
+
+def test_batch_out_under_a_file_is_a_user_error(tmp_path, capsys):
+    src = news(tmp_path / "in", 2)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["batch", str(src), "--out", str(blocker / "out"), "--model", "keywords",
+                 "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{blocker} is a file, not a folder" in err
+
+
+def test_any_os_error_is_a_user_error_naming_the_path(monkeypatch, capsys):
+    from propscope.cli import techniques
+
+    def fail(args):
+        raise PermissionError(errno.EACCES, "Permission denied", "/srv/data/x.txt")
+
+    monkeypatch.setattr(techniques, "run", fail)
+    assert main(["techniques"]) == 2
+    assert capsys.readouterr().err == "propscope: error: /srv/data/x.txt: Permission denied\n"
+
+
+def test_batch_outputs_honour_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        run_batch([str(news(tmp_path / "in", 5))], tmp_path / "out", model="keywords",
+                  workers=0, part_size=2)
+    finally:
+        os.umask(old)
+    files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert len(files) == 7  # run.json, 3 articles parts, 3 spans parts
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {oct(0o644)}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +71,9 @@ def _per_1k(n: float | None, words: float | None) -> float:
 def build_report(folder: str | Path, top: int = 10) -> dict[str, Any]:
     """Aggregates of a batch output folder (plain data, JSON-ready)."""
     folder = Path(folder)
-    manifest: dict[str, Any] = {}
-    if (folder / "run.json").exists():
-        manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    from .store import Store
+
+    manifest: dict[str, Any] = Store(folder).read_manifest() or {}  # a dead run: interrupted
     con = _connect(folder)
 
     ov = _rows(con, """

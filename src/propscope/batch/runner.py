@@ -109,6 +109,7 @@ def run_batch(
         "parts_planned": len(parts), "parts_skipped": len(parts) - len(todo),
         "parts_written": 0, "parts_failed": 0, "articles": 0, "analysed": 0, "errors": 0,
         "spans": 0, "duplicates": 0, "failures": [], "worker_peak_rss_mb": {},
+        "pid": os.getpid(), "host": os.uname().nodename,  # a dead pid: "interrupted"
     }
     manifest: dict[str, Any] = {
         "propscope_version": _version(),
@@ -128,7 +129,12 @@ def run_batch(
     eng = make_engine(engine, settings, skip, workers, scheduler) if todo else None
     if eng is not None:
         session["workers"] = eng.workers
-    store.write_manifest({**manifest, "sessions": manifest["sessions"] + [session]})
+    try:
+        store.write_manifest({**manifest, "sessions": manifest["sessions"] + [session]})
+    except BaseException:
+        if eng is not None:
+            eng.close(cancel=True)
+        raise
 
     total = sum(p.size for p in todo)
     done = 0
@@ -153,7 +159,8 @@ def run_batch(
         raise
     except BaseException as e:
         status = "failed"
-        session["failures"].append(str(e).splitlines()[0] if str(e) else type(e).__name__)
+        manifest["error"] = str(e).splitlines()[0] if str(e) else type(e).__name__
+        session["failures"].append(manifest["error"])
         raise
     finally:
         if eng is not None:
@@ -172,6 +179,7 @@ def run_batch(
             "sessions": manifest["sessions"] + [session],
         })
         store.write_manifest(manifest)
+        store.close()
     return {**session, "out": out, "status": status, "totals": totals}
 
 

@@ -7,21 +7,26 @@ Layout::
     DIR/spans/part-KEY.parquet       one row per span
 
 Every file is written to a temporary name in the same folder and renamed into place, so
-a reader never sees half a file. A part's spans file is renamed first and its articles
-file last: a part is done exactly when its articles file exists. Leftovers of a killed
+a reader never sees half a file; files get the usual permissions (0666 less the umask).
+A part's spans file is renamed first and its articles file last: a part is done exactly
+when its articles file exists. Leftovers of a killed
 run (temporary files, a spans file without its articles file) are removed on the next run.
+While a run goes, ``DIR/.run.json.reserve`` holds some disk space back, freed when the disk
+fills so that run.json can still record the run as failed.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import PropscopeError
-from .work import SLUGS
+from ..errors import OutputError, PropscopeError, output_error
+from .work import SLUGS, pid_alive
+
+RESERVE_BYTES = 64 * 1024
 
 
 def articles_schema():
@@ -49,16 +54,27 @@ def spans_schema():
                       ("text", pa.string())])
 
 
+def write_failed(path: Path, e: OSError) -> OutputError:
+    """The one-line error for an output file of a run that cannot be written."""
+    reason = os.strerror(e.errno) if e.errno else (str(e).splitlines() or [""])[0]
+    fix = "free some space" if e.errno in (errno.ENOSPC, errno.EDQUOT) else "fix that"
+    return OutputError(f"cannot write ({reason or type(e).__name__}); {fix}, then run the same "
+                       "command again to resume the run (finished parts are kept)",
+                       where=str(path))
+
+
 def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
+    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+    try:  # not mkstemp: its files are 0600 whatever the umask
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        write(str(tmp))
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise write_failed(path, e) from None
         raise
 
 
@@ -69,23 +85,41 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     _atomic(path, write)
 
 
+def settle_stale(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A run.json left "running" by a process that is gone (``kill -9``, a crash) as
+    "interrupted". Only runs started on this host can be checked; others are left as they
+    are."""
+    sessions = manifest.get("sessions") or [{}]
+    last = sessions[-1] if isinstance(sessions[-1], dict) else {}
+    pid = last.get("pid")
+    if (manifest.get("status") != "running" or last.get("host") != os.uname().nodename
+            or not isinstance(pid, int) or pid == os.getpid() or pid_alive(pid)):
+        return manifest
+    return {**manifest, "status": "interrupted",
+            "sessions": [*sessions[:-1], {**last, "status": "interrupted"}]}
+
+
 class Store:
     def __init__(self, out: str | Path) -> None:
         self.root = Path(out)
         self.articles = self.root / "articles"
         self.spans = self.root / "spans"
         self.manifest = self.root / "run.json"
+        self.reserve = self.root / ".run.json.reserve"
 
     def open(self) -> None:
         if self.root.exists() and not self.root.is_dir():
             raise PropscopeError("exists and is not a folder", where=str(self.root))
-        ours = {self.articles, self.spans}
+        ours = {self.articles, self.spans, self.reserve}
         if (self.root.is_dir() and not self.manifest.exists()
                 and any(p not in ours for p in self.root.iterdir())):
             raise PropscopeError("is not empty and holds no run.json: choose a new --out "
                                  "folder", where=str(self.root))
-        self.articles.mkdir(parents=True, exist_ok=True)
-        self.spans.mkdir(parents=True, exist_ok=True)
+        try:
+            self.articles.mkdir(parents=True, exist_ok=True)
+            self.spans.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise output_error(str(self.root), e) from None
         self.clean()
 
     def clean(self) -> None:
@@ -99,16 +133,40 @@ class Store:
                 p.unlink(missing_ok=True)
 
     def read_manifest(self) -> dict[str, Any] | None:
+        """run.json, with a run whose process has died reading as "interrupted"."""
         if not self.manifest.exists():
             return None
         try:
-            return json.loads(self.manifest.read_text(encoding="utf-8"))
+            data = json.loads(self.manifest.read_text(encoding="utf-8"))
         except json.JSONDecodeError as e:
             raise PropscopeError(f"run.json is not valid JSON ({e.msg})",
                                  where=str(self.root)) from None
+        if not isinstance(data, dict):
+            raise PropscopeError("run.json does not hold a JSON object", where=str(self.root))
+        return settle_stale(data)
 
     def write_manifest(self, data: dict[str, Any]) -> None:
-        write_json(self.manifest, data)
+        """Write run.json; when the disk is full, free the reserve and try once more."""
+        try:
+            write_json(self.manifest, data)
+        except OutputError:
+            if not self.reserve.exists():
+                raise
+            self.reserve.unlink()
+            write_json(self.manifest, data)
+        self._hold_reserve(2 * self.manifest.stat().st_size)
+
+    def _hold_reserve(self, size: int) -> None:
+        size = max(RESERVE_BYTES, size)
+        try:
+            if not self.reserve.exists() or self.reserve.stat().st_size < size:
+                self.reserve.write_bytes(os.urandom(size))  # random: no compression or holes
+        except OSError:  # no room for it: the run will soon say so itself
+            self.reserve.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """The run is over: give the reserved space back."""
+        self.reserve.unlink(missing_ok=True)
 
     def done_keys(self) -> set[str]:
         return {p.name[len("part-"):-len(".parquet")] for p in self.articles.glob("part-*.parquet")}

@@ -78,7 +78,7 @@ def init_worker(model: str | None, skip: frozenset[str], threads: int | None,
         pass           # with one line instead of a traceback per worker
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -102,7 +102,7 @@ def _watch_parent(parent: int) -> None:
     def watch() -> None:
         while True:
             time.sleep(0.5)
-            if not _alive(parent):
+            if not pid_alive(parent):
                 os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="propscope-parent-watch").start()

@@ -6,11 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import output_error
+
 
 def write_output(text: str, out: str | None) -> None:
     if out and out != "-":
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text, encoding="utf-8")
+        try:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise output_error(out, e) from None
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def os_error_line(e: OSError) -> str:
+    """``PATH: No such file or directory`` (both paths for a rename or copy)."""
+    reason = e.strerror or (str(e).splitlines() or [""])[0] or type(e).__name__
+    paths = [str(p) for p in (e.filename, e.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {reason}" if paths else reason
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
@@ -52,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:  # a path that cannot be read or written: the user's to fix
+        print(f"propscope: error: {os_error_line(e)}", file=sys.stderr)
+        return 2
     except MemoryError:
         print("propscope: error: out of memory", file=sys.stderr)
         return 2
