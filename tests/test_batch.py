@@ -22,6 +22,8 @@ from propscope.cli.main import main  # noqa: E402
 from propscope.errors import PropscopeError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+# ids of the corpus fixture's files: their paths below the folder given
+A1, A2, A3, PAGE = "outletA/article1", "outletA/article2", "outletA/article3", "outletA/page"
 
 
 def table(out: Path, name: str) -> list[dict]:
@@ -85,24 +87,25 @@ def test_every_input_format(corpus, tmp_path):
     rows = by_id(out)
     ok = {k for k, r in rows.items() if r["error"] is None}
     # parquet ids are taken as given (ints become strings)
-    assert ok == {"1", "2", "page", "j1", "j2", "c1", "c2", "101", "102"}
+    assert ok == {A1, A2, PAGE, "j1", "j2", "c1", "c2", "101", "102"}
     assert 'missing "text"' in rows["103"]["error"]
     assert rows["101"]["url"] == "http://p/1" and rows["101"]["source"] == "P"
-    # files: id from the name, outlet from the folder; html: extracted text and title
-    assert rows["1"]["source"] == "outletA" and rows["page"]["title"] == "Page title"
-    assert rows["page"]["spans"] == 3 and rows["page"]["n_loaded_language"] == 3
+    # files: id from the path below the folder given, outlet from the folder; html:
+    # extracted text and title
+    assert rows[A1]["source"] == "outletA" and rows[PAGE]["title"] == "Page title"
+    assert rows[PAGE]["spans"] == 3 and rows[PAGE]["n_loaded_language"] == 3
     assert rows["j1"]["month"] == "2020-01" and rows["j2"]["month"] == "2020-02"
     assert rows["c1"]["title"] == "T" and rows["c1"]["month"] == "2020-03"
     assert rows["c1"]["sentences"] == 2 and rows["c1"]["flagged_sentences"] == 1
     assert rows["c2"]["date"] is None and rows["c2"]["spans"] == 0
-    assert rows["1"]["model_name"] == "keywords" and rows["1"]["model_version"] == "test"
-    assert rows["1"]["words"] == 5 and rows["1"]["chars"] == len("The outrageous plan failed."
-                                                                  "\nCalm.\n")
-    assert rows["1"]["share_loaded_language"] == pytest.approx(10 / 34)
+    assert rows[A1]["model_name"] == "keywords" and rows[A1]["model_version"] == "test"
+    assert rows[A1]["words"] == 5 and rows[A1]["chars"] == len("The outrageous plan failed."
+                                                                "\nCalm.\n")
+    assert rows[A1]["share_loaded_language"] == pytest.approx(10 / 34)
     spans = table(out, "spans")
     assert {(s["article_id"], s["text"], s["technique"]) for s in spans} >= {
-        ("1", "outrageous", "Loaded_Language"), ("c1", "traitor", "Name_Calling,Labeling"),
-        ("2", "so-called", "Name_Calling,Labeling"),
+        (A1, "outrageous", "Loaded_Language"), ("c1", "traitor", "Name_Calling,Labeling"),
+        (A2, "so-called", "Name_Calling,Labeling"),
         ("102", "Experts agree", "Appeal_to_Authority")}
     # part files are complete Parquet, nothing temporary is left
     assert not list(out.rglob("*.tmp"))
@@ -117,8 +120,8 @@ def test_bad_articles_become_error_rows(corpus, tmp_path):
     run([corpus], out, part_size=3, max_bytes=60)
     rows = by_id(out)
     err = {k: r["error"] for k, r in rows.items() if r["error"]}
-    assert "not valid UTF-8" in err["3"] and err["3"].startswith(str(corpus))
-    assert "too large" in err["page"]  # the html page is over 60 bytes
+    assert "not valid UTF-8" in err[A3] and err[A3].startswith(str(corpus))
+    assert "too large" in err[PAGE]  # the html page is over 60 bytes
     assert "not valid JSON" in err[f"{corpus / 'feed.jsonl'}:4"]
     assert "empty" in err["j4"]
     assert "not valid UTF-8" in err["c3"] and ":row 3" in err["c3"]
@@ -145,12 +148,17 @@ def test_folder_only_and_globs(tmp_path):
 
 
 def test_duplicate_ids_are_written_once(tmp_path):
-    (tmp_path / "x").mkdir()
-    (tmp_path / "y").mkdir()
-    (tmp_path / "x" / "same.txt").write_text("first radical\n")
-    (tmp_path / "y" / "same.txt").write_text("second radical\n")
-    s = run([tmp_path / "x", tmp_path / "y"], tmp_path / "out", part_size=1)
-    assert s["duplicates"] == 1 and len(by_id(tmp_path / "out")) == 1
+    for name, text in (("x", "first radical\n"), ("y", "second radical\n"),
+                       ("z", "first radical\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "same.txt").write_text(text)
+    s = run([tmp_path / "x", tmp_path / "y", tmp_path / "z"], tmp_path / "out", part_size=1)
+    # z repeats x exactly: left out, counted; y repeats the id with other text: an error row
+    assert (s["duplicates"], s["id_conflicts"]) == (1, 1)
+    rows = by_id(tmp_path / "out")
+    y = str(tmp_path / "y" / "same.txt")
+    assert set(rows) == {"same", y} and rows["same"]["error"] is None
+    assert f"id 'same' is already used by {tmp_path / 'x' / 'same.txt'}" in rows[y]["error"]
 
 
 def test_big_parquet_row_groups_are_streamed_in_order(tmp_path, monkeypatch):
@@ -182,7 +190,7 @@ def test_resume_skips_done_parts_and_ids(corpus, tmp_path):
     # a new file in the folder is all that gets analysed
     (corpus / "outletA" / "article9.txt").write_text("A new radical article.\n")
     fourth = run([corpus], out, part_size=2)
-    assert fourth["articles"] == 1 and set(by_id(out)) == set(before) | {"9"}
+    assert fourth["articles"] == 1 and set(by_id(out)) == set(before) | {"outletA/article9"}
     assert len(json.loads((out / "run.json").read_text())["sessions"]) == 4
 
 

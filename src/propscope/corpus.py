@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError, LabelError
+from .ids import check_tsv_id, file_id
 from .spans import Article, Span
 from .techniques import TECHNIQUES
 
@@ -31,14 +32,16 @@ def read_text_file(path: Path, allow_empty: bool = False) -> str:
 
 
 def article_files(folder: Path) -> dict[str, Path]:
-    """Map article id to file for every ``article<ID>.txt`` in ``folder``."""
+    """Map article id to file for every ``article<ID>.txt`` in ``folder`` (flat; the id is
+    ``ids.file_id``: ``article123.txt`` -> ``123``). Ids must fit in a TSV row."""
     if not folder.is_dir():
         raise InputError("no such folder", where=str(folder))
     out: dict[str, Path] = {}
     for p in sorted(folder.iterdir()):
-        m = ARTICLE_RE.match(p.name)
-        if m and p.is_file():
-            out[m.group(1)] = p
+        if ARTICLE_RE.match(p.name) and p.is_file():
+            aid = file_id(p)
+            check_tsv_id(aid, where=str(p))
+            out[aid] = p
     if not out:
         raise InputError("no article<ID>.txt files in this folder", where=str(folder))
     return out

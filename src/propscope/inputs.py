@@ -9,24 +9,39 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from . import config
-from .errors import InputError
+from .errors import InputError, PropscopeError
+from .ids import file_id, record_id
 from .spans import Article
 
-Item = Article | InputError
+Item = Article | PropscopeError
+Located = tuple[str, Item]
+
+
+#: Characters that show nothing: text made only of these and whitespace is empty.
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
+TEXT_SUFFIXES = (".txt", ".html", ".htm")
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``text`` holds nothing to analyse: only whitespace, byte-order marks and
+    zero-width characters (or nothing at all)."""
+    return not text.translate(_INVISIBLE).strip()
 
 
 def decode_bytes(data: bytes, where: str = "input", max_bytes: int | None = None,
                  allow_empty: bool = False) -> str:
-    """Decode UTF-8 text, refusing empty, huge, binary and invalid input with a clear error."""
+    """Decode UTF-8 text, refusing empty, huge, binary and invalid input with a clear error.
+
+    A leading byte-order mark is dropped; text that is then blank (``is_blank``: e.g. a
+    file holding only a byte-order mark) is empty.
+    """
     limit = config.MAX_INPUT_BYTES if max_bytes is None else max_bytes
     if len(data) >= limit:
         raise InputError(f"too large ({len(data):,} bytes; the limit is {limit:,})", where=where)
-    if not data.strip() and not allow_empty:
-        raise InputError("empty (no text to analyse)", where=where)
     if b"\x00" in data[:8192]:
         raise InputError("binary file (contains NUL bytes), not text", where=where)
     try:
@@ -36,6 +51,8 @@ def decode_bytes(data: bytes, where: str = "input", max_bytes: int | None = None
                          f"{e.start})", where=where) from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    if is_blank(text) and not allow_empty:
+        raise InputError("empty (no text to analyse)", where=where)
     controls = sum(1 for c in text[:8192] if ord(c) < 32 and c not in "\t\n\r\f\v")
     if controls > 0.05 * min(len(text), 8192):
         raise InputError("binary file (mostly control characters), not text", where=where)
@@ -46,9 +63,13 @@ def html_to_text(html: str, where: str = "html") -> tuple[str, str | None]:
     """Main text (and title) of an HTML page, extracted with trafilatura."""
     import trafilatura
 
-    text = trafilatura.extract(html, include_comments=False, include_tables=False,
-                               favor_recall=True)
-    if not text or not text.strip():
+    try:
+        text = trafilatura.extract(html, include_comments=False, include_tables=False,
+                                   favor_recall=True)
+    except Exception as e:  # a page trafilatura cannot parse is this input's problem only
+        raise InputError(f"cannot extract text from this HTML ({type(e).__name__})",
+                         where=where) from None
+    if not text or is_blank(text):
         raise InputError("no article text found in this HTML", where=where)
     title = None
     try:
@@ -73,7 +94,8 @@ def article_from_text(text: str, aid: str, where: str, html: bool = False) -> Ar
     return Article(id=aid, text=text)
 
 
-def read_file(path: Path, max_bytes: int | None = None) -> Article:
+def read_file(path: Path, max_bytes: int | None = None, aid: str | None = None) -> Article:
+    """One .txt/.html file as an Article with id ``aid`` (default: ``ids.file_id``)."""
     where = str(path)
     try:
         data = path.read_bytes()
@@ -83,9 +105,11 @@ def read_file(path: Path, max_bytes: int | None = None) -> Article:
         raise InputError("is a folder", where=where) from None
     except PermissionError:
         raise InputError("permission denied", where=where) from None
+    except OSError as e:
+        raise InputError(f"cannot read ({e.strerror or e})", where=where) from None
     text = decode_bytes(data, where=where, max_bytes=max_bytes)
-    aid = path.stem[len("article"):] if path.stem.startswith("article") else path.stem
-    return article_from_text(text, aid or path.stem, where, html=looks_like_html(path, text))
+    return article_from_text(text, aid or file_id(path), where,
+                             html=looks_like_html(path, text))
 
 
 def article_from_record(rec: object, where: str) -> Article:
@@ -97,9 +121,9 @@ def article_from_record(rec: object, where: str) -> Article:
         raise InputError('missing "text"', where=where)
     if not isinstance(text if text is not None else html, str):
         raise InputError('"text" must be a string', where=where)
-    aid = str(rec.get("id", where))
+    aid = record_id(rec, where)
     if text is not None:
-        if not text.strip():
+        if is_blank(text):
             raise InputError("empty text", where=where)
         art = Article(id=aid, text=text)
     else:
@@ -110,53 +134,92 @@ def article_from_record(rec: object, where: str) -> Article:
     return art
 
 
-def read_jsonl(path: Path, max_bytes: int | None = None) -> Iterator[Item]:
+def read_jsonl(path: Path, max_bytes: int | None = None) -> Iterator[Located]:
+    """Every line of a JSONL file as ``(where, Article | error)``; where is ``FILE:LINE``."""
     where = str(path)
     try:
         handle = path.open("rb")
     except FileNotFoundError:
-        yield InputError("no such file", where=where)
+        yield where, InputError("no such file", where=where)
+        return
+    except OSError as e:
+        yield where, InputError(f"cannot read ({e.strerror or e})", where=where)
         return
     with handle:
         for n, raw in enumerate(handle, 1):
             if not raw.strip():
                 continue
             loc = f"{where}:{n}"
-            try:
-                line = decode_bytes(raw, where=loc, max_bytes=max_bytes)
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise InputError(f"line {n} is not valid JSON ({e.msg})", where=where) from None
-                yield article_from_record(rec, loc)
-            except InputError as e:
-                yield e
+            yield loc, _guarded(loc, lambda raw=raw, n=n: _jsonl_line(raw, where, n, max_bytes))
 
 
-def iter_inputs(paths: list[str], max_bytes: int | None = None) -> Iterator[Item]:
-    """Articles from paths: files (.txt/.html/.jsonl), folders, or ``-`` for stdin."""
+def _jsonl_line(raw: bytes, where: str, n: int, max_bytes: int | None) -> Article:
+    loc = f"{where}:{n}"
+    line = decode_bytes(raw, where=loc, max_bytes=max_bytes)
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise InputError(f"line {n} is not valid JSON ({e.msg})", where=where) from None
+    return article_from_record(rec, loc)
+
+
+def _guarded(where: str, read: Callable[[], Article]) -> Item:
+    """``read()``, or its failure as this input's error: one input never stops the others."""
+    try:
+        return read()
+    except PropscopeError as e:
+        return e
+    except Exception as e:
+        first = str(e).splitlines()[0] if str(e) else ""
+        return PropscopeError(f"cannot read ({type(e).__name__}{': ' + first if first else ''})",
+                              where=where)
+
+
+def folder_files(folder: Path, suffixes: Iterable[str] = TEXT_SUFFIXES) -> list[Path]:
+    """Files under ``folder`` (walked recursively, sorted) with one of ``suffixes``;
+    hidden files and folders (``.name``) are left out."""
+    wanted = tuple(suffixes)
+    return sorted(
+        f for f in folder.rglob("*")
+        if f.suffix.lower() in wanted and not any(x.startswith(".") for x in
+                                                  f.relative_to(folder).parts) and f.is_file()
+    )
+
+
+def _read_folder(folder: Path, max_bytes: int | None) -> Iterator[Located]:
+    files = folder_files(folder)
+    if not files:
+        yield str(folder), InputError("no .txt or .html files in this folder", where=str(folder))
+    for f in files:
+        item = _guarded(str(f), lambda f=f: read_file(f, max_bytes, file_id(f, folder)))
+        if isinstance(item, Article) and not item.source:
+            item.source = f.parent.name  # the outlet is the folder's name
+        yield str(f), item
+
+
+def _read_stdin(max_bytes: int | None) -> Article:
+    text = decode_bytes(sys.stdin.buffer.read(), where="stdin", max_bytes=max_bytes)
+    return article_from_text(text, "stdin", "stdin", html=looks_like_html(Path("stdin"), text))
+
+
+def iter_located(paths: list[str], max_bytes: int | None = None) -> Iterator[Located]:
+    """``(where, Article | error)`` for every article of ``paths``: files (.txt/.html/
+    .jsonl), folders (walked recursively; ids from ``ids.file_id``), or ``-`` for stdin.
+    ``where`` names the source (a path, ``FILE:LINE`` or ``stdin``)."""
     for p in paths:
         if p == "-":
-            try:
-                text = decode_bytes(sys.stdin.buffer.read(), where="stdin", max_bytes=max_bytes)
-                yield article_from_text(text, "stdin", "stdin",
-                                        html=looks_like_html(Path("stdin"), text))
-            except InputError as e:
-                yield e
+            yield "stdin", _guarded("stdin", lambda: _read_stdin(max_bytes))
             continue
         path = Path(p)
         if path.is_dir():
-            files = sorted(path.glob("article*.txt")) or sorted(
-                f for f in path.iterdir() if f.suffix.lower() in (".txt", ".html", ".htm")
-            )
-            if not files:
-                yield InputError("no article*.txt, .txt or .html files in this folder", where=p)
-            for f in files:
-                yield from iter_inputs([str(f)], max_bytes)
+            yield from _read_folder(path, max_bytes)
         elif path.suffix.lower() == ".jsonl":
             yield from read_jsonl(path, max_bytes)
         else:
-            try:
-                yield read_file(path, max_bytes)
-            except InputError as e:
-                yield e
+            yield p, _guarded(p, lambda path=path: read_file(path, max_bytes))
+
+
+def iter_inputs(paths: list[str], max_bytes: int | None = None) -> Iterator[Item]:
+    """Articles (or errors) from paths, as ``iter_located`` without the sources."""
+    for _, item in iter_located(paths, max_bytes):
+        yield item

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..errors import PropscopeError
+from ..ids import KnownIds
 from .readers import Part
 from .work import Settings, analyse_part, init_worker
 
@@ -23,7 +24,7 @@ class InlineEngine:
 
     name = "inline"
 
-    def __init__(self, settings: Settings, skip: frozenset[str]) -> None:
+    def __init__(self, settings: Settings, skip: KnownIds) -> None:
         self.settings, self.skip = settings, skip
         self.workers = 0
 
@@ -45,7 +46,7 @@ class LocalEngine:
 
     name = "local"
 
-    def __init__(self, settings: Settings, skip: frozenset[str], workers: int) -> None:
+    def __init__(self, settings: Settings, skip: KnownIds, workers: int) -> None:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
@@ -108,7 +109,7 @@ class DaskEngine:
 
     name = "dask"
 
-    def __init__(self, settings: Settings, skip: frozenset[str], scheduler: Any) -> None:
+    def __init__(self, settings: Settings, skip: KnownIds, scheduler: Any) -> None:
         try:
             from distributed import Client
         except ImportError:
@@ -134,7 +135,7 @@ class DaskEngine:
         threads = sum(self.client.nthreads().values())
         self.workers = len(self.client.nthreads())
         self.slots = max(2, 2 * threads)
-        self.skip = self.client.scatter(skip, broadcast=True) if skip else frozenset()
+        self.skip = self.client.scatter(skip, broadcast=True) if skip else KnownIds()
         self.futures: dict[Any, Part] = {}
 
     def run(self, parts: Iterable[Part]) -> Iterator[Outcome]:
@@ -174,7 +175,7 @@ class DaskEngine:
             self.client.close()
 
 
-def make_engine(name: str, settings: Settings, skip: frozenset[str], workers: int | None,
+def make_engine(name: str, settings: Settings, skip: KnownIds, workers: int | None,
                 scheduler: Any = None):
     if name == "dask":
         return DaskEngine(settings, skip, scheduler)

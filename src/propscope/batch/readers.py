@@ -16,16 +16,16 @@ import glob
 import hashlib
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, PropscopeError
-from ..inputs import article_from_record, decode_bytes, read_file
+from ..ids import file_id, record_id
+from ..inputs import TEXT_SUFFIXES, article_from_record, decode_bytes, folder_files, read_file
 from ..spans import Article
 
-TEXT_SUFFIXES = (".txt", ".html", ".htm")
 TABLE_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet",
                   ".pq": "parquet"}
 RECORD_KEYS = ("id", "text", "html", "title", "source", "url", "date")
@@ -43,6 +43,7 @@ class Part:
     kind: str  # "files" | "jsonl" | "csv" | "parquet" | "error"
     path: str = ""
     files: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()  # kind "files": the id of each file (``ids.file_id``)
     start: int = 0  # byte offset (jsonl, csv) or row offset in the row group (parquet)
     stop: int = 0
     first: int = 1  # number of the first line/row, for error locations
@@ -61,23 +62,19 @@ class Part:
         return hashlib.sha1(raw.encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
-def file_id(path: Path) -> str:
-    """The id ``propscope.inputs.read_file`` gives a file (its name less ``article``)."""
-    stem = path.stem
-    return (stem[len("article"):] if stem.startswith("article") else stem) or stem
-
-
 def _has_magic(p: str) -> bool:
     return any(c in p for c in "*?[")
 
 
-def expand_inputs(paths: list[str]) -> list[tuple[str, Path]]:
-    """``(kind, path)`` for every input file: globs expanded, folders walked (sorted).
+def expand_inputs(paths: list[str]) -> list[tuple[str, Path, str]]:
+    """``(kind, path, id)`` for every input file: globs expanded, folders walked (sorted).
+    ``id`` is the file's id (``ids.file_id``: its path below the folder given) for text
+    files, "" for tables (their records carry ids).
 
     A path that does not exist or a glob that matches nothing is a usage mistake and
     raises at once, before any work starts.
     """
-    out: list[tuple[str, Path]] = []
+    out: list[tuple[str, Path, str]] = []
     for p in paths:
         if _has_magic(p):
             matches = sorted(glob.glob(p, recursive=True))
@@ -90,25 +87,25 @@ def expand_inputs(paths: list[str]) -> list[tuple[str, Path]]:
                 raise InputError("no such file or folder", where=p)
         for c in candidates:
             if c.is_dir():
-                found = sorted(
-                    f for f in c.rglob("*")
-                    if f.is_file() and not any(x.startswith(".") for x in f.relative_to(c).parts)
-                    and (f.suffix.lower() in TEXT_SUFFIXES or f.suffix.lower() in TABLE_SUFFIXES)
-                )
+                found = folder_files(c, TEXT_SUFFIXES + tuple(TABLE_SUFFIXES))
                 if not found:
                     raise InputError("no .txt, .html, .jsonl, .csv or .parquet files in this "
                                      "folder", where=str(c))
-                out.extend((_kind_of(f), f) for f in found)
+                out.extend((_kind_of(f), f, _id_of(f, c)) for f in found)
             elif c.is_file():
-                out.append((_kind_of(c), c))
+                out.append((_kind_of(c), c, _id_of(c, None)))
     seen: set[Path] = set()
     unique = []
-    for kind, f in out:
+    for kind, f, aid in out:
         r = f.resolve()
         if r not in seen:
             seen.add(r)
-            unique.append((kind, f))
+            unique.append((kind, f, aid))
     return unique
+
+
+def _id_of(path: Path, root: Path | None) -> str:
+    return file_id(path, root) if _kind_of(path) == "text" else ""
 
 
 def _kind_of(path: Path) -> str:
@@ -123,17 +120,18 @@ def plan(paths: list[str], part_size: int = 64) -> list[Part]:
     if part_size < 1:
         raise PropscopeError(f"--part-size must be at least 1, got {part_size}")
     parts: list[Part] = []
-    texts: list[str] = []
+    texts: list[tuple[str, str]] = []
 
     def flush_texts() -> None:
         for k in range(0, len(texts), part_size):
-            chunk = tuple(texts[k : k + part_size])
-            parts.append(Part("files", files=chunk, size=len(chunk)))
+            chunk = texts[k : k + part_size]
+            parts.append(Part("files", files=tuple(f for f, _ in chunk),
+                              ids=tuple(i for _, i in chunk), size=len(chunk)))
         texts.clear()
 
-    for kind, path in expand_inputs(paths):
+    for kind, path, aid in expand_inputs(paths):
         if kind == "text":
-            texts.append(str(path))
+            texts.append((str(path), aid))
             continue
         flush_texts()
         try:
@@ -321,14 +319,10 @@ def _read(part: Part, max_bytes: int | None) -> Iterator[Item]:
         yield part.path, part.path, InputError(part.message.removeprefix(f"{part.path}: "),
                                                where=part.path)
     elif part.kind == "files":
-        for name in part.files:
-            path = Path(name)
-            try:
-                art = read_file(path, max_bytes)
-            except InputError as e:
-                yield file_id(path), name, e
-                continue
-            yield art.id, name, art
+        ids = part.ids or tuple(file_id(Path(name)) for name in part.files)
+        for name, aid in zip(part.files, ids, strict=True):
+            yield aid, name, _guarded(name, lambda name=name, aid=aid: read_file(
+                Path(name), max_bytes, aid))
     elif part.kind == "jsonl":
         yield from _read_jsonl(part, max_bytes)
     elif part.kind == "csv":
@@ -347,10 +341,20 @@ def _failed(e: InputError, rec: Any) -> InputError:
     return e
 
 
-def _record_id(rec: Any, where: str) -> str:
-    if isinstance(rec, dict) and rec.get("id") not in (None, ""):
-        return str(rec["id"])
-    return where
+def _guarded(where: str, read: Callable[[], Article]) -> Article | InputError:
+    """``read()``, or its failure as this article's error: one never stops the others."""
+    try:
+        return read()
+    except Exception as e:
+        return _as_input_error(e, where)
+
+
+def _as_input_error(e: Exception, where: str) -> InputError:
+    if isinstance(e, InputError):
+        return e
+    first = str(e).splitlines()[0] if str(e) else ""
+    return InputError(f"cannot read ({type(e).__name__}{': ' + first if first else ''})",
+                      where=where)
 
 
 def _from_record(rec: dict[str, Any], where: str, max_bytes: int | None) -> Article:
@@ -399,9 +403,9 @@ def _read_jsonl(part: Part, max_bytes: int | None) -> Iterator[Item]:
                     raise InputError(f"not valid JSON ({e.msg})", where=where) from None
                 if not isinstance(rec, dict):
                     raise InputError("expected a JSON object", where=where)
-                yield _record_id(rec, where), where, _from_record(rec, where, max_bytes)
-            except InputError as e:
-                yield _record_id(rec, where), where, _failed(e, rec)
+                yield record_id(rec, where), where, _from_record(rec, where, max_bytes)
+            except Exception as e:  # any failure of one record is its error row
+                yield record_id(rec, where), where, _failed(_as_input_error(e, where), rec)
 
 
 def _read_csv(part: Part, max_bytes: int | None) -> Iterator[Item]:
@@ -420,9 +424,9 @@ def _read_csv(part: Part, max_bytes: int | None) -> Iterator[Item]:
                 if len(values) != len(part.header):
                     raise InputError(f"{len(values)} fields, the header has "
                                      f"{len(part.header)}", where=where)
-                yield _record_id(rec, where), where, _from_record(rec, where, max_bytes)
-            except InputError as e:
-                yield _record_id(rec, where), where, _failed(e, rec)
+                yield record_id(rec, where), where, _from_record(rec, where, max_bytes)
+            except Exception as e:  # any failure of one record is its error row
+                yield record_id(rec, where), where, _failed(_as_input_error(e, where), rec)
 
 
 def _read_parquet(part: Part, max_bytes: int | None) -> Iterator[Item]:
@@ -434,9 +438,9 @@ def _read_parquet(part: Part, max_bytes: int | None) -> Iterator[Item]:
     for k, rec in enumerate(records):
         where = f"{part.path}:row {part.first + k}"
         try:
-            yield _record_id(rec, where), where, _from_record(rec, where, max_bytes)
-        except InputError as e:
-            yield _record_id(rec, where), where, _failed(e, rec)
+            yield record_id(rec, where), where, _from_record(rec, where, max_bytes)
+        except Exception as e:  # any failure of one record is its error row
+            yield record_id(rec, where), where, _failed(_as_input_error(e, where), rec)
 
 
 def describe(parts: list[Part]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError, PropscopeError
+from ..ids import IdRegistry, KnownIds, check_policy
 from .engines import make_engine
 from .readers import ParquetStreamer, Part, describe, plan
 from .store import Store
@@ -77,6 +78,7 @@ def run_batch(
     part_size: int = 64,
     max_bytes: int | None = None,
     source: str | None = None,
+    on_duplicate: str = "error",
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
     """Analyse every article of ``inputs`` into ``out``; returns this session's summary.
@@ -84,11 +86,14 @@ def run_batch(
     ``scheduler`` is a Dask scheduler address (or a ``distributed.Client``) for
     ``engine="dask"``. The returned dict has this session's counts (``analysed``,
     ``errors``, ``spans``, ``seconds``, ...) and ``totals`` over the whole folder.
+    ``on_duplicate`` settles an id repeated with other text (``propscope.ids``):
+    ``error``, ``rename`` or ``skip``; identical repeats are counted in ``duplicates``.
     """
     t0 = time.perf_counter()
     started = _now()
     if not 0.0 <= threshold <= 1.0:
         raise PropscopeError(f"--threshold must be between 0 and 1, got {threshold}")
+    check_policy(on_duplicate)
     if model and model != "keywords" and Path(model).exists():
         model = str(Path(model).resolve())  # workers may run elsewhere (another cwd)
     settings = Settings(model=model, threshold=threshold,
@@ -103,12 +108,13 @@ def run_batch(
     store.open()
     done_keys = store.done_keys()
     todo = [p for p in parts if p.key not in done_keys]
-    skip = frozenset(store.done_ids()) if done_keys else frozenset()
+    skip = KnownIds(store.done_hashes() if done_keys else None)
     session: dict[str, Any] = {
         "started": started, "engine": engine, "workers": workers, "part_size": part_size,
         "parts_planned": len(parts), "parts_skipped": len(parts) - len(todo),
         "parts_written": 0, "parts_failed": 0, "articles": 0, "analysed": 0, "errors": 0,
-        "spans": 0, "duplicates": 0, "failures": [], "worker_peak_rss_mb": {},
+        "spans": 0, "duplicates": 0, "id_conflicts": 0, "on_duplicate": on_duplicate,
+        "failures": [], "worker_peak_rss_mb": {},
         "pid": os.getpid(), "host": os.uname().nodename,  # a dead pid: "interrupted"
     }
     manifest: dict[str, Any] = {
@@ -120,7 +126,7 @@ def run_batch(
         "model": (prior or {}).get("model"),
         "config": {"output": settings.output_config(), "engine": engine, "workers": workers,
                    "scheduler": scheduler if isinstance(scheduler, str) else None,
-                   "part_size": part_size},
+                   "part_size": part_size, "on_duplicate": on_duplicate},
         "techniques": SLUGS,
         "counts": {},
         "timings": {},
@@ -138,7 +144,7 @@ def run_batch(
 
     total = sum(p.size for p in todo)
     done = 0
-    seen = set(skip)
+    registry = IdRegistry(on_duplicate, known=skip)
     streamer = ParquetStreamer()
     status = "interrupted"
     try:
@@ -151,7 +157,7 @@ def run_batch(
                     if isinstance(result, BaseException):
                         _record_failure(session, part, result)
                     else:
-                        _write(store, part, result, seen, session, manifest)
+                        _write(store, part, result, registry, session, manifest)
                     if progress:
                         progress(done, total, f"{session['errors']} errors")
             status = "complete" if session["parts_failed"] == 0 else "incomplete"
@@ -192,17 +198,33 @@ def _record_failure(session: dict[str, Any], part: Part, error: BaseException) -
                                    f"{msg}); it is retried when the run is resumed")
 
 
-def _write(store: Store, part: Part, result: dict[str, Any], seen: set[str],
-           session: dict[str, Any], manifest: dict[str, Any]) -> None:
-    rows, kept = [], set()
-    for row in result["articles"]:
-        if row["id"] in seen:
-            session["duplicates"] += 1
+def _settle(result: dict[str, Any], registry: IdRegistry, session: dict[str, Any]
+            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A part's rows and spans after the run's id policy (``propscope.ids``): identical
+    repeats and skipped conflicts left out, renamed ones renamed, refused ones error rows."""
+    rows, ids = [], {}
+    for k, row in enumerate(result["articles"]):
+        adm = registry.admit(row["id"], row["input"], row.get("text_hash"))
+        session["duplicates"] += adm.action == "identical"
+        session["id_conflicts"] += adm.action in ("skip", "rename", "error")
+        if adm.action in ("identical", "skip"):
             continue
-        seen.add(row["id"])
-        kept.add(row["id"])
-        rows.append(row)
-    spans = [s for s in result["spans"] if s["article_id"] in kept]
+        if adm.action == "error" and not row["error"]:
+            row = {**{c: row.get(c) for c in _KEPT_WHEN_REFUSED}, "error": str(adm.error)}
+        rows.append({**row, "id": adm.id})
+        ids[k] = adm.id
+    spans = [{**s, "article_id": ids[s["row"]]} for s in result["spans"] if s["row"] in ids]
+    return rows, spans
+
+
+#: What an article refused for its repeated id keeps of its row (the rest is empty).
+_KEPT_WHEN_REFUSED = ("input", "source", "date", "month", "title", "url", "model_name",
+                      "model_version", "chars", "words", "text_hash")
+
+
+def _write(store: Store, part: Part, result: dict[str, Any], registry: IdRegistry,
+           session: dict[str, Any], manifest: dict[str, Any]) -> None:
+    rows, spans = _settle(result, registry, session)
     store.write_part(part.key, rows, spans)
     errors = sum(1 for r in rows if r["error"])
     session["parts_written"] += 1
@@ -230,7 +252,11 @@ def summary_line(s: dict[str, Any]) -> str:
     if s["parts_skipped"]:
         extra.append(f"{s['parts_skipped']} parts already done")
     if s["duplicates"]:
-        extra.append(f"{s['duplicates']} duplicate ids skipped")
+        extra.append(f"{s['duplicates']} identical repeats (same id and text) left out")
+    if s.get("id_conflicts"):
+        extra.append(f"{s['id_conflicts']} ids repeated with other text ("
+                     + {"error": "error rows", "rename": "renamed ID~N", "skip": "skipped"}[
+                         s.get("on_duplicate", "error")] + ")")
     if s["parts_failed"]:
         extra.append(f"{s['parts_failed']} parts failed (rerun to retry)")
     t = s["totals"]

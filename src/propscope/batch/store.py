@@ -42,7 +42,7 @@ def articles_schema():
     ]
     fields += [(f"n_{c}", pa.int64()) for c in SLUGS.values()]
     fields += [(f"share_{c}", pa.float64()) for c in SLUGS.values()]
-    fields += [("warning", pa.string()), ("error", pa.string())]
+    fields += [("warning", pa.string()), ("error", pa.string()), ("text_hash", pa.string())]
     return pa.schema(fields)
 
 
@@ -178,6 +178,18 @@ class Store:
         for p in sorted(self.articles.glob("part-*.parquet")):
             ids.update(pq.read_table(p, columns=["id"]).column("id").to_pylist())
         return ids
+
+    def done_hashes(self) -> dict[str, str | None]:
+        """Every id in the folder with its ``text_hash`` (None in folders written before
+        propscope kept it)."""
+        import pyarrow.parquet as pq
+
+        out: dict[str, str | None] = {}
+        for p in sorted(self.articles.glob("part-*.parquet")):
+            cols = [c for c in ("id", "text_hash") if c in pq.read_schema(p).names]
+            t = pq.read_table(p, columns=cols).to_pydict()
+            out.update(zip(t["id"], t.get("text_hash") or [None] * len(t["id"]), strict=True))
+        return out
 
     def write_part(self, key: str, articles: list[dict[str, Any]],
                    spans: list[dict[str, Any]]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..core import Result, analyze
 from ..errors import InputError, ModelError
+from ..ids import KnownIds, already_done, text_digest
 from ..spans import Article
 from ..techniques import TECHNIQUE_NAMES
 from .readers import Part, read_part
@@ -50,7 +51,7 @@ class Settings:
 
 
 _LOCK = threading.Lock()
-_SKIP: frozenset[str] = frozenset()
+_SKIP: KnownIds = KnownIds()
 
 
 def get_predictor(model: str | None):
@@ -60,7 +61,7 @@ def get_predictor(model: str | None):
         return load_model(model)
 
 
-def init_worker(model: str | None, skip: frozenset[str], threads: int | None,
+def init_worker(model: str | None, skip: KnownIds, threads: int | None,
                 parent: int | None = None) -> None:
     """Process-pool initializer: load the model once, remember the ids already done."""
     import signal
@@ -135,6 +136,7 @@ def _base_row(aid: str, where: str, art: Article | None, info: dict[str, Any],
         "source": known.get("source"), "date": known.get("date"),
         "month": month_of(known.get("date")), "title": known.get("title"),
         "url": known.get("url"),
+        "text_hash": text_digest(art.text) if art else None,
         "model_name": info.get("name"), "model_version": info.get("version"),
     }
 
@@ -173,7 +175,7 @@ def span_rows(aid: str, result: Result) -> list[dict[str, Any]]:
             for s in result.spans]
 
 
-def analyse_part(part: Part, settings: Settings, skip: frozenset[str] | None = None
+def analyse_part(part: Part, settings: Settings, skip: KnownIds | None = None
                  ) -> dict[str, Any]:
     """Read and analyse one part; return its article rows, span rows and worker facts."""
     t0 = time.perf_counter()
@@ -183,7 +185,6 @@ def analyse_part(part: Part, settings: Settings, skip: frozenset[str] | None = N
     articles: list[dict[str, Any]] = []
     spans: list[dict[str, Any]] = []
     todo: list[tuple[str, str, Article]] = []
-    seen: set[str] = set()
 
     def run(batch: list[tuple[str, str, Article]]) -> None:
         try:
@@ -205,12 +206,11 @@ def analyse_part(part: Part, settings: Settings, skip: frozenset[str] | None = N
                 articles.append(error_row(aid, where, art, res, info))
             else:
                 articles.append(article_row(aid, where, res, info))
-                spans.extend(span_rows(aid, res))
+                spans.extend({**s, "row": len(articles) - 1} for s in span_rows(aid, res))
 
     for aid, where, item in read_part(part, settings.max_bytes, settings.source):
-        if aid in skip or aid in seen:
-            continue
-        seen.add(aid)
+        if already_done(skip, aid, text_digest(item.text) if isinstance(item, Article) else None):
+            continue  # a resumed run holds it; repeats are for the run's IdRegistry to settle
         if isinstance(item, InputError):
             articles.append(error_row(aid, where, None, item, info))
             continue

@@ -8,12 +8,20 @@ import sys
 from .. import config
 from ..core import Result, analyze
 from ..errors import InputError, PropscopeError
-from ..inputs import iter_inputs
+from ..ids import IdRegistry, check_tsv_id, text_digest
+from ..inputs import Item, iter_located
+from ..predictors import Predictor
 from ..render.html import render_html
 from ..render.tabular import render_json, render_jsonl, render_ptc
 from ..render.terminal import render_text
-from ..techniques import parse_technique_list
-from .common import add_model_argument, write_output
+from ..spans import Article
+from .common import (
+    add_duplicate_argument,
+    add_model_argument,
+    at_least,
+    technique_list,
+    write_output,
+)
 
 NAME = "analyze"
 HELP = "find propaganda techniques in articles (.txt, .html, .jsonl, folders, or - for stdin)"
@@ -27,36 +35,81 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", "-o", help="write here instead of standard output")
     p.add_argument("--threshold", type=float, default=config.DEFAULT_THRESHOLD,
                    help="drop spans whose confidence is below this (0..1)")
-    p.add_argument("--techniques",
+    p.add_argument("--techniques", type=technique_list,
                    help="only these techniques, separated by ';' (see `propscope techniques`)")
-    p.add_argument("--max-bytes", type=int, default=config.MAX_INPUT_BYTES,
+    p.add_argument("--max-bytes", type=at_least(1), default=config.MAX_INPUT_BYTES,
                    help="refuse inputs this large or larger")
     p.add_argument("--no-colour", action="store_true", help="plain text output")
+    add_duplicate_argument(p)
     add_model_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.threshold <= 1.0:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
-    try:
-        wanted = parse_technique_list(args.techniques)
-    except ValueError as e:
-        raise InputError(str(e), where="--techniques") from None
     from ..model_io import load_model
 
     predictor = load_model(args.model)
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.out else "json")
+    registry = IdRegistry(args.on_duplicate)
     items: list[Result | PropscopeError] = []
     failed = 0
-    for item in iter_inputs(args.paths, args.max_bytes):
-        if isinstance(item, PropscopeError):
-            print(f"propscope: error: {item}", file=sys.stderr)
-            failed += 1
-            if fmt in ("json", "jsonl"):
-                items.append(item)
+    for where, item in iter_located(args.paths, args.max_bytes):
+        admitted = _admit(where, item, registry, fmt)
+        if admitted is None:
             continue
-        items.append(analyze(item, predictor=predictor, threshold=args.threshold,
-                             techniques=wanted))
+        outcome = (admitted if isinstance(admitted, PropscopeError) else
+                   _analyse(admitted, where, predictor, args.threshold, args.techniques))
+        if isinstance(outcome, PropscopeError):
+            print(f"propscope: error: {outcome}", file=sys.stderr)
+            failed += 1
+            if fmt not in ("json", "jsonl"):
+                continue
+        items.append(outcome)
+    if registry.identical:
+        print(f"propscope: {registry.identical} identical repeats (same id and text) left out",
+              file=sys.stderr)
+    _write(items, fmt, args)
+    return 1 if failed else 0
+
+
+def _admit(where: str, item: Item, registry: IdRegistry, fmt: str
+           ) -> Article | PropscopeError | None:
+    """The article to analyse (renamed if need be), its error, or None to leave it out."""
+    if isinstance(item, PropscopeError):
+        return item
+    adm = registry.admit(item.id, where, text_digest(item.text))
+    if adm.action == "error":
+        return adm.error
+    if adm.action in ("rename", "skip"):
+        print(f"propscope: warning: {adm.error}", file=sys.stderr)
+    if adm.action not in ("keep", "rename"):
+        return None
+    item.id = adm.id
+    if fmt == "ptc":
+        try:
+            check_tsv_id(item.id, where=where)
+        except InputError as e:
+            return e
+    return item
+
+
+def _analyse(art: Article, where: str, predictor: Predictor, threshold: float,
+             techniques: list[str] | None) -> Result | PropscopeError:
+    """One article's result, or its failure as its error: one never stops the others."""
+    try:
+        result = analyze(art, predictor=predictor, threshold=threshold, techniques=techniques)
+    except PropscopeError as e:
+        return e
+    except Exception as e:
+        first = str(e).splitlines()[0] if str(e) else ""
+        return PropscopeError(f"analysis failed ({type(e).__name__}"
+                              f"{': ' + first if first else ''})", where=where)
+    assert isinstance(result, Result)
+    return result
+
+
+def _write(items: list[Result | PropscopeError], fmt: str, args: argparse.Namespace) -> None:
     results = [r for r in items if isinstance(r, Result)]
     if fmt == "text":
         colour = not args.no_colour and not args.out and sys.stdout.isatty()
@@ -71,4 +124,3 @@ def run(args: argparse.Namespace) -> int:
         text = render_html(results)
     if results or fmt in ("json", "jsonl"):
         write_output(text, args.out)
-    return 1 if failed else 0

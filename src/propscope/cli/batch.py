@@ -6,10 +6,8 @@ import argparse
 import sys
 
 from .. import config
-from ..errors import InputError
 from ..progress import Progress
-from ..techniques import parse_technique_list
-from .common import add_model_argument
+from .common import add_duplicate_argument, add_model_argument, at_least, technique_list
 
 NAME = "batch"
 HELP = ("analyse a corpus (folders, globs, JSONL, CSV, Parquet) into Parquet tables; "
@@ -28,30 +26,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="Dask scheduler address for --engine dask, e.g. tcp://host:8786")
     p.add_argument("--threshold", type=float, default=config.DEFAULT_THRESHOLD,
                    help="drop spans whose confidence is below this (0..1)")
-    p.add_argument("--techniques",
+    p.add_argument("--techniques", type=technique_list,
                    help="only these techniques, separated by ';' (see `propscope techniques`)")
     p.add_argument("--part-size", type=int, default=64,
                    help="articles per part file (the most an interruption can lose per worker)")
-    p.add_argument("--max-bytes", type=int, default=config.MAX_INPUT_BYTES,
+    p.add_argument("--max-bytes", type=at_least(1), default=config.MAX_INPUT_BYTES,
                    help="articles this large or larger become error rows")
     p.add_argument("--source", help="outlet name for articles that carry none "
                    "(default for files: their folder's name)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_duplicate_argument(p)
     add_model_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..batch import run_batch, summary_line
 
-    try:
-        wanted = parse_technique_list(args.techniques)
-    except ValueError as e:
-        raise InputError(str(e), where="--techniques") from None
     progress = None if args.quiet else Progress("batch")
     result = run_batch(args.inputs, args.out, model=args.model, engine=args.engine,
                        workers=args.workers, scheduler=args.scheduler,
-                       threshold=args.threshold, techniques=wanted, part_size=args.part_size,
-                       max_bytes=args.max_bytes, source=args.source, progress=progress)
+                       threshold=args.threshold, techniques=args.techniques,
+                       part_size=args.part_size, max_bytes=args.max_bytes, source=args.source,
+                       on_duplicate=args.on_duplicate, progress=progress)
     for failure in result["failures"]:
         print(f"propscope: warning: {failure}", file=sys.stderr)
     print(summary_line(result), file=sys.stderr)

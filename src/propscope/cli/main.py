@@ -20,6 +20,7 @@ from . import (
     techniques,
     train,
 )
+from .common import ArgumentParser
 
 COMMANDS = (analyze, predict, classify, evaluate, train, ensemble, techniques, batch, report,
             serve)
@@ -28,7 +29,7 @@ COMMANDS = (analyze, predict, classify, evaluate, train, ensemble, techniques, b
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="propscope", description="Find and explain propaganda techniques in news articles.")
     parser.add_argument("--version", action="version", version=f"propscope {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -48,7 +49,10 @@ def os_error_line(e: OSError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # a usage error (one line, already printed), --help, --version
+        return e.code if isinstance(e.code, int) else 2
     try:
         return int(args.run(args) or 0)
     except PropscopeError as e:

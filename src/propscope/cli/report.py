@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import write_output
+from .common import at_least, write_output
 
 NAME = "report"
 HELP = "aggregate a `propscope batch` folder by outlet and month (self-contained HTML or JSON)"
@@ -16,7 +16,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", "-o", help="write here instead of standard output")
     p.add_argument("--format", choices=("html", "json"), default=None,
                    help="html (default) or json: the same aggregates as data")
-    p.add_argument("--top", type=int, default=10, help="phrases listed per technique")
+    p.add_argument("--top", type=at_least(0), default=10, help="phrases listed per technique")
 
 
 def run(args: argparse.Namespace) -> int:

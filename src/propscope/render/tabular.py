@@ -8,25 +8,35 @@ from collections.abc import Sequence
 from ..core import Result
 from ..corpus import format_labels
 from ..errors import PropscopeError
+from ..ids import check_tsv_id
 
 
 def error_record(err: PropscopeError) -> dict:
     return {"error": {"code": err.code, "message": str(err), "input": err.where}}
 
 
+def _dumps(data: object, indent: int | None = None) -> str:
+    """JSON as UTF-8 text, with U+2028/U+2029 escaped: some readers split lines on them."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
 def render_json(items: Sequence[Result | PropscopeError]) -> str:
     rows = [r.to_dict() if isinstance(r, Result) else error_record(r) for r in items]
-    return json.dumps(rows[0] if len(rows) == 1 else rows, ensure_ascii=False, indent=2) + "\n"
+    return _dumps(rows[0] if len(rows) == 1 else rows, indent=2) + "\n"
 
 
 def render_jsonl(items: Sequence[Result | PropscopeError]) -> str:
     return "".join(
-        json.dumps(r.to_dict() if isinstance(r, Result) else error_record(r),
-                   ensure_ascii=False) + "\n"
+        _dumps(r.to_dict() if isinstance(r, Result) else error_record(r)) + "\n"
         for r in items
     )
 
 
 def render_ptc(items: Sequence[Result | PropscopeError]) -> str:
-    rows = [(r.article.id, s) for r in items if isinstance(r, Result) for s in r.spans]
+    """One TSV row per span; an id holding a tab or line break is refused (never escaped)."""
+    results = [r for r in items if isinstance(r, Result)]
+    for r in results:
+        check_tsv_id(r.article.id)
+    rows = [(r.article.id, s) for r in results for s in r.spans]
     return format_labels(rows)
