@@ -112,7 +112,7 @@ def test_every_input_format(corpus, tmp_path):
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["status"] == "complete" and manifest["counts"]["articles"] == len(rows)
     assert manifest["input_files"]["by_kind"] == {"csv": 1, "jsonl": 1, "parquet": 1,
-                                                  "text/html": 4}
+                                                  "text/html": 1, "text/plain": 3}
 
 
 def test_bad_articles_become_error_rows(corpus, tmp_path):

@@ -301,3 +301,29 @@ def test_batch_outputs_honour_the_umask(tmp_path):
     files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert len(files) == 7  # run.json, 3 articles parts, 3 spans parts
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {oct(0o644)}
+
+
+# --- parts sized so that every worker gets work and progress moves --------------------
+
+def test_parts_are_sized_for_the_workers(tmp_path):
+    from propscope.batch.runner import _plan
+
+    small = [str(news(tmp_path / "small", 60))]
+    parts, size = _plan(small, None, "local", 2)
+    assert size == 8 and len(parts) == 8  # 4 parts per worker, not one part of 60
+    assert _plan(small, None, "local", 2)[0] == parts  # the same cut when resumed
+    big = [str(news(tmp_path / "big", 300))]
+    parts, size = _plan(big, None, "local", 2)
+    assert size == 16 and max(p.size for p in parts) == 16  # large corpora: short parts
+    assert _plan(small, 64, "local", 2)[1] == 64  # --part-size still rules
+
+
+def test_progress_moves_part_by_part_and_run_json_names_media_types(tmp_path):
+    src = news(tmp_path / "in", 60)
+    (src / "page.html").write_text("<html><body><p>A radical page.</p></body></html>")
+    calls: list[int] = []
+    s = run_batch([str(src)], tmp_path / "out", model="keywords", workers=0,
+                  progress=lambda done, total, _: calls.append(done))
+    assert s["part_size"] == 16 and len(calls) == 4 and calls[-1] == 61
+    files = manifest_of(tmp_path / "out")["input_files"]
+    assert files["by_kind"] == {"text/plain": 60, "text/html": 1}

@@ -447,8 +447,12 @@ def describe(parts: list[Part]) -> dict[str, Any]:
     """How many input files of each kind the parts come from (for run.json)."""
     kinds: dict[str, set[str]] = {}
     for p in parts:
-        kind = "text/html" if p.kind == "files" else p.kind
-        kinds.setdefault(kind, set()).update(p.files if p.kind == "files" else (p.path,))
+        if p.kind == "files":
+            for f in p.files:  # media type by suffix (the reader also sniffs the content)
+                html = Path(f).suffix.lower() in (".html", ".htm", ".xhtml")
+                kinds.setdefault("text/html" if html else "text/plain", set()).add(f)
+            continue
+        kinds.setdefault(p.kind, set()).add(p.path)
     return {"files": sum(len(v) for v in kinds.values()),
             "by_kind": {k: len(v) for k, v in sorted(kinds.items())},
             "articles": sum(p.size for p in parts if p.kind != "error")}

@@ -28,8 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="drop spans whose confidence is below this (0..1)")
     p.add_argument("--techniques", type=technique_list,
                    help="only these techniques, separated by ';' (see `propscope techniques`)")
-    p.add_argument("--part-size", type=int, default=64,
-                   help="articles per part file (the most an interruption can lose per worker)")
+    p.add_argument("--part-size", type=int, default=None,
+                   help="articles per part file (the most an interruption can lose per "
+                   "worker; default: at most 16, and about 4 parts per worker)")
     p.add_argument("--max-bytes", type=at_least(1), default=config.MAX_INPUT_BYTES,
                    help="articles this large or larger become error rows")
     p.add_argument("--source", help="outlet name for articles that carry none "
