@@ -338,3 +338,13 @@ def test_flags_that_make_no_sense_are_one_line_usage_errors(capsys, argv, flag):
     code, out, err = cli(capsys, *argv)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and f"argument {flag}" in err, err
+
+
+def test_report_reads_a_folder_resumed_across_the_text_hash_column(tmp_path, outlets):
+    pq = pytest.importorskip("pyarrow.parquet")
+    from propscope.batch.report import build_report
+
+    _, rows, _ = batch(tmp_path, str(outlets), "--part-size", "2")
+    first = sorted((tmp_path / "out" / "articles").glob("part-*.parquet"))[-1]
+    pq.write_table(pq.read_table(first).drop(["text_hash"]), first)  # as an older propscope
+    assert build_report(tmp_path / "out")["overview"]["articles"] == len(rows) == 4

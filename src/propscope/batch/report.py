@@ -43,7 +43,9 @@ def _connect(folder: Path):
     spans = sorted(p for p in (folder / "spans").glob("part-*.parquet") if p.name in names)
     con = duckdb.connect()
     files = ", ".join(_sql_str(str(p)) for p in arts)
-    con.execute(f"CREATE VIEW articles AS SELECT * FROM read_parquet([{files}])")
+    # union_by_name: parts written before a column was added (text_hash) lack it
+    con.execute(f"CREATE VIEW articles AS SELECT * FROM read_parquet([{files}], "
+                "union_by_name = true)")
     con.execute("CREATE VIEW ok AS SELECT *, coalesce(source, " + _sql_str(UNKNOWN)
                 + ") AS outlet FROM articles WHERE error IS NULL")
     if spans:
