@@ -94,6 +94,20 @@ def test_healthz(client):
     body = r.json()
     assert body["status"] == "ok" and body["model"]["name"] == "keywords"
     assert body["queue"]["capacity"] == Settings().workers + Settings().queue_size
+    assert body["queue"]["max_chars"] == Settings().max_chars
+
+
+def test_healthz_and_analyses_name_the_model_but_not_its_folder(db, tmp_path):
+    class Located(KeywordPredictor):
+        info = {"name": "located", "version": "1", "path": str(tmp_path / "secret-models")}
+
+    c = TestClient(create_app(Settings(db=db), predictor=Located()))
+    health = c.get("/healthz")
+    assert health.json()["model"] == {"name": "located", "version": "1"}
+    analysis = c.post(f"{API}/analyze", json={"text": TEXT})
+    assert analysis.json()["model"] == {"name": "located", "version": "1"}
+    for r in (health, analysis, c.get(f"{API}/analyses/{analysis.json()['id']}")):
+        assert "secret-models" not in r.text and str(tmp_path) not in r.text
 
 
 def test_analyze_text_and_saved_copy(client, db):
@@ -182,6 +196,53 @@ def test_batch(client):
     assert client.get(f"{API}/analyses/{results[0]['id']}").status_code == 200
 
 
+def test_batch_isolates_every_article(db):
+    class Picky(KeywordPredictor):
+        info = {"name": "picky", "version": "test"}
+
+        def predict(self, texts):
+            if any("boom" in t for t in texts):
+                raise RuntimeError("a bug in the predictor")
+            if any("refuse" in t for t in texts):
+                raise InputError("cannot read this text")
+            return super().predict(texts)
+
+    c = TestClient(create_app(Settings(db=db), predictor=Picky()))
+    r = c.post(f"{API}/analyze/batch", json={"articles": [
+        {"text": "A radical idea."}, {"text": "boom"}, {"text": "\ufeffa"},
+        {"html": "<p>\u200b</p>"}, {"text": "please refuse"}, {"text": "A traitor."}]})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert results[0]["spans"][0]["text"] == "radical"
+    assert results[1]["error"]["code"] == "internal_error"
+    assert "bug" not in results[1]["error"]["message"]
+    assert results[2]["spans"] == [] and results[2]["article"]["text"] == "\ufeffa"
+    assert results[3]["error"]["code"] == "bad_input"
+    assert results[4]["error"] == {"code": "bad_input", "message": "cannot read this text"}
+    assert results[5]["spans"][0]["text"] == "traitor"
+
+
+def test_batch_duplicate_ids(client):
+    r = client.post(f"{API}/analyze/batch", json={"articles": [
+        {"id": "a1", "text": "A radical idea."},
+        {"id": "b", "text": "Nothing."},
+        {"id": "a1", "text": "A different, outrageous text."},
+        {"id": "a1", "text": "A radical idea."},
+        {"text": "A radical idea."}]})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert results[0]["article"]["id"] == "a1" and results[0]["spans"]
+    assert results[1]["article"]["id"] == "b"
+    err = results[2]["error"]
+    assert err["code"] == "duplicate_id"
+    assert "articles.2" in err["message"] and "articles.0" in err["message"]
+    assert "'a1'" in err["message"]
+    # the same id with the same text: the first analysis again, said so
+    assert results[3]["spans"] == results[0]["spans"] and results[3]["id"] == results[0]["id"]
+    assert any("articles.0" in w for w in results[3]["warnings"])
+    assert results[4]["spans"] and results[4]["article"]["id"] != "a1"
+
+
 def test_batch_limits(db):
     c = TestClient(create_app(Settings(model="keywords", db=db, max_batch=2)))
     r = c.post(f"{API}/analyze/batch", json={"articles": [{"text": "a"}] * 3})
@@ -247,6 +308,41 @@ def test_not_found_and_method(client):
     assert_error(client.get(f"{API}/analyze"), 405, "method_not_allowed")
 
 
+def test_404_does_not_echo_a_huge_id(client):
+    huge = "A" * 60_000  # (the test client refuses URLs over 65,536 characters)
+    for path in (f"{API}/analyses/{huge}", f"{API}/analyses/{huge}/report.html"):
+        r = client.get(path)
+        assert_error(r, 404, "not_found")
+        assert len(r.content) < 200 and "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" not in r.text
+    # an id of the right form is named
+    assert "'AAAAAAAAAAAA'" in client.get(f"{API}/analyses/AAAAAAAAAAAA").json()["message"]
+
+
+@pytest.mark.parametrize("path,allowed", [
+    (f"{API}/techniques", "GET, HEAD, OPTIONS"),
+    (f"{API}/analyses/AAAAAAAAAAAA", "GET, HEAD, OPTIONS"),
+    (f"{API}/analyses/AAAAAAAAAAAA/report.html", "GET, HEAD, OPTIONS"),
+    ("/healthz", "GET, HEAD, OPTIONS"),
+    ("/", "GET, HEAD, OPTIONS"),
+    (f"{API}/analyze", "OPTIONS, POST"),
+    (f"{API}/analyze/batch", "OPTIONS, POST"),
+])
+def test_methods_405_with_allow_and_options(client, path, allowed):
+    for method in ("PUT", "PATCH", "DELETE", "TRACE"):
+        r = client.request(method, path, content=b"x", headers={"content-type": "text/plain"})
+        assert_error(r, 405, "method_not_allowed")  # not 415: the method is checked first
+        assert r.headers["allow"] == allowed
+    r = client.options(path)
+    assert r.status_code == 204 and r.headers["allow"] == allowed and not r.content
+    if "GET" in allowed:
+        head = client.head(path)
+        get = client.get(path)
+        assert head.status_code == get.status_code and not head.content
+        assert head.headers["content-type"] == get.headers["content-type"]
+    else:
+        assert_error(client.get(path), 405, "method_not_allowed")
+
+
 # ---------------------------------------------------------------- error codes
 
 
@@ -283,7 +379,20 @@ def test_413_default_limit_is_one_mebibyte(client):
     assert_error(post_raw(client, big), 413, "too_large")
     fits = json.dumps({"text": "outrageous " * 90_000}).encode()
     assert len(fits) < 1024 * 1024
-    assert post_raw(client, fits).status_code == 200
+    # within the byte limit, but more characters than the default budget holds at once
+    body = assert_error(post_raw(client, fits), 413, "too_long")
+    assert "990,000 characters" in body["message"] and "200,000" in body["message"]
+    roomy = TestClient(create_app(Settings(model="keywords", db=":memory:",
+                                           max_chars=1024 * 1024)))
+    assert post_raw(roomy, fits).status_code == 200
+
+
+def test_413_too_long_counts_a_batch_together(db):
+    c = TestClient(create_app(Settings(model="keywords", db=db, max_chars=100)))
+    one = {"text": "radical " * 10}  # 80 characters
+    assert c.post(f"{API}/analyze/batch", json={"articles": [one]}).status_code == 200
+    r = c.post(f"{API}/analyze/batch", json={"articles": [one, one]})
+    assert_error(r, 413, "too_long")
 
 
 @pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded",
@@ -309,6 +418,14 @@ def test_json_content_type_variants_accepted(client):
     ({"text": "a", "colour": "red"}, "colour"),
     ({"text": "a", "title": "t" * 1001}, "title"),
     ({"text": "lone \ud800 surrogate"}, "text"),
+    ({"text": "a", "threshold": True}, "threshold"),  # a bool is not a number
+    ({"text": "a", "threshold": "0.5"}, "threshold"),
+    ({"text": "a", "save": "yes"}, "save"),
+    ({"text": "a", "save": 1}, "save"),
+    ({"text": None, "html": "<p>a</p>"}, "text"),
+    ({"text": "\ufeff\u3000 \x1c"}, "(body)"),  # blank by the schema's and Python's rules
+    ({"text": "a", "id": "a\tb"}, "id"),
+    ({"text": "a", "id": ""}, "id"),
 ])
 def test_422_invalid_fields(client, payload, field):
     body = json.dumps(payload).encode()  # ensure_ascii keeps a lone surrogate sendable
@@ -401,7 +518,7 @@ def test_429_when_the_queue_is_full_and_healthz_stays_up(db):
 
     full, batch, health, techs, done, after = run_async(scenario)
     assert_error(full, 429, "busy")
-    assert full.headers["retry-after"] == "2"
+    assert 1 <= int(full.headers["retry-after"]) <= 60
     assert_error(batch, 429, "busy")
     assert health.status_code == 200
     assert health.json()["queue"]["running"] == 1 and health.json()["queue"]["waiting"] == 1

@@ -1,0 +1,195 @@
+"""Request and response models of the REST API, and the error responses it documents.
+
+Requests are strict: ``"threshold": true`` or ``"save": "yes"`` are rejected, never
+coerced, and the JSON schema says everything the validators check that a schema can say
+(exactly one of ``text``/``html``, neither null nor blank, ids without control
+characters), so a request valid by ``/openapi.json`` is not refused for its shape.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .. import config
+from ..techniques import TECHNIQUE_NAMES
+
+API = "/api/v1"
+
+TechniqueName = Literal[TECHNIQUE_NAMES]  # type: ignore[valid-type]
+
+#: White space by Python's ``str.isspace`` or by JSON Schema (ECMA-262) ``\s``; spelled out
+#: so that the schema's pattern and the server's check agree on every code point.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f"
+              "\u205f\u3000\ufeff")
+NOT_BLANK = f"[^{WHITESPACE}]"
+_NOT_BLANK = re.compile(NOT_BLANK)
+#: An article id: no control characters (they would corrupt TSV output), 1 to 200 characters.
+ID_PATTERN = "^[^\\x00-\\x1f\\x7f]+$"
+_ID = re.compile(ID_PATTERN)
+
+
+def _valid_unicode(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid Unicode (lone surrogate code point)") from None
+    return value
+
+
+def _one_source_schema(schema: dict[str, Any]) -> None:
+    """``text`` and ``html``: non-null, non-blank strings, exactly one of them given."""
+    props = schema["properties"]
+    for name in ("text", "html"):
+        prop = props[name]
+        prop.pop("anyOf", None)
+        prop.pop("default", None)
+        prop.update(type="string", minLength=1, pattern=NOT_BLANK)
+    schema["oneOf"] = [{"required": ["text"]}, {"required": ["html"]}]
+
+
+class AnalyzeRequest(BaseModel):
+    """One article: give ``text`` (plain text) or ``html`` (a web page), not both."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_one_source_schema)
+
+    text: str | None = Field(None, description="plain article text; offsets refer to it")
+    html: str | None = Field(None, description="an HTML page; its main text is extracted "
+                                               "and analysed (returned in article.text)")
+    id: str | None = Field(None, min_length=1, max_length=200, pattern=ID_PATTERN,
+                           description="your id for the article, returned as article.id; "
+                                       "in a batch, one id may not name two different texts")
+    title: str | None = Field(None, max_length=1000)
+    threshold: float = Field(config.DEFAULT_THRESHOLD, ge=0.0, le=1.0, allow_inf_nan=False,
+                             description="drop spans whose confidence is below this")
+    techniques: list[TechniqueName] | None = Field(  # type: ignore[valid-type]
+        None, min_length=1, description="only these techniques (default: all 14)")
+    save: bool = Field(True, description="save the analysis and return a permalink")
+
+    @field_validator("text", "html", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:  # only an explicit null gets here: a default is not validated
+            raise ValueError("must be a string (leave the field out instead of null)")
+        return value
+
+    @field_validator("text", "html", "title", "id")
+    @classmethod
+    def _unicode(cls, value: str | None) -> str | None:
+        return value if value is None else _valid_unicode(value)
+
+    @field_validator("techniques", mode="before")
+    @classmethod
+    def _known(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            for name in value:
+                if isinstance(name, str) and name not in TECHNIQUE_NAMES:
+                    raise ValueError(f"unknown technique {name!r}; the names are listed by "
+                                     f"GET {API}/techniques")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AnalyzeRequest:
+        if (self.text is None) == (self.html is None):
+            raise ValueError('give exactly one of "text" or "html"')
+        field = "text" if self.text is not None else "html"
+        if not _NOT_BLANK.search(self.body):
+            raise ValueError(f'"{field}" is empty')
+        return self
+
+    @property
+    def body(self) -> str:
+        """The text or HTML given."""
+        return self.text if self.text is not None else (self.html or "")
+
+    @property
+    def cost(self) -> int:
+        """Characters to analyse (for HTML, an upper bound)."""
+        return len(self.body)
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    articles: list[AnalyzeRequest] = Field(..., min_length=1)
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(..., description="stable machine-readable code")
+    message: str = Field(..., description="one human-readable line")
+    details: list[dict[str, str]] | None = Field(None, description="per-field problems (422)")
+
+
+class SpanOut(BaseModel):
+    start: int = Field(..., description="character offset (Unicode code points) in article.text")
+    end: int
+    technique: str
+    score: float
+    text: str
+
+
+class SentenceOut(BaseModel):
+    start: int
+    end: int
+    flagged: bool
+    techniques: list[str]
+
+
+class AnalysisOut(BaseModel):
+    id: str | None = Field(..., description="saved analysis id (null when not saved)")
+    permalink: str | None
+    created: str
+    article: dict[str, Any] = Field(..., description="id, text (what offsets refer to), title")
+    spans: list[SpanOut]
+    sentences: list[SentenceOut]
+    summary: dict[str, Any]
+    model: dict[str, Any]
+    warnings: list[str]
+    request: dict[str, Any]
+    propscope_version: str
+
+
+class BatchItemOut(BaseModel):
+    error: ErrorBody
+
+
+class BatchOut(BaseModel):
+    results: list[AnalysisOut | BatchItemOut]
+
+
+def error(description: str) -> dict[str, Any]:
+    """A documented error response of a JSON route."""
+    return {"model": ErrorBody, "description": description}
+
+
+def json_error(description: str) -> dict[str, Any]:
+    """A documented JSON error response of a route whose own media type is not JSON."""
+    return {"description": description, "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+
+
+ANALYZE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: error("malformed body (not JSON, empty, not an object)"),
+    413: error("body larger than the server's byte limit, or text longer than its "
+               "character limit"),
+    415: error("Content-Type is not application/json"),
+    422: error("invalid fields, or no article text found"),
+    429: error("the server has as much work in flight as it accepts; retry after "
+               "Retry-After seconds"),
+    503: error("the model failed to load, or the analysis did not finish within the "
+               "server's time limit"),
+}
+
+SAVED_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: error("no saved analysis with this id"),
+    422: error("invalid query parameter"),
+    503: error("saved analyses cannot be read now"),
+}
+
+REPORT_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: json_error("no saved analysis with this id"),
+    422: json_error("invalid parameter"),
+    503: json_error("saved analyses cannot be read now"),
+}

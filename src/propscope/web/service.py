@@ -1,0 +1,185 @@
+"""The analyses behind the API: one article or a batch, run through the job queue with a
+character budget, a deadline, and cancellation when the client leaves."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from .. import __version__
+from ..core import Result, analyze
+from ..errors import PropscopeError
+from ..ids import IdRegistry, text_digest
+from ..inputs import html_to_text
+from ..spans import Article
+from .errors import ApiError
+from .jobs import Job, JobCancelled, JobQueue
+from .schemas import AnalyzeRequest
+from .storage import Store, new_id, now
+
+log = logging.getLogger("propscope.web")
+
+#: How often a waiting request checks whether its client is still there (seconds).
+POLL_S = 0.2
+#: Model facts a client may see (never the folder the model was loaded from).
+PUBLIC_MODEL_KEYS = ("name", "version", "created", "kind", "profile")
+
+
+def public_model_info(info: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (info or {}).items() if k in PUBLIC_MODEL_KEYS}
+
+
+class ClientGone(Exception):
+    """The client disconnected before its analysis was done."""
+
+
+@dataclass
+class Limits:
+    max_chars: int  # characters in flight (running and waiting) at most
+    deadline_s: float  # seconds a request may take, from when its body was read
+
+
+class Analyser:
+    def __init__(self, predictor: Any, store: Store, jobs: JobQueue, limits: Limits) -> None:
+        self.predictor, self.store, self.jobs, self.limits = predictor, store, jobs, limits
+
+    # ---- in a job thread
+
+    def analyse_one(self, req: AnalyzeRequest) -> dict[str, Any]:
+        aid = new_id()
+        if req.html is not None:
+            text, title = html_to_text(req.html, where="html")
+            art = Article(id=req.id or aid, text=text, title=req.title or title,
+                          meta={"extracted_from": "html"})
+        else:
+            art = Article(id=req.id or aid, text=req.text or "", title=req.title)
+        result = analyze(art, predictor=self.predictor, threshold=req.threshold,
+                         techniques=req.techniques)
+        assert isinstance(result, Result)
+        data: dict[str, Any] = {"id": aid, "created": now(), **result.to_dict(),
+                                "request": {"threshold": req.threshold,
+                                            "techniques": req.techniques},
+                                "propscope_version": __version__}
+        data["model"] = public_model_info(data.get("model"))
+        data["id"] = self._save(aid, data) if req.save else None
+        return data
+
+    def _save(self, aid: str, data: dict[str, Any]) -> str | None:
+        try:
+            self.store.save(aid, data)
+        except (sqlite3.Error, OSError) as e:
+            log.error("propscope: could not save analysis %s: %s", aid, e)
+            data["warnings"] = [*data["warnings"], "this analysis could not be saved, "
+                                "so it has no permalink"]
+            return None
+        return aid
+
+    def analyse_many(self, reqs: list[AnalyzeRequest]) -> list[dict[str, Any]]:
+        """One result per article, in order; a failure is that article's ``{"error"}``."""
+        out: list[dict[str, Any]] = []
+        registry = IdRegistry("skip")
+        first: dict[str, int] = {}
+        for k, req in enumerate(reqs):
+            if req.id is None:
+                out.append(self._isolated(req, k))
+                continue
+            admission = registry.admit(req.id, f"articles.{k}", text_digest(req.body))
+            if admission.action == "keep":
+                first[req.id] = k
+                out.append(self._isolated(req, k))
+            elif admission.action == "identical":
+                out.append(self._repeat(out[first[req.id]], first[req.id]))
+            else:  # same id, other text: the first keeps the id, this one is an error
+                err = admission.error
+                out.append({"error": {"code": getattr(err, "code", "duplicate_id"),
+                                      "message": str(err)}})
+        return out
+
+    def _isolated(self, req: AnalyzeRequest, k: int) -> dict[str, Any]:
+        try:
+            return self.analyse_one(req)
+        except JobCancelled:
+            raise
+        except PropscopeError as e:
+            return {"error": {"code": e.code, "message": str(e)}}
+        except Exception:  # a bug must not sink the other articles
+            log.exception("propscope: internal error on batch article %d", k)
+            return {"error": {"code": "internal_error",
+                              "message": "this article could not be analysed; see the "
+                                         "server's log"}}
+
+    @staticmethod
+    def _repeat(data: dict[str, Any], k: int) -> dict[str, Any]:
+        if "error" in data:
+            return data
+        note = f"the same id and text as articles.{k}; its analysis is repeated here"
+        return {**data, "warnings": [*data["warnings"], note]}
+
+    # ---- in the event loop
+
+    def check_size(self, cost: int) -> None:
+        if cost > self.limits.max_chars:
+            raise ApiError(413, "too_long",
+                           f"the text has {cost:,} characters; this server analyses at most "
+                           f"{self.limits.max_chars:,} characters at a time")
+
+    async def run(self, request: Request, fn: Callable[[], Any], cost: int) -> Any:
+        """Run ``fn`` as a job: 429 when the budget is spent, 503 past the deadline, and
+        the job cancelled as soon as the client is gone or the deadline has passed."""
+        self.check_size(cost)
+        deadline = time.monotonic() + self.limits.deadline_s
+        job = self.jobs.try_submit(fn, cost, deadline)
+        if job is None:
+            raise ApiError(429, "busy", "the server has as much work in flight as it accepts; "
+                           "retry in a moment",
+                           headers={"Retry-After": str(self.jobs.retry_after())})
+        try:
+            return await self._wait(request, job)
+        finally:
+            self.jobs.cancel(job, "abandoned")  # a no-op when the job is done
+
+    async def _wait(self, request: Request, job: Job) -> Any:
+        fut = asyncio.wrap_future(job.future)
+        fut.add_done_callback(_consume)
+        while True:
+            left = job.deadline - time.monotonic()
+            done, _ = await asyncio.wait({fut}, timeout=max(0.0, min(POLL_S, left)))
+            if done:
+                return self._outcome(fut)
+            if left <= 0:
+                self.jobs.cancel(job, "deadline")
+                raise self._too_slow()
+            if await request.is_disconnected():
+                self.jobs.cancel(job, "client_gone")
+                raise ClientGone
+
+    def _outcome(self, fut: asyncio.Future) -> Any:
+        try:
+            return fut.result()
+        except JobCancelled as e:
+            if e.reason == "deadline":
+                raise self._too_slow() from None
+            raise ApiError(503, "shutting_down", "the server is shutting down; retry in a "
+                           "moment", headers={"Retry-After": "5"}) from None
+        except PropscopeError as e:
+            raise ApiError(422, e.code, str(e)) from None
+
+    def _too_slow(self) -> ApiError:
+        return ApiError(503, "deadline_exceeded",
+                        f"the analysis did not finish within this server's limit of "
+                        f"{self.limits.deadline_s:g} s (it is busy, or the text is long); "
+                        "retry later or send a shorter text",
+                        headers={"Retry-After": str(self.jobs.retry_after())})
+
+
+def _consume(fut: asyncio.Future) -> None:
+    """Retrieve an abandoned job's exception, so asyncio does not log it as unhandled."""
+    if not fut.cancelled():
+        fut.exception()
