@@ -567,8 +567,34 @@ def test_serve_command_is_registered():
         9999, "keywords", "x.sqlite3", 3, "127.0.0.1")
 
 
-def test_serve_rejects_bad_numbers(capsys):
+@pytest.mark.parametrize("argv,says", [
+    (["--workers", "0"], "--workers: must be at least 1"),
+    (["--port", "99999"], "--port: a port is 1 to 65535, got 99999"),
+    (["--port", "http"], "--port: expected a port number"),
+    (["--max-chars", "-5"], "--max-chars: must be at least 1"),
+    (["--deadline", "0"], "--deadline: must be more than 0 seconds"),
+    (["--deadline", "inf"], "--deadline: must be more than 0 seconds"),
+    (["--host", "no-such-host.invalid"], "cannot listen on no-such-host.invalid:"),
+])
+def test_serve_argument_errors_are_one_line(capsys, argv, says):
     from propscope.cli.main import main
 
-    assert main(["serve", "--workers", "0"]) == 2
-    assert "--workers must be at least 1" in capsys.readouterr().err
+    assert main(["serve", "--model", "keywords", "--db", ":memory:", *argv]) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_serve_on_a_port_in_use_is_one_line(capsys):
+    import socket
+
+    from propscope.cli.main import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--model", "keywords", "--db", ":memory:",
+                     "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in err
+    assert err.count("\n") == 1
