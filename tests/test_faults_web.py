@@ -40,13 +40,13 @@ class SlowPredictor:
         self.calls += 1
         time.sleep(self.per_call)
 
-    def predict(self, texts):
+    def predict(self, texts, **options):
         for t in texts:
             self.started.append(t.split()[0])
             for _ in range(0, len(t), CHUNK):
                 self.runner()
             self.finished.append(t.split()[0])
-        return KeywordPredictor().predict(texts)
+        return KeywordPredictor().predict(texts, **options)
 
 
 def big(tag: str, chars: int) -> str:
@@ -105,24 +105,27 @@ async def post_then_leave(app, text: str, leave_after: float) -> list[dict]:
 # ---------------------------------------------------------------- the queue itself
 
 
-def test_admission_by_characters_in_flight():
+def test_admission_by_characters_ahead():
     jobs = JobQueue(workers=1, queue_size=8, max_chars=1000)
     gate = threading.Event()
     far = time.monotonic() + 30
-    a = jobs.try_submit(gate.wait, 600, far)
-    assert a is not None
-    assert jobs.try_submit(lambda: 1, 500, far) is None  # 1,100 characters: over budget
-    b = jobs.try_submit(lambda: 2, 400, far)  # 1,000: fits
-    assert b is not None and jobs.chars_in_flight == 1000
-    assert jobs.stats()["rejected"] == 1
+    assert jobs.try_submit(gate.wait, 600, far) is not None
+    # a longer job would wait for the 600 in flight: 1,100 characters, over the budget
+    assert jobs.try_submit(lambda: 1, 500 + 100, far) is None
+    # a shorter one runs first (the 600 waits for it), so only its own 500 count
+    b = jobs.try_submit(lambda: 2, 500, far)
+    assert b is not None and jobs.chars_in_flight == 1100
+    # ahead of 450: nothing shorter in flight; ahead of 550: the 500
+    assert jobs.try_submit(lambda: 3, 450, far) is not None
+    assert jobs.try_submit(lambda: 4, 550, far) is None
+    assert jobs.stats()["rejected"] == 2
     gate.set()
     assert b.future.result(5) == 2
-    a.future.result(5)
     deadline = time.monotonic() + 5
     while jobs.in_flight and time.monotonic() < deadline:
         time.sleep(0.01)
     assert jobs.chars_in_flight == 0
-    assert jobs.try_submit(lambda: 3, 900, far).future.result(5) == 3
+    assert jobs.try_submit(lambda: 5, 1000, far).future.result(5) == 5
 
 
 def test_cancelled_or_expired_work_never_starts():
@@ -270,11 +273,10 @@ def raw_post(port: int, text: str) -> socket.socket:
 
 def test_hostile_clients_do_not_hold_up_a_polite_one():
     slow = SlowPredictor(per_call=0.01)  # 150,000 characters: 3 s of work
-    app = create_app(Settings(db=":memory:", max_chars=400_000, max_bytes=1024 * 1024),
-                     predictor=slow)
+    app = create_app(Settings(db=":memory:"), predictor=slow)  # 200,000 characters, 1 MiB
     with Server(app) as srv:
+        stayers = [raw_post(srv.port, big(f"STAY{k}", 190_000)) for k in range(2)]
         hostile = [raw_post(srv.port, big(f"HANG{k}", 150_000)) for k in range(9)]
-        stayers = [raw_post(srv.port, big(f"STAY{k}", 150_000)) for k in range(2)]
         huge = raw_post(srv.port, big("HUGE", 900_000))  # under max_bytes, over max_chars
         time.sleep(0.3)
         for s in hostile:

@@ -200,12 +200,12 @@ def test_batch_isolates_every_article(db):
     class Picky(KeywordPredictor):
         info = {"name": "picky", "version": "test"}
 
-        def predict(self, texts):
+        def predict(self, texts, **options):
             if any("boom" in t for t in texts):
                 raise RuntimeError("a bug in the predictor")
             if any("refuse" in t for t in texts):
                 raise InputError("cannot read this text")
-            return super().predict(texts)
+            return super().predict(texts, **options)
 
     c = TestClient(create_app(Settings(db=db), predictor=Picky()))
     r = c.post(f"{API}/analyze/batch", json={"articles": [
@@ -534,7 +534,8 @@ def test_simultaneous_requests_get_their_own_results(db):
     gate.gate.set()
     app = create_app(Settings(db=db, workers=2, queue_size=8), predictor=gate)
     transport = httpx.ASGITransport(app=app)
-    texts = [f"Article {k}: the {'patriot ' * (k + 1)}view." for k in range(8)]
+    texts = [f"Article {k}: the {' and then the '.join(['patriot'] * (k + 1))} view."
+             for k in range(8)]
 
     async def scenario():
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:

@@ -3,8 +3,12 @@
 Admission (``try_submit`` never blocks; None means answer 429):
 
 - at most ``workers + queue_size`` jobs in flight (running, paused or waiting), and
-- at most ``max_chars`` characters of text in flight, so a few long articles cannot tie
-  up the workers for minutes while short ones pile up behind them.
+- at most ``max_chars`` characters of text *ahead of* the new job, its own included:
+  the text of every job in flight that runs before it (those no longer than it). So
+  the work a request may wait for is bounded, while a long article in flight (which
+  runs only when nothing shorter waits) does not shut shorter ones out with 429s.
+  Every job in flight counts towards a longer one, so two near-limit articles are
+  never in flight together.
 
 Scheduling: ``workers`` jobs hold a worker slot at once; among the jobs waiting for a
 slot the cheapest (fewest characters, then oldest) goes first. A running job reaches a
@@ -116,8 +120,7 @@ class JobQueue:
     def try_submit(self, fn: Callable[[], Any], cost: int, deadline: float) -> Job | None:
         """Admit ``fn`` (its text has ``cost`` characters) or return None when full."""
         with self._cond:
-            if (len(self._jobs) >= self.capacity
-                    or self._chars + cost > self.max_chars):
+            if len(self._jobs) >= self.capacity or self._ahead(cost) + cost > self.max_chars:
                 self.rejected += 1
                 return None
             job = Job(fn, cost, deadline, next(self._seq))
@@ -134,11 +137,16 @@ class JobQueue:
                 job.cancelled = reason
                 self._cond.notify_all()
 
-    def retry_after(self) -> int:
-        """Seconds until the work in flight is likely done (for Retry-After), 1 to 60."""
+    def _ahead(self, cost: int) -> int:
+        """Characters in flight that would run before a new job of ``cost`` (with the lock)."""
+        return sum(j.cost for j in self._jobs if j.cost <= cost)
+
+    def retry_after(self, cost: int = 0) -> int:
+        """Seconds until the work ahead of a job of ``cost`` characters is likely done (for
+        Retry-After), 1 to 60."""
         with self._cond:
             per_char = self._seconds_per_char or DEFAULT_SECONDS_PER_CHAR
-            seconds = self._chars * per_char / self.workers
+            seconds = (self._ahead(cost) + cost) * per_char / self.workers
         return max(1, min(60, math.ceil(seconds)))
 
     # ---- the job's thread

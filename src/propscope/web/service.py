@@ -139,7 +139,7 @@ class Analyser:
         if job is None:
             raise ApiError(429, "busy", "the server has as much work in flight as it accepts; "
                            "retry in a moment",
-                           headers={"Retry-After": str(self.jobs.retry_after())})
+                           headers={"Retry-After": str(self.jobs.retry_after(cost))})
         try:
             return await self._wait(request, job)
         finally:
@@ -152,31 +152,31 @@ class Analyser:
             left = job.deadline - time.monotonic()
             done, _ = await asyncio.wait({fut}, timeout=max(0.0, min(POLL_S, left)))
             if done:
-                return self._outcome(fut)
+                return self._outcome(fut, job.cost)
             if left <= 0:
                 self.jobs.cancel(job, "deadline")
-                raise self._too_slow()
+                raise self._too_slow(job.cost)
             if await request.is_disconnected():
                 self.jobs.cancel(job, "client_gone")
                 raise ClientGone
 
-    def _outcome(self, fut: asyncio.Future) -> Any:
+    def _outcome(self, fut: asyncio.Future, cost: int) -> Any:
         try:
             return fut.result()
         except JobCancelled as e:
             if e.reason == "deadline":
-                raise self._too_slow() from None
+                raise self._too_slow(cost) from None
             raise ApiError(503, "shutting_down", "the server is shutting down; retry in a "
                            "moment", headers={"Retry-After": "5"}) from None
         except PropscopeError as e:
             raise ApiError(422, e.code, str(e)) from None
 
-    def _too_slow(self) -> ApiError:
+    def _too_slow(self, cost: int) -> ApiError:
         return ApiError(503, "deadline_exceeded",
                         f"the analysis did not finish within this server's limit of "
                         f"{self.limits.deadline_s:g} s (it is busy, or the text is long); "
                         "retry later or send a shorter text",
-                        headers={"Retry-After": str(self.jobs.retry_after())})
+                        headers={"Retry-After": str(self.jobs.retry_after(cost))})
 
 
 def _consume(fut: asyncio.Future) -> None:
