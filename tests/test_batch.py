@@ -225,9 +225,9 @@ import os, time
 if os.environ.get("PROPSCOPE_TEST_SLOW"):
     from propscope.predictors import keywords
     _orig = keywords.KeywordPredictor.predict
-    def _slow(self, texts):
+    def _slow(self, texts, *args, **kwargs):
         time.sleep(float(os.environ["PROPSCOPE_TEST_SLOW"]) * len(texts))
-        return _orig(self, texts)
+        return _orig(self, texts, *args, **kwargs)
     keywords.KeywordPredictor.predict = _slow
 '''
 
@@ -322,10 +322,10 @@ def test_an_article_that_breaks_the_model_is_an_error_row(tmp_path, monkeypatch)
 
     orig = KeywordPredictor.predict
 
-    def predict(self, texts):
+    def predict(self, texts, mode="benchmark"):
         if any("BOOM" in t for t in texts):
             raise RuntimeError("model exploded")
-        return orig(self, texts)
+        return orig(self, texts, mode)
 
     monkeypatch.setattr(KeywordPredictor, "predict", predict)
     src = tmp_path / "in.jsonl"

@@ -88,7 +88,7 @@ def test_numbers_match_a_hand_count(run_dir):
     assert len(r["errors"]) == 1 and r["errors"][0]["count"] == 1
     assert "empty" in r["errors"][0]["problem"]
     assert not r["errors"][0]["problem"].startswith(r["errors"][0]["example"])
-    assert r["model"]["name"] == "keywords" and r["threshold"] == 0.0
+    assert r["model"]["name"] == "keywords" and r["threshold"] is None
 
 
 def test_html_is_self_contained_and_escaped(run_dir):

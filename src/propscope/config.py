@@ -25,8 +25,13 @@ MODEL_FORMAT = 1
 #: Inputs of this many bytes or more are refused (override with PROPSCOPE_MAX_BYTES).
 MAX_INPUT_BYTES = int(os.environ.get("PROPSCOPE_MAX_BYTES", 10 * 1024 * 1024))
 
-#: Default confidence cut-off applied to output spans.
-DEFAULT_THRESHOLD = 0.0
+#: Default confidence cut-off applied to output spans: None = the operating point's own
+#: (the model's calibrated reader threshold in ``reader`` mode, none in ``benchmark`` mode).
+DEFAULT_THRESHOLD: float | None = None
+
+#: Operating point of ``analyze``, the API, the web page, ``batch`` and ``report``
+#: (``predict``, ``classify`` and ``evaluate`` always use ``benchmark``).
+DEFAULT_MODE = "reader"
 
 #: Where the PTC data lives when not given (the project's shared folder beside the repo).
 DEFAULT_DATA_DIR = Path(os.environ.get("PROPSCOPE_DATA", "../shared/ptc"))

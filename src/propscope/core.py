@@ -11,6 +11,7 @@ from . import metrics
 from .errors import InputError
 from .language import is_english
 from .predictors.base import Predictor
+from .reader import MODES, ReaderConfig, reader_spans
 from .spans import Article, Span
 from .techniques import TECHNIQUE_NAMES
 
@@ -118,11 +119,20 @@ def build_result(art: Article, spans: list[Span], predictor: Predictor) -> Resul
 def analyze(
     articles: str | Article | Iterable[str | Article],
     predictor: Predictor | None = None,
-    threshold: float = 0.0,
+    threshold: float | None = None,
     techniques: Sequence[str] | None = None,
     model: str | None = None,
+    mode: str = "reader",
 ) -> Result | list[Result]:
-    """Find propaganda spans. One text or Article gives one Result; an iterable, a list."""
+    """Find propaganda spans. One text or Article gives one Result; an iterable, a list.
+
+    ``mode="reader"`` (the default) gives the reader view: calibrated confidences, spans
+    shown from the model's reader threshold up, cleaned and capped (``reader``);
+    ``mode="benchmark"`` the spans the SemEval measures are tuned for. ``threshold``
+    overrides the mode's cut-off (the reader's, or none for benchmark).
+    """
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     single = isinstance(articles, str | Article)
     items = [articles] if single else list(articles)  # type: ignore[list-item]
     arts = [_as_article(x, k) for k, x in enumerate(items)]
@@ -131,9 +141,19 @@ def analyze(
 
         predictor = load_model(model)
     wanted = set(techniques) if techniques else set(TECHNIQUE_NAMES)
-    found = predictor.predict([a.text for a in arts]) if arts else []
+    # a predictor without a reader configuration (e.g. one written before operating points
+    # existed) decodes one way; the reader view then only cleans its spans up
+    reader = getattr(predictor, "reader", None)
+    texts = [a.text for a in arts]
+    found = (predictor.predict(texts, mode=mode) if reader is not None
+             else predictor.predict(texts)) if arts else []
+    if mode == "reader":
+        config = reader or ReaderConfig(threshold=0.0)
+        found = [reader_spans(a.text, spans, config, threshold)
+                 for a, spans in zip(arts, found, strict=True)]
+    cut = threshold or 0.0
     results = [
-        build_result(a, [s for s in spans if s.score >= threshold and s.technique in wanted],
+        build_result(a, [s for s in spans if s.score >= cut and s.technique in wanted],
                      predictor)
         for a, spans in zip(arts, found, strict=True)
     ]

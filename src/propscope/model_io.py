@@ -39,6 +39,9 @@ MANIFEST_SCHEMA: dict[str, str] = {
     "encoder_shape": "list",
     "train_minutes": "number",
     "metrics_valid": "object",
+    "context": "string",  # the second stage's file (context.npz)
+    "context_cv": "object",  # how the second stage was fitted and what it scored
+    "reader": "object",  # the reader operating point (reader.ReaderConfig)
 }
 
 _IS: dict[str, Callable[[Any], bool]] = {
@@ -192,10 +195,30 @@ def load_folder(folder: Path | str, threads: int | None = None):
         from .predictors.ensemble import EnsemblePredictor
 
         members = [load_folder(m, threads) for m in _member_folders(folder, manifest)]
-        return EnsemblePredictor(members, decode, info)
-    n_threads = threads if threads is not None else int(os.environ.get("PROPSCOPE_THREADS", 0))
-    pieces, runner, head = _single_files(folder, n_threads)
-    return NeuralPredictor(pieces, runner, head, manifest["techniques"], decode, info)
+        predictor = EnsemblePredictor(members, decode, info)
+    else:
+        n_threads = (threads if threads is not None
+                     else int(os.environ.get("PROPSCOPE_THREADS", 0)))
+        pieces, runner, head = _single_files(folder, n_threads)
+        predictor = NeuralPredictor(pieces, runner, head, manifest["techniques"], decode, info)
+    return _with_stages(predictor, folder, manifest)
+
+
+def _with_stages(predictor, folder: Path, manifest: dict[str, Any]):
+    """Attach what a folder adds on top of its encoder: the second stage of technique
+    classification (``context``) and the reader operating point (``reader``)."""
+    from .context import ContextClassifier
+    from .reader import ReaderConfig
+
+    if manifest.get("context"):
+        predictor.context = _load_file(folder / manifest["context"], "second stage",
+                                       ContextClassifier.load)
+    try:
+        predictor.reader = ReaderConfig.from_dict(manifest.get("reader") or {})
+    except (TypeError, ValueError, KeyError) as e:
+        raise ModelError(f"manifest.json: 'reader' is not a reader configuration ({e})",
+                         where=str(folder)) from None
+    return predictor
 
 
 def validate_folder(folder: Path | str) -> None:

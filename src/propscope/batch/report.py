@@ -328,7 +328,7 @@ def render_report_html(data: dict[str, Any]) -> str:
     sel = data.get("techniques_selected")
     parts.append(f"<li>Model: <b>{_e(model.get('name', 'unknown'))}</b>, version "
                  f"{_e(model.get('version', 'unknown'))}; confidence threshold "
-                 f"{_e(data.get('threshold'))}; techniques: "
+                 f"{_e(_threshold_text(data.get('threshold')))}; techniques: "
                  f"{_e('; '.join(sel) if sel else 'all 14')}; propscope "
                  f"{_e(data.get('propscope_version'))}.</li>")
     if ov["dated"]:
@@ -389,3 +389,7 @@ def render_report_html(data: dict[str, Any]) -> str:
         parts.append(_table(["problem", "articles", "example"], rows))
     parts.append(f"<script>{_JS}</script></body></html>\n")
     return "\n".join(parts)
+
+
+def _threshold_text(threshold: float | None) -> str:
+    return "the model's reader threshold" if threshold is None else str(threshold)

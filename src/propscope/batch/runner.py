@@ -94,7 +94,8 @@ def run_batch(
     engine: str = "local",
     workers: int | None = None,
     scheduler: Any = None,
-    threshold: float = 0.0,
+    threshold: float | None = None,
+    mode: str = "reader",
     techniques: Sequence[str] | None = None,
     part_size: int | None = None,
     max_bytes: int | None = None,
@@ -112,12 +113,12 @@ def run_batch(
     """
     t0 = time.perf_counter()
     started = _now()
-    if not 0.0 <= threshold <= 1.0:
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise PropscopeError(f"--threshold must be between 0 and 1, got {threshold}")
     check_policy(on_duplicate)
     if model and model != "keywords" and Path(model).exists():
         model = str(Path(model).resolve())  # workers may run elsewhere (another cwd)
-    settings = Settings(model=model, threshold=threshold,
+    settings = Settings(model=model, threshold=threshold, mode=mode,
                         techniques=tuple(techniques) if techniques else None,
                         max_bytes=max_bytes, source=source)
     out = str(out)

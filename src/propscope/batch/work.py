@@ -37,7 +37,8 @@ class Settings:
     """Everything about a run that changes its output (kept in run.json)."""
 
     model: str | None = None
-    threshold: float = 0.0
+    threshold: float | None = None
+    mode: str = "reader"
     techniques: tuple[str, ...] | None = None
     max_bytes: int | None = None
     source: str | None = None
@@ -45,7 +46,7 @@ class Settings:
 
     def output_config(self) -> dict[str, Any]:
         """The settings a resumed run must share with the first one."""
-        return {"model": self.model, "threshold": self.threshold,
+        return {"model": self.model, "threshold": self.threshold, "mode": self.mode,
                 "techniques": list(self.techniques) if self.techniques else None,
                 "max_bytes": self.max_bytes, "source": self.source}
 
@@ -186,19 +187,20 @@ def analyse_part(part: Part, settings: Settings, skip: KnownIds | None = None
     spans: list[dict[str, Any]] = []
     todo: list[tuple[str, str, Article]] = []
 
+    def analyse(arts: list[Article]) -> list[Result]:
+        return analyze(arts, predictor=predictor, threshold=settings.threshold,
+                       techniques=settings.techniques, mode=settings.mode)
+
     def run(batch: list[tuple[str, str, Article]]) -> None:
         try:
-            results = analyze([a for _, _, a in batch], predictor=predictor,
-                              threshold=settings.threshold, techniques=settings.techniques)
+            results = analyse([a for _, _, a in batch])
             pairs: list[tuple[tuple[str, str, Article], Result | Exception]] = list(
                 zip(batch, results, strict=True))
         except Exception:  # find the bad article: one by one
             pairs = []
             for item in batch:
                 try:
-                    pairs.append((item, analyze(item[2], predictor=predictor,
-                                                threshold=settings.threshold,
-                                                techniques=settings.techniques)))
+                    pairs.append((item, analyse([item[2]])[0]))
                 except Exception as e:  # any failure of one article is its error row
                     pairs.append((item, e))
         for (aid, where, art), res in pairs:

@@ -11,6 +11,7 @@ from ..errors import InputError, PropscopeError
 from ..ids import IdRegistry, check_tsv_id, text_digest
 from ..inputs import Item, iter_located
 from ..predictors import Predictor
+from ..reader import MODES
 from ..render.html import render_html
 from ..render.tabular import render_json, render_jsonl, render_ptc
 from ..render.terminal import render_text
@@ -34,7 +35,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="output format (default: text on a terminal, else json)")
     p.add_argument("--out", "-o", help="write here instead of standard output")
     p.add_argument("--threshold", type=float, default=config.DEFAULT_THRESHOLD,
-                   help="drop spans whose confidence is below this (0..1)")
+                   help="drop spans whose confidence is below this (0..1; default: the "
+                   "model's reader threshold in reader mode, none in benchmark mode)")
+    p.add_argument("--mode", choices=MODES, default=config.DEFAULT_MODE,
+                   help="reader: calibrated, precise spans for people (default); benchmark: "
+                   "the spans the SemEval measures are tuned for")
     p.add_argument("--techniques", type=technique_list,
                    help="only these techniques, separated by ';' (see `propscope techniques`)")
     p.add_argument("--max-bytes", type=at_least(1), default=config.MAX_INPUT_BYTES,
@@ -45,7 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 0.0 <= args.threshold <= 1.0:
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
     from ..model_io import load_model
 
@@ -59,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         if admitted is None:
             continue
         outcome = (admitted if isinstance(admitted, PropscopeError) else
-                   _analyse(admitted, where, predictor, args.threshold, args.techniques))
+                   _analyse(admitted, where, predictor, args.threshold, args.techniques,
+                            args.mode))
         if isinstance(outcome, PropscopeError):
             print(f"propscope: error: {outcome}", file=sys.stderr)
             failed += 1
@@ -94,11 +100,12 @@ def _admit(where: str, item: Item, registry: IdRegistry, fmt: str
     return item
 
 
-def _analyse(art: Article, where: str, predictor: Predictor, threshold: float,
-             techniques: list[str] | None) -> Result | PropscopeError:
+def _analyse(art: Article, where: str, predictor: Predictor, threshold: float | None,
+             techniques: list[str] | None, mode: str) -> Result | PropscopeError:
     """One article's result, or its failure as its error: one never stops the others."""
     try:
-        result = analyze(art, predictor=predictor, threshold=threshold, techniques=techniques)
+        result = analyze(art, predictor=predictor, threshold=threshold, techniques=techniques,
+                         mode=mode)
     except PropscopeError as e:
         return e
     except Exception as e:

@@ -7,6 +7,7 @@ import sys
 
 from .. import config
 from ..progress import Progress
+from ..reader import MODES
 from .common import add_duplicate_argument, add_model_argument, at_least, technique_list
 
 NAME = "batch"
@@ -25,7 +26,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address for --engine dask, e.g. tcp://host:8786")
     p.add_argument("--threshold", type=float, default=config.DEFAULT_THRESHOLD,
-                   help="drop spans whose confidence is below this (0..1)")
+                   help="drop spans whose confidence is below this (0..1; default: the "
+                   "model's reader threshold in reader mode, none in benchmark mode)")
+    p.add_argument("--mode", choices=MODES, default=config.DEFAULT_MODE,
+                   help="reader: calibrated, precise spans for people (default); benchmark: "
+                   "the spans the SemEval measures are tuned for")
     p.add_argument("--techniques", type=technique_list,
                    help="only these techniques, separated by ';' (see `propscope techniques`)")
     p.add_argument("--part-size", type=int, default=None,
@@ -46,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     progress = None if args.quiet else Progress("batch")
     result = run_batch(args.inputs, args.out, model=args.model, engine=args.engine,
                        workers=args.workers, scheduler=args.scheduler,
-                       threshold=args.threshold, techniques=args.techniques,
+                       threshold=args.threshold, mode=args.mode, techniques=args.techniques,
                        part_size=args.part_size, max_bytes=args.max_bytes, source=args.source,
                        on_duplicate=args.on_duplicate, progress=progress)
     for failure in result["failures"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from ..reader import ReaderConfig
 from ..spans import Span
 
 
@@ -14,9 +15,11 @@ class Predictor(Protocol):
 
     name: str
     info: dict[str, Any]
+    reader: ReaderConfig  # the reader operating point (calibration, threshold, decoding)
 
-    def predict(self, texts: Sequence[str]) -> list[list[Span]]:
-        """Spans (with technique and score) for each text."""
+    def predict(self, texts: Sequence[str], mode: str = "benchmark") -> list[list[Span]]:
+        """Spans (with technique and score) for each text, decoded for ``mode``
+        (``benchmark`` or ``reader``; the reader view itself is ``reader.reader_spans``)."""
         ...
 
     def classify(self, text: str, spans: Sequence[Span]) -> list[list[tuple[str, float]]]:

@@ -7,13 +7,15 @@ same decoding code serves training-time evaluation and the shipped model.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from .. import alignment
 from ..config import DecodeConfig
+from ..context import ContextClassifier, token_means
+from ..reader import ReaderConfig
 from ..span_features import SpanHead, pool_states, softmax, surface_features
 from ..spans import Span
 
@@ -94,6 +96,10 @@ class NeuralPredictor:
         # this CPU one window per call is as fast (BENCHMARKS.md).
         self.batch_size = batch_size
         self._cache: dict[str, Encoded] = {}  # recent encodings: classify after predict is free
+        # the second stage: spans named again with the other spans of their article in view
+        self.context: ContextClassifier | None = None
+        # the reader operating point (its decoding, calibration and threshold)
+        self.reader = ReaderConfig()
 
     # -- encoding -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> list[Encoded]:
@@ -168,18 +174,35 @@ class NeuralPredictor:
             return np.zeros((len(spans), len(self.techniques)), dtype=np.float32)
         return self.head.probs(enc.span_vectors(spans))
 
-    def spans_from(self, enc: Encoded) -> list[Span]:
+    def named_probs(self, enc: Encoded, spans: Sequence[Span]) -> np.ndarray:
+        """Technique probabilities of an article's distinct ``spans``: the span classifier's,
+        read again by the second stage (``context``) with all of ``spans`` in view."""
+        base = self.technique_probs(enc, spans)
+        if self.context is None or not spans or not enc.offsets:
+            return base
+        return self.context.probs(enc.text, spans, base,
+                                  token_means(enc.offsets, enc.tech, spans))
+
+    def decode_for(self, mode: str = "benchmark") -> DecodeConfig:
+        """The decoding of an operating point: ``benchmark`` (tuned for the SemEval
+        measures) or ``reader`` (the benchmark's with the reader's overrides)."""
+        if mode == "reader" and self.reader.decode:
+            return replace(self.decode, **self.reader.decode)
+        return self.decode
+
+    def spans_from(self, enc: Encoded, decode: DecodeConfig | None = None) -> list[Span]:
+        d = decode or self.decode
         if not enc.offsets:
             return []
-        if enc.tech is None or self.decode.labeller == "span_head":
-            return self.labelled_spans(enc)
-        if self.decode.labeller == "token_head":
-            return self.technique_spans(enc)
+        if enc.tech is None or d.labeller == "span_head":
+            return self.labelled_spans(enc, d)
+        if d.labeller == "token_head":
+            return self.technique_spans(enc, d)
         # "union": technique-head spans and the classifier-named BIO spans, where spans of
         # one technique that overlap become one (their union, best score): the SemEval
         # measures merge them the same way, so this only removes duplicates for readers
         by_tech: dict[str | None, list[Span]] = {}
-        for s in self.technique_spans(enc) + self.labelled_spans(enc):
+        for s in self.technique_spans(enc, d) + self.labelled_spans(enc, d):
             by_tech.setdefault(s.technique, []).append(s)
         out = []
         for tech, group in by_tech.items():
@@ -188,9 +211,9 @@ class NeuralPredictor:
                 out.append(Span(a, b, tech, best))
         return sorted(out)
 
-    def technique_spans(self, enc: Encoded) -> list[Span]:
+    def technique_spans(self, enc: Encoded, decode: DecodeConfig | None = None) -> list[Span]:
         """Spans per technique from the per-token technique head."""
-        d = self.decode
+        d = decode or self.decode
         out = []
         for t, name in enumerate(self.techniques):
             for s, e, p in alignment.decode_runs(enc.text, enc.offsets, enc.tech[:, t],
@@ -199,32 +222,33 @@ class NeuralPredictor:
                 out.append(Span(s, e, name, p))
         return out
 
-    def labelled_spans(self, enc: Encoded) -> list[Span]:
+    def labelled_spans(self, enc: Encoded, decode: DecodeConfig | None = None) -> list[Span]:
         """BIO spans, each named by the span classifier (a second name when nearly as likely)."""
-        d = self.decode
+        d = decode or self.decode
         found = alignment.decode_runs(enc.text, enc.offsets, alignment.in_span(enc.probs),
                                       d.span_threshold, d.min_chars, d.extend_threshold,
                                       d.max_gap)
         if not found:
             return []
         plain = [Span(s, e) for s, e, _ in found]
-        probs = self.technique_probs(enc, plain)
+        probs = self.named_probs(enc, plain)
         out = []
         for (s, e, p_span), row in zip(found, probs, strict=True):
             order = np.argsort(-row)
             first, second = order[0], order[1]
             out.append(Span(s, e, self.techniques[first], p_span * float(row[first])))
-            if row[second] >= self.decode.second_label_ratio * row[first]:
+            if row[second] >= d.second_label_ratio * row[first]:
                 out.append(Span(s, e, self.techniques[second], p_span * float(row[second])))
         return out
 
-    def predict(self, texts: Sequence[str]) -> list[list[Span]]:
-        return [self.spans_from(enc) for enc in self.encode(texts)]
+    def predict(self, texts: Sequence[str], mode: str = "benchmark") -> list[list[Span]]:
+        decode = self.decode_for(mode)
+        return [self.spans_from(enc, decode) for enc in self.encode(texts)]
 
     def classify(self, text: str, spans: Sequence[Span]) -> list[list[tuple[str, float]]]:
         if not spans:
             return []
-        probs = self.technique_probs(self.encode([text])[0], spans)
+        probs = self.named_probs(self.encode([text])[0], spans)
         out = []
         for row in probs:
             order = np.argsort(-row)

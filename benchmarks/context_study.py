@@ -1,0 +1,90 @@
+"""TC with and without the span-set second stage, cross-validated over folds.json.
+
+Two sources of out-of-fold encodings:
+
+    # the five fold models of benchmarks/cv_folds.py (all 371 articles out of fold)
+    python benchmarks/context_study.py --cv runs/cv-minilm
+    # a model trained on the train split, on the valid articles (grouped by their fold)
+    python benchmarks/context_study.py --model src/propscope/models/default
+
+For each article, the lexicon block is built from gold labels the encoder could have seen
+without that article's fold. Prints TC micro-F1 (argmax of the encoder's span classifier,
+then the second stage for each setting), per technique for the best, as JSON at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from propscope import metrics
+from propscope.context import build_lexicon
+from propscope.corpus import load_split, split_ids
+from propscope.training.context_fit import (
+    Rows,
+    article_rows,
+    classify_rows,
+    cross_validate,
+    fit,
+    gold_of,
+)
+from propscope.training.oof import oof_folds
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="../shared/ptc")
+    ap.add_argument("--cv", help="folder of fold models with oof.pkl (cv_folds.py)")
+    ap.add_argument("--model", default="src/propscope/models/default")
+    ap.add_argument("--l2", default="1,10,100")
+    ap.add_argument("--balance", default="0,0.25,0.5")
+    args = ap.parse_args()
+    data = Path(args.data)
+    everything = load_split(data)
+    techniques = None
+    folds: list[Rows] = []
+    for fold in oof_folds(data, args.cv, None if args.cv else args.model):
+        predictor, k, ids, encs = fold.predictor, fold.k, fold.ids, fold.encodings
+        techniques = predictor.techniques
+        # the lexicon: labels of every article outside this fold (never the fold's own)
+        seen_ids = set(everything.articles) - set(split_ids(data, f"fold{k}"))
+        lexicon = build_lexicon(((everything.articles[a].text, s) for a in seen_ids
+                                 for s in everything.gold[a]), techniques)
+        parts = [article_rows(predictor, a, e, everything.gold[a], lexicon)
+                 for a, e in zip(ids, encs, strict=True)]
+        folds.append(Rows.concat([p for p in parts if len(p.y)]))
+        print(f"fold {k}: {len(ids)} articles, {len(folds[-1].y)} rows", file=sys.stderr)
+    assert techniques is not None
+    allrows = Rows.concat(folds)
+    gold = gold_of(allrows, techniques)
+    base = np.exp(allrows.x[:, : len(techniques)])
+    base_score = metrics.tc_score(classify_rows(base, allrows, techniques), gold)
+    report = {"rows": int(len(allrows.y)), "base_tc": round(base_score.overall.f1, 4),
+              "settings": {}}
+    print(f"encoder span classifier: TC {base_score.overall.f1:.4f}")
+    best = (base_score.overall.f1, "base", base_score)
+    for l2 in (float(v) for v in args.l2.split(",")):
+        for bal in (float(v) for v in args.balance.split(",")):
+            score, _ = cross_validate(folds, techniques, lambda r, l2=l2, bal=bal: fit(
+                r, len(techniques), {}, l2=l2, balance=bal))
+            f1 = score.overall.f1
+            report["settings"][f"l2={l2},balance={bal}"] = round(f1, 4)
+            print(f"second stage l2={l2} balance={bal}: TC {f1:.4f}")
+            if f1 > best[0]:
+                best = (f1, f"l2={l2},balance={bal}", score)
+    report["best"] = best[1]
+    report["per_technique"] = {
+        t: {"base": round(base_score.per_technique[t].f1, 3)
+            if t in base_score.per_technique else None,
+            "best": round(best[2].per_technique[t].f1, 3) if t in best[2].per_technique else None}
+        for t in techniques}
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

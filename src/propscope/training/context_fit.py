@@ -1,0 +1,132 @@
+"""Fitting the second stage (``context.ContextClassifier``) on out-of-fold encodings.
+
+Rows are the distinct gold spans of articles the encoder did not train on (one row per
+gold technique of the span); each row's features come from that article's encoding and
+its span set, and its lexicon block from a lexicon built without that article's fold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import metrics
+from ..context import ContextClassifier, Lexicon, feature_matrix, span_set_features, token_means
+from ..predictors.neural import Encoded, NeuralPredictor
+from ..spans import Span
+
+
+@dataclass
+class Rows:
+    """Features of the distinct gold spans of some articles, and their gold techniques."""
+
+    x: np.ndarray  # (rows, features), one row per gold label
+    y: np.ndarray  # (rows,) technique index
+    article: list[str]  # article id of each row
+    span: list[tuple[int, int]]  # character range of each row
+
+    @staticmethod
+    def concat(parts: Sequence[Rows]) -> Rows:
+        return Rows(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]),
+                    [a for p in parts for a in p.article], [s for p in parts for s in p.span])
+
+
+def article_rows(predictor: NeuralPredictor, aid: str, enc: Encoded, gold: Sequence[Span],
+                 lexicon: Lexicon) -> Rows:
+    index = {t: k for k, t in enumerate(predictor.techniques)}
+    ranges = sorted({(s.start, s.end) for s in gold})
+    spans = [Span(a, b) for a, b in ranges]
+    if not spans:
+        return Rows(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [], [])
+    base = predictor.technique_probs(enc, spans)
+    feats = span_set_features(enc.text, spans, lexicon, len(predictor.techniques))
+    x = feature_matrix(base, token_means(enc.offsets, enc.tech, spans), feats)
+    row_of = {r: k for k, r in enumerate(ranges)}
+    picks = [(row_of[(s.start, s.end)], index[s.technique]) for s in gold
+             if s.technique in index]
+    return Rows(x[[k for k, _ in picks]], np.array([t for _, t in picks], dtype=np.int64),
+                [aid] * len(picks), [ranges[k] for k, _ in picks])
+
+
+def fit(rows: Rows, n_techniques: int, lexicon: Lexicon, l2: float = 1.0,
+        balance: float = 0.0) -> ContextClassifier:
+    """Multinomial logistic regression by L-BFGS, structured so that it needs little data:
+
+    ``logit_c = a * log p_c + b * token_c + d * loglex_c + V_c . set + bias_c`` (the
+    encoder's probability, the technique head and the lexicon each with one weight shared
+    by every technique; the span-set features with a weight per technique, L2-penalised by
+    ``l2``). ``balance`` in [0, 1] re-weights classes by ``count ** -balance`` (0: none,
+    1: fully balanced), so rare techniques count more. Stored as a full weight matrix.
+    """
+    from scipy.optimize import minimize
+
+    t, x, y = n_techniques, rows.x.astype(np.float64), rows.y
+    n_set = x.shape[1] - 3 * t
+    sets = slice(2 * t, 2 * t + n_set)
+    mean, scale = np.zeros(x.shape[1]), np.ones(x.shape[1])
+    mean[sets], scale[sets] = x[:, sets].mean(axis=0), x[:, sets].std(axis=0) + 1e-3
+    z = (x - mean) / scale
+    base, token, sfeat, lex = z[:, :t], z[:, t : 2 * t], z[:, sets], z[:, 2 * t + n_set :]
+    n = len(y)
+    counts = np.bincount(y, minlength=t).astype(np.float64)
+    w_row = np.maximum(counts, 1)[y] ** -balance
+    w_row = w_row * n / w_row.sum()
+    onehot = np.eye(t)[y]
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        a, b, d = theta[:3]
+        v = theta[3 : 3 + t * n_set].reshape(t, n_set)
+        bias = theta[3 + t * n_set :]
+        logits = a * base + b * token + d * lex + sfeat @ v.T + bias
+        logits -= logits.max(axis=1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        value = -(w_row * (onehot * logp).sum(axis=1)).sum() / n + 0.5 * l2 * (v**2).sum() / n
+        g = (np.exp(logp) - onehot) * w_row[:, None] / n
+        grad = [(g * base).sum(), (g * token).sum(), (g * lex).sum()]
+        return value, np.concatenate([grad, (g.T @ sfeat + l2 * v / n).ravel(), g.sum(axis=0)])
+
+    theta0 = np.concatenate([[1.0, 0.0, 0.0], np.zeros(t * n_set + t)])
+    res = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 1000})
+    a, b, d = res.x[:3]
+    w = np.zeros((t, x.shape[1]))
+    w[:, sets] = res.x[3 : 3 + t * n_set].reshape(t, n_set)
+    idx = np.arange(t)
+    w[idx, idx], w[idx, t + idx], w[idx, 2 * t + n_set + idx] = a, b, d
+    return ContextClassifier(w, res.x[3 + t * n_set :], mean, scale, dict(lexicon))
+
+
+def classify_rows(probs: np.ndarray, rows: Rows, techniques: Sequence[str]
+                  ) -> dict[str, list[Span]]:
+    """TC predictions: each row's span named by ``probs``, rows sharing a span taking
+    distinct techniques in order of probability (as ``core.classify_spans`` does)."""
+    used: dict[tuple[str, tuple[int, int]], int] = {}
+    out: dict[str, list[Span]] = {}
+    for k, (aid, (a, b)) in enumerate(zip(rows.article, rows.span, strict=True)):
+        n = used.get((aid, (a, b)), 0)
+        used[(aid, (a, b))] = n + 1
+        t = int(np.argsort(-probs[k])[min(n, len(techniques) - 1)])
+        out.setdefault(aid, []).append(Span(a, b, techniques[t], float(probs[k, t])))
+    return out
+
+
+def gold_of(rows: Rows, techniques: Sequence[str]) -> dict[str, list[Span]]:
+    out: dict[str, list[Span]] = {}
+    for aid, (a, b), t in zip(rows.article, rows.span, rows.y, strict=True):
+        out.setdefault(aid, []).append(Span(a, b, techniques[int(t)]))
+    return out
+
+
+def cross_validate(folds: Sequence[Rows], techniques: Sequence[str],
+                   make: Callable[[Rows], ContextClassifier]) -> tuple[metrics.Score, np.ndarray]:
+    """TC over all folds, each fold named by a classifier fitted on the others (``make``).
+    Returns the score and the out-of-fold probabilities (rows in fold order)."""
+    probs = []
+    for k, held in enumerate(folds):
+        train = Rows.concat([f for j, f in enumerate(folds) if j != k])
+        probs.append(make(train).probs_from_features(held.x))
+    allrows = Rows.concat(folds)
+    p = np.concatenate(probs)
+    return metrics.tc_score(classify_rows(p, allrows, techniques),
+                            gold_of(allrows, techniques)), p
