@@ -15,6 +15,7 @@ then the second stage for each setting), per technique for the best, as JSON at 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
@@ -42,11 +43,14 @@ def main() -> int:
     ap.add_argument("--model", default="src/propscope/models/default")
     ap.add_argument("--l2", default="1,10,100")
     ap.add_argument("--balance", default="0,0.25,0.5")
+    ap.add_argument("--write", help="model folder: fit the best setting on every row and "
+                    "store it there (context.npz, manifest keys context, context_cv)")
     args = ap.parse_args()
     data = Path(args.data)
     everything = load_split(data)
     techniques = None
     folds: list[Rows] = []
+    sources = []
     for fold in oof_folds(data, args.cv, None if args.cv else args.model):
         predictor, k, ids, encs = fold.predictor, fold.k, fold.ids, fold.encodings
         techniques = predictor.techniques
@@ -57,6 +61,7 @@ def main() -> int:
         parts = [article_rows(predictor, a, e, everything.gold[a], lexicon)
                  for a, e in zip(ids, encs, strict=True)]
         folds.append(Rows.concat([p for p in parts if len(p.y)]))
+        sources.append(fold)
         print(f"fold {k}: {len(ids)} articles, {len(folds[-1].y)} rows", file=sys.stderr)
     assert techniques is not None
     allrows = Rows.concat(folds)
@@ -82,8 +87,44 @@ def main() -> int:
             if t in base_score.per_technique else None,
             "best": round(best[2].per_technique[t].f1, 3) if t in best[2].per_technique else None}
         for t in techniques}
+    if best[1] != "base":
+        l2, bal = (float(v.split("=")[1]) for v in best[1].split(","))
+        report["flc"] = flc_check(sources, folds, techniques, everything, l2, bal)
     print(json.dumps(report, indent=1))
+    if args.write and best[1] != "base":
+        lexicon = build_lexicon(((a.text, s) for a, spans in everything.items() for s in spans),
+                                techniques)
+        head = fit(allrows, len(techniques), lexicon, l2=l2, balance=bal)
+        folder = Path(args.write)
+        head.save(folder)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["context"] = "context.npz"
+        manifest["files"] = sorted(set(manifest.get("files", [])) | {"context.npz"})
+        manifest["context_cv"] = {"rows": report["rows"], "setting": best[1],
+                                  "source": args.cv or f"{args.model} on valid",
+                                  "tc_without": report["base_tc"],
+                                  "tc_with": round(best[0], 4), "flc": report.get("flc")}
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return 0
+
+
+def flc_check(sources, folds, techniques, everything, l2, bal) -> dict:
+    """Benchmark predictions of each fold with and without the second stage fitted on the
+    other folds (the second stage also names the spans ``predict`` writes)."""
+    without, with_ = {}, {}
+    for k, fold in enumerate(sources):
+        train = Rows.concat([f for j, f in enumerate(folds) if j != k])
+        lexicon = build_lexicon(((everything.articles[a].text, s) for a in everything.articles
+                                 if a not in set(split_ids(Path("../shared/ptc"), f"fold{fold.k}"))
+                                 for s in everything.gold[a]), techniques)
+        plain, second = copy.copy(fold.predictor), copy.copy(fold.predictor)
+        plain.context = None
+        second.context = fit(train, len(techniques), lexicon, l2=l2, balance=bal)
+        for a, e in zip(fold.ids, fold.encodings, strict=True):
+            without[a], with_[a] = plain.spans_from(e), second.spans_from(e)
+    gold = {a: everything.gold[a] for a in without}
+    return {"flc_without": round(metrics.flc_score(without, gold).overall.f1, 4),
+            "flc_with": round(metrics.flc_score(with_, gold).overall.f1, 4)}
 
 
 if __name__ == "__main__":

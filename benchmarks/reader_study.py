@@ -123,7 +123,7 @@ def study(args: argparse.Namespace, corpus, source, variant: dict) -> None:
     if args.write and chosen:
         final = fit_calibration(*pooled(folds))
         write_reader(Path(args.write), ReaderConfig(threshold=chosen["threshold"],
-                                                    calibration=final), report)
+                                                    decode=variant, calibration=final), report)
 
 
 def write_reader(folder: Path, config: ReaderConfig, report: dict) -> None:

@@ -213,6 +213,10 @@ def _with_stages(predictor, folder: Path, manifest: dict[str, Any]):
     if manifest.get("context"):
         predictor.context = _load_file(folder / manifest["context"], "second stage",
                                        ContextClassifier.load)
+        # a second stage fitted on a split scores that split in-sample: evaluate says so
+        fitted_on = (manifest.get("context_cv") or {}).get("fitted_on")
+        if fitted_on:
+            predictor.info["second_stage_fitted_on"] = fitted_on
     try:
         predictor.reader = ReaderConfig.from_dict(manifest.get("reader") or {})
     except (TypeError, ValueError, KeyError) as e:

@@ -57,7 +57,8 @@ def stem(word: str) -> str:
 
 def span_key(text: str) -> str:
     """What two spans must share to count as the same phrase: lower-cased, stemmed, function
-    words and punctuation dropped (the plain lower-cased words when nothing else is left)."""
-    ws = words(text)
+    words, hyphens and punctuation dropped (the plain lower-cased words when nothing else is
+    left)."""
+    ws = words(text.replace("-", " "))
     content = [stem(w) for w in ws if w not in FUNCTION_WORDS]
     return " ".join(content or ws)

@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.data:
             raise InputError("give PRED and GOLD files, or --data DIR --split NAME")
         corpus, ev = evaluate_split(Path(args.data), args.split, args.model)
+        _warn_in_sample(args.split, args.model)
         matrix = metrics.confusion(ev.classified, corpus.gold, TECHNIQUE_NAMES)
         if args.plots:
             from ..render.plots import write_plots
@@ -112,3 +113,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(format_score(score, args.per_technique))
     return 0
+
+
+def _warn_in_sample(split: str, model: str | None) -> None:
+    from ..model_io import load_model
+
+    if load_model(model).info.get("second_stage_fitted_on") == split:
+        print(f"propscope: warning: this model's second stage (technique classification "
+              f"with the span set) was fitted on {split!r}: its TC and FLC there are "
+              "in-sample; see the manifest's context_cv for cross-validated figures",
+              file=sys.stderr)

@@ -1,0 +1,108 @@
+"""The second stage of technique classification: span-set features and the classifier."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from propscope.context import (
+    SET_FEATURES,
+    ContextClassifier,
+    build_lexicon,
+    span_set_features,
+)
+from propscope.core import classify_spans
+from propscope.spans import Span
+from propscope.techniques import TECHNIQUE_NAMES
+
+T = len(TECHNIQUE_NAMES)
+F = {name: k for k, name in enumerate(SET_FEATURES)}
+TEXT = ("Witch hunt! They call it a witch-hunt, the WITCH HUNTS go on.\n"
+        "#DrainTheSwamp said the crowd, a truly rotten corrupt elite.\n")
+
+
+def span(phrase: str, nth: int = 0) -> Span:
+    k = -1
+    for _ in range(nth + 1):
+        k = TEXT.lower().index(phrase.lower(), k + 1)
+    return Span(k, k + len(phrase))
+
+
+def features(spans, lexicon=None):
+    return span_set_features(TEXT, spans, lexicon or {}, T)
+
+
+def test_a_phrase_marked_three_times_counts_three():
+    spans = [span("Witch hunt"), span("witch-hunt"), span("WITCH HUNTS"), span("rotten")]
+    f = features(spans)
+    assert f[:3, F["same_key_3plus"]].tolist() == [1, 1, 1]
+    assert f[3, F["same_key_1"]] == 1 and f[3, F["same_key_3plus"]] == 0
+    assert f[3, F["one_word"]] == 1 and f[0, F["one_word"]] == 0
+
+
+def test_hashtag_and_capitals():
+    f = features([span("#DrainTheSwamp"), span("WITCH HUNTS")])
+    assert f[0, F["hashtag"]] == 1 and f[1, F["hashtag"]] == 0
+    assert f[1, F["caps_share"]] == 1.0
+
+
+def test_nested_spans_know_their_container():
+    outer, inner = span("a truly rotten corrupt elite"), span("corrupt")
+    f = features([outer, inner])
+    assert f[0, F["contains"]] == 1 and f[0, F["nested"]] == 0
+    assert f[1, F["nested"]] == 1 and f[1, F["contains"]] == 0
+
+
+def test_lexicon_is_evidence_for_the_labels_seen_in_training():
+    rows = [("the witch hunt", Span(4, 14, "Name_Calling,Labeling"))] * 3
+    lexicon = build_lexicon(rows, TECHNIQUE_NAMES)
+    f = features([span("WITCH HUNTS"), span("rotten")], lexicon)
+    lex = f[:, len(SET_FEATURES):]
+    assert lex[0, TECHNIQUE_NAMES.index("Name_Calling,Labeling")] == pytest.approx(np.log(4))
+    assert f[0, F["lexicon_seen"]] == 1 and not lex[1].any()
+
+
+def test_rows_sharing_a_span_take_distinct_techniques():
+    class Ranked:
+        def classify(self, text, spans):
+            return [[("Repetition", 0.6), ("Loaded_Language", 0.3), ("Doubt", 0.1)]
+                    for _ in spans]
+
+    gold = [Span(0, 10, "Repetition"), Span(0, 10, "Loaded_Language"), Span(12, 20, "Doubt")]
+    named = classify_spans(Ranked(), TEXT, gold)
+    assert [s.technique for s in named] == ["Repetition", "Loaded_Language", "Repetition"]
+
+
+def test_classifier_round_trips_and_uses_the_set(tmp_path):
+    n = 2 * T + len(SET_FEATURES) + T
+    w = np.zeros((T, n), dtype=np.float32)
+    rep = TECHNIQUE_NAMES.index("Repetition")
+    w[rep, 2 * T + F["same_key_3plus"]] = 5.0  # three or more: Repetition
+    head = ContextClassifier(w, np.zeros(T), np.zeros(n), np.ones(n), {"a": [1.0] * T})
+    head.save(tmp_path)
+    back = ContextClassifier.load(tmp_path / "context.npz")
+    base = np.full((3, T), 1.0 / T, dtype=np.float32)
+    spans = [span("Witch hunt"), span("witch-hunt"), span("WITCH HUNTS")]
+    probs = back.probs(TEXT, spans, base, None)
+    assert probs.argmax(axis=1).tolist() == [rep] * 3
+    alone = back.probs(TEXT, spans[:1], base[:1], None)
+    assert alone[0, rep] < probs[0, rep]
+    assert back.lexicon == {"a": [1.0] * T}
+
+
+def test_second_stage_and_reader_load_without_torch(tmp_path):
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from propscope.model_io import load_model\n"
+        "from propscope import analyze\n"
+        "p = load_model()\n"
+        "assert p.context is not None and p.reader.calibration.maps\n"
+        "r = analyze('The so-called experts pushed a disastrous, outrageous plan.', predictor=p)\n"
+        "t = p.classify('The so-called experts pushed a disastrous plan.', [])\n"
+        "print('ok', len(r.spans))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ok")
