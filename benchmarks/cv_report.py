@@ -1,0 +1,136 @@
+"""Five-fold CV figures of a recipe from its out-of-fold encodings (benchmarks/cv_folds.py).
+
+    python benchmarks/cv_report.py --cv runs/cv-minilm [--context l2=30,balance=0.2]
+
+Decoding (span seed/extend thresholds by SI; labeller and technique-head thresholds by
+SI + FLC) is tuned once on the pooled out-of-fold encodings of all folds (a handful of
+scalars on 371 articles), then every measure is computed per fold: mean, spread, pooled,
+and per technique (TC, FLC). With ``--context``, the second stage of each fold is fitted
+on the other folds' gold spans (lexicon without the fold) and the figures are given again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from propscope import alignment, metrics
+from propscope.context import build_lexicon
+from propscope.core import classify_spans
+from propscope.corpus import load_split, split_ids
+from propscope.evaluation import score_predictions
+from propscope.spans import Span
+from propscope.training.context_fit import Rows, article_rows, fit
+from propscope.training.oof import oof_folds
+
+
+def tune(folds, gold) -> dict:
+    """Decoding chosen on the pooled out-of-fold encodings (see module docstring)."""
+    best, best_f1 = {}, -1.0
+    for hi in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
+        for lo in (x for x in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35) if x <= hi):
+            pred = {a: [Span(s, e) for s, e, _ in alignment.decode_runs(
+                enc.text, enc.offsets, alignment.in_span(enc.probs), hi, 2, lo, 2)]
+                for f in folds for a, enc in zip(f.ids, f.encodings, strict=True)}
+            f1 = metrics.si_score(pred, gold).overall.f1
+            if f1 > best_f1:
+                best, best_f1 = {"span_threshold": hi, "extend_threshold": lo, "max_gap": 2}, f1
+    print(f"span decoding {best}: pooled SI {best_f1:.4f}", file=sys.stderr)
+    chosen, chosen_f1 = {**best, "labeller": "span_head"}, -1.0
+    grid = (0.2, 0.3, 0.4, 0.5)
+    cands = [{**best, "labeller": "span_head"}] + [
+        {**best, "labeller": lab, "technique_threshold": hi, "technique_extend": lo}
+        for lab in ("token_head", "union") for hi in grid for lo in grid if lo <= hi]
+    for cand in cands:
+        pred = predictions(folds, cand)
+        f1 = metrics.si_score(pred, gold).overall.f1 + metrics.flc_score(pred, gold).overall.f1
+        if f1 > chosen_f1:
+            chosen, chosen_f1 = cand, f1
+    print(f"labeller {chosen}: pooled SI + FLC {chosen_f1:.4f}", file=sys.stderr)
+    return chosen
+
+
+def predictions(folds, decode: dict) -> dict[str, list[Span]]:
+    out = {}
+    for f in folds:
+        d = replace(f.predictor.decode, **decode)
+        for a, enc in zip(f.ids, f.encodings, strict=True):
+            out[a] = f.predictor.spans_from(enc, d)
+    return out
+
+
+def figures(folds, corpus, decode: dict) -> dict:
+    per_fold, pooled_pred, pooled_cls = [], {}, {}
+    for f in folds:
+        sub = type(corpus)({a: corpus.articles[a] for a in f.ids},
+                           {a: corpus.gold[a] for a in f.ids})
+        pred = predictions([f], decode)
+        f.predictor.remember(f.encodings)
+        cls = {a: classify_spans(f.predictor, corpus.articles[a].text, corpus.gold[a])
+               for a in f.ids}
+        scores = score_predictions(sub, pred, cls)
+        per_fold.append({k: v.overall.f1 for k, v in scores.items()})
+        pooled_pred.update(pred)
+        pooled_cls.update(cls)
+    texts = {a: corpus.articles[a].text for a in pooled_pred}
+    gold = {a: corpus.gold[a] for a in pooled_pred}
+    pooled = score_predictions(type(corpus)({a: corpus.articles[a] for a in texts}, gold),
+                               pooled_pred, pooled_cls)
+    out = {k: {"mean": round(float(np.mean([p[k] for p in per_fold])), 4),
+               "sd": round(float(np.std([p[k] for p in per_fold])), 4),
+               "pooled": round(pooled[k].overall.f1, 4),
+               "folds": [round(p[k], 4) for p in per_fold]} for k in per_fold[0]}
+    out["per_technique"] = {m: {t: round(v.f1, 3) for t, v in pooled[m].per_technique.items()}
+                            for m in ("tc", "flc")}
+    return out
+
+
+def with_context(folds, corpus, data: Path, setting: str) -> list:
+    """Each fold's predictor with a second stage fitted on the other folds."""
+    l2, bal = (float(v.split("=")[1]) for v in setting.split(","))
+    rows = []
+    for f in folds:
+        lex = build_lexicon(((corpus.articles[a].text, s) for a in corpus.articles
+                             if a not in set(split_ids(data, f"fold{f.k}"))
+                             for s in corpus.gold[a]), f.predictor.techniques)
+        parts = [article_rows(f.predictor, a, e, corpus.gold[a], lex)
+                 for a, e in zip(f.ids, f.encodings, strict=True)]
+        rows.append((lex, Rows.concat([p for p in parts if len(p.y)])))
+    out = []
+    for k, f in enumerate(folds):
+        train = Rows.concat([r for j, (_, r) in enumerate(rows) if j != k])
+        g = copy.copy(f)
+        g.predictor = copy.copy(f.predictor)
+        g.predictor.context = fit(train, len(f.predictor.techniques), rows[k][0], l2, bal)
+        out.append(g)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="../shared/ptc")
+    ap.add_argument("--cv", required=True)
+    ap.add_argument("--context", help="second-stage setting, e.g. l2=30,balance=0.2")
+    args = ap.parse_args()
+    data = Path(args.data)
+    corpus = load_split(data)
+    folds = list(oof_folds(data, args.cv))
+    gold = {a: corpus.gold[a] for f in folds for a in f.ids}
+    decode = tune(folds, gold)
+    report = {"folds": [f.k for f in folds], "articles": len(gold), "decode": decode,
+              "encoder only": figures(folds, corpus, decode)}
+    if args.context:
+        report[f"second stage {args.context}"] = figures(
+            with_context(folds, corpus, data, args.context), corpus, decode)
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
