@@ -61,6 +61,7 @@ def _validator(spec: dict, name: str):
     ({"text": "An article."}, True),
     ({"text": "An article.", "id": "a-1", "save": False, "threshold": 1,
       "techniques": ["Doubt"]}, True),
+    ({"text": "An article.", "threshold": None}, True),  # the model's own threshold
     ({}, False),  # exactly one of text/html, by the schema too
     ({"text": "a", "html": "<p>a</p>"}, False),
     ({"text": None, "html": "<p>a</p>"}, False),

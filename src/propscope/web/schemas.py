@@ -62,8 +62,11 @@ class AnalyzeRequest(BaseModel):
                            description="your id for the article, returned as article.id; "
                                        "in a batch, one id may not name two different texts")
     title: str | None = Field(None, max_length=1000)
-    threshold: float = Field(config.DEFAULT_THRESHOLD, ge=0.0, le=1.0, allow_inf_nan=False,
-                             description="drop spans whose confidence is below this")
+    threshold: float | None = Field(config.DEFAULT_THRESHOLD, ge=0.0, le=1.0,
+                                    allow_inf_nan=False,
+                                    description="drop spans whose confidence is below this "
+                                                "(default, or null: the model's own reader "
+                                                "threshold)")
     techniques: list[TechniqueName] | None = Field(  # type: ignore[valid-type]
         None, min_length=1, description="only these techniques (default: all 14)")
     save: bool = Field(True, description="save the analysis and return a permalink")
