@@ -11,13 +11,13 @@ from ..errors import InputError, PropscopeError
 from ..ids import IdRegistry, check_tsv_id, text_digest
 from ..inputs import Item, iter_located
 from ..predictors import Predictor
-from ..reader import MODES
 from ..render.html import render_html
 from ..render.tabular import render_json, render_jsonl, render_ptc
 from ..render.terminal import render_text
 from ..spans import Article
 from .common import (
     add_duplicate_argument,
+    add_mode_arguments,
     add_model_argument,
     at_least,
     technique_list,
@@ -34,12 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS,
                    help="output format (default: text on a terminal, else json)")
     p.add_argument("--out", "-o", help="write here instead of standard output")
-    p.add_argument("--threshold", type=float, default=config.DEFAULT_THRESHOLD,
-                   help="drop spans whose confidence is below this (0..1; default: the "
-                   "model's reader threshold in reader mode, none in benchmark mode)")
-    p.add_argument("--mode", choices=MODES, default=config.DEFAULT_MODE,
-                   help="reader: calibrated, precise spans for people (default); benchmark: "
-                   "the spans the SemEval measures are tuned for")
+    add_mode_arguments(p)
     p.add_argument("--techniques", type=technique_list,
                    help="only these techniques, separated by ';' (see `propscope techniques`)")
     p.add_argument("--max-bytes", type=at_least(1), default=config.MAX_INPUT_BYTES,

@@ -7,8 +7,13 @@ import sys
 
 from .. import config
 from ..progress import Progress
-from ..reader import MODES
-from .common import add_duplicate_argument, add_model_argument, at_least, technique_list
+from .common import (
+    add_duplicate_argument,
+    add_mode_arguments,
+    add_model_argument,
+    at_least,
+    technique_list,
+)
 
 NAME = "batch"
 HELP = ("analyse a corpus (folders, globs, JSONL, CSV, Parquet) into Parquet tables; "
@@ -25,12 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="local worker processes (default: one per CPU; 0 = in this process)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address for --engine dask, e.g. tcp://host:8786")
-    p.add_argument("--threshold", type=float, default=config.DEFAULT_THRESHOLD,
-                   help="drop spans whose confidence is below this (0..1; default: the "
-                   "model's reader threshold in reader mode, none in benchmark mode)")
-    p.add_argument("--mode", choices=MODES, default=config.DEFAULT_MODE,
-                   help="reader: calibrated, precise spans for people (default); benchmark: "
-                   "the spans the SemEval measures are tuned for")
+    add_mode_arguments(p)
     p.add_argument("--techniques", type=technique_list,
                    help="only these techniques, separated by ';' (see `propscope techniques`)")
     p.add_argument("--part-size", type=int, default=None,

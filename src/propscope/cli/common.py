@@ -8,8 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+from .. import config
 from ..errors import output_error
 from ..ids import DEFAULT_POLICY, POLICIES
+from ..reader import MODES
 from ..techniques import parse_technique_list
 
 
@@ -79,3 +81,13 @@ def add_duplicate_argument(p: argparse.ArgumentParser) -> None:
                    help="an id repeated with other text: error (default: an error naming "
                    "both sources), rename (ID~2, ...) or skip; identical repeats are left out "
                    "and counted")
+
+
+def add_mode_arguments(p: argparse.ArgumentParser) -> None:
+    """``--threshold`` and ``--mode``: the operating point of commands that call analyze."""
+    p.add_argument("--threshold", type=float, default=config.DEFAULT_THRESHOLD,
+                   help="drop spans whose confidence is below this (0..1; default: the "
+                   "model's reader threshold in reader mode, none in benchmark mode)")
+    p.add_argument("--mode", choices=MODES, default=config.DEFAULT_MODE,
+                   help="reader: calibrated, precise spans for people (default); benchmark: "
+                   "the spans the SemEval measures are tuned for")
