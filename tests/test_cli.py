@@ -36,7 +36,8 @@ def test_analyze_json(capsys, article):
     for s in data["spans"]:
         assert TEXT[s["start"] : s["end"]] == s["text"]
     assert {s["technique"] for s in data["spans"]} >= {"Name_Calling,Labeling", "Flag-Waving"}
-    assert data["summary"]["flagged_sentences"] == 1
+    # one line, two sentences, each with a span
+    assert (data["summary"]["sentences"], data["summary"]["flagged_sentences"]) == (2, 2)
 
 
 @pytest.mark.parametrize("fmt", ["text", "jsonl", "ptc", "html"])

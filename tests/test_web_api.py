@@ -121,8 +121,9 @@ def test_analyze_text_and_saved_copy(client, db):
     for s in data["spans"]:
         assert TEXT[s["start"]:s["end"]] == s["text"]
         assert 0 <= s["score"] <= 1
-    assert [x["flagged"] for x in data["sentences"]] == [True, False]  # one line, one sentence
-    assert data["summary"]["flagged_sentences"] == 1 and data["summary"]["sentences"] == 2
+    # the first line holds two sentences, each with a span
+    assert [x["flagged"] for x in data["sentences"]] == [True, True, False]
+    assert data["summary"]["flagged_sentences"] == 2 and data["summary"]["sentences"] == 3
     assert data["permalink"] == f"/a/{data['id']}"
     assert data["propscope_version"]
 

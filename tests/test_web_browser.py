@@ -154,7 +154,7 @@ def test_paste_highlight_hover_slider_legend_permalink(page, server, tmp_path):
     loaded = page.locator('#legend button[data-technique="Loaded_Language"]')
     assert loaded.locator(".count").inner_text() == "2"
     assert page.locator("#chart li").count() == 6
-    assert "2 of 3 sentences" in page.inner_text("#summary")
+    assert "3 of 4 sentences" in page.inner_text("#summary")
 
     # the confidence slider hides spans below it, live (keyboard: 14 steps of 0.05)
     page.focus("#confidence")

@@ -12,6 +12,7 @@ from .errors import InputError
 from .language import is_english
 from .predictors.base import Predictor
 from .reader import MODES, ReaderConfig, reader_spans
+from .sentences import sentence_techniques, split_sentences
 from .spans import Article, Span
 from .techniques import TECHNIQUE_NAMES
 
@@ -108,8 +109,8 @@ def _as_article(item: str | Article, k: int) -> Article:
 
 def build_result(art: Article, spans: list[Span], predictor: Predictor) -> Result:
     spans = sorted(spans, key=lambda s: (s.start, s.end, -s.score))
-    sentences = [Sentence(a, b, sorted(t))
-                 for a, b, t in metrics.sentence_techniques(art.text, spans)]
+    found = sentence_techniques(split_sentences(art.text), spans)
+    sentences = [Sentence(a, b, sorted(t)) for a, b, t in found]
     warnings = []
     if not is_english(art.text):
         warnings.append("text does not look like English; the model was trained on English news")

@@ -172,8 +172,8 @@ METHOD = [
     "Spans per 1,000 words = spans found in an outlet's analysed articles / the words in "
     "those articles (whitespace-separated tokens) x 1,000.",
     "Share of sentences with propaganda = sentences that overlap at least one span / all "
-    "sentences, where a sentence is a non-empty line of the text (the PTC convention: one "
-    "sentence per line).",
+    "sentences; sentences are found inside each line by a sentence splitter (pySBD) that "
+    "knows abbreviations and quotes.",
     "Articles that could not be analysed (error rows) are left out of every rate and "
     "counted on their own. Articles without an outlet are grouped as (unknown).",
     "Months come from each article's date (ISO 8601 or RFC 2822); articles without a "

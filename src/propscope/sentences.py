@@ -1,0 +1,109 @@
+"""Sentences as a reader counts them: real sentences inside lines, with exact offsets.
+
+``split_sentences(text)`` cuts every non-blank line into sentences with pySBD, which knows
+abbreviations (Mr., U.S., e.g.) and closing quotes ("He said. Then left."). Offsets are
+half-open character offsets into ``text``, surrounding whitespace left out, and a sentence
+never crosses a line break. This is what ``Result.sentences`` and "N of M sentences" count;
+the corpus's one-sentence-per-line convention (``metrics.sentences``) stays with the SLC
+measure of ``evaluate``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Iterable
+
+from .errors import PropscopeError
+from .spans import Span
+
+#: pySBD's time grows with the square of the text it is given, so a long line is read
+#: through windows of about this many characters (each window's last sentence, which the
+#: window edge may have cut, is read again at the start of the next one).
+WINDOW = 1500
+
+_LOCAL = threading.local()  # a pySBD Segmenter keeps the text it works on: one per thread
+
+
+def _segment(text: str) -> list[str]:
+    seg = getattr(_LOCAL, "segmenter", None)
+    if seg is None:
+        try:
+            import pysbd
+        except ImportError:
+            raise PropscopeError("sentence splitting needs pySBD: pip install pysbd") from None
+        seg = _LOCAL.segmenter = pysbd.Segmenter(language="en", clean=False)
+    return [str(s) for s in seg.segment(text)]
+
+
+def _locate(line: str, pieces: list[str], start: int) -> list[tuple[int, int]]:
+    """Offsets of ``pieces`` (in order) in ``line`` from ``start``, whitespace trimmed.
+    A piece that cannot be found (a splitter that changed the text) ends the list; the
+    caller then takes the rest of the line as one sentence."""
+    out = []
+    pos = start
+    for piece in pieces:
+        core = piece.strip()
+        if not core:
+            continue
+        at = line.find(core, pos)
+        if at < 0 or line[pos:at].strip():
+            break
+        out.append((at, at + len(core)))
+        pos = at + len(core)
+    return out
+
+
+def split_line(line: str) -> list[tuple[int, int]]:
+    """The sentences of one line, as ``(start, end)`` offsets into it."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    window = WINDOW
+    while line[pos:].strip():
+        end = min(len(line), pos + window)
+        found = _locate(line, _segment(line[pos:end]), pos)
+        last = end >= len(line)
+        if not found:  # the splitter lost its place: the rest is one sentence
+            a = pos + len(line[pos:]) - len(line[pos:].lstrip())
+            out.append((a, len(line.rstrip())))
+            break
+        if last:
+            out.extend(found)
+            covered = found[-1][1]
+            if line[covered:].strip():  # text after the last piece found
+                a = covered + len(line[covered:]) - len(line[covered:].lstrip())
+                out.append((a, len(line.rstrip())))
+            break
+        if len(found) == 1:  # one sentence longer than the window: widen it
+            window *= 2
+            continue
+        out.extend(found[:-1])
+        pos = found[-1][0]
+        window = WINDOW
+    return out
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Every sentence of ``text`` as half-open ``(start, end)`` offsets, in order."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        if line.strip():
+            out.extend((pos + a, pos + b) for a, b in split_line(line))
+        pos += len(line) + 1
+    return out
+
+
+def sentence_techniques(ranges: list[tuple[int, int]], spans: Iterable[Span]
+                        ) -> list[tuple[int, int, set[str]]]:
+    """Each sentence with the techniques of the spans overlapping it by a character or
+    more (``ranges`` in order and not overlapping, as ``split_sentences`` gives them)."""
+    starts = [a for a, _ in ranges]
+    found: list[set[str]] = [set() for _ in ranges]
+    for s in spans:  # each span visits only the sentences it can overlap
+        k = max(0, bisect.bisect_right(starts, s.start) - 1)
+        while k < len(ranges) and ranges[k][0] < s.end:
+            if s.start < ranges[k][1]:
+                found[k].add(s.technique or "?")
+            k += 1
+    return [(a, b, t) for (a, b), t in zip(ranges, found, strict=True)]
