@@ -11,6 +11,7 @@ from ..errors import InputError, PropscopeError
 from ..ids import IdRegistry, check_tsv_id, text_digest
 from ..inputs import Item, iter_located
 from ..predictors import Predictor
+from ..progress import Progress
 from ..render.html import render_html
 from ..render.tabular import render_json, render_jsonl, render_ptc
 from ..render.terminal import render_text
@@ -27,6 +28,8 @@ from .common import (
 NAME = "analyze"
 HELP = "find propaganda techniques in articles (.txt, .html, .jsonl, folders, or - for stdin)"
 FORMATS = ("text", "json", "jsonl", "ptc", "html")
+#: More articles than this show progress on stderr even when it is not a terminal.
+PROGRESS_ABOVE = 5
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,6 +43,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-bytes", type=at_least(1), default=config.MAX_INPUT_BYTES,
                    help="refuse inputs this large or larger")
     p.add_argument("--no-colour", action="store_true", help="plain text output")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress on stderr (shown for several articles on a terminal, "
+                   f"and for more than {PROGRESS_ABOVE} articles anywhere)")
     add_duplicate_argument(p)
     add_model_argument(p)
 
@@ -54,7 +60,11 @@ def run(args: argparse.Namespace) -> int:
     registry = IdRegistry(args.on_duplicate)
     items: list[Result | PropscopeError] = []
     failed = 0
-    for where, item in iter_located(args.paths, args.max_bytes):
+    located = list(iter_located(args.paths, args.max_bytes))
+    progress = None if args.quiet else progress_for(len(located))
+    for k, (where, item) in enumerate(located):
+        if progress:
+            progress(k, len(located))
         admitted = _admit(where, item, registry, fmt)
         if admitted is None:
             continue
@@ -67,11 +77,21 @@ def run(args: argparse.Namespace) -> int:
             if fmt not in ("json", "jsonl"):
                 continue
         items.append(outcome)
+    if progress:
+        progress(len(located), len(located), f"{failed} errors")
     if registry.identical:
         print(f"propscope: {registry.identical} identical repeats (same id and text) left out",
               file=sys.stderr)
     _write(items, fmt, args)
     return 1 if failed else 0
+
+
+def progress_for(n: int) -> Progress | None:
+    """Progress on stderr for ``n`` articles: on a terminal when there are several, and
+    anywhere when there are more than a few (a log then shows the run is moving)."""
+    if n > PROGRESS_ABOVE or (n > 1 and sys.stderr.isatty()):
+        return Progress("analyze")
+    return None
 
 
 def _admit(where: str, item: Item, registry: IdRegistry, fmt: str
