@@ -15,8 +15,11 @@ EXAMPLES_DIR = PACKAGE_DIR / "examples"
 MODELS_HOME = Path(os.environ.get("PROPSCOPE_MODELS",
                                   Path.home() / ".cache" / "propscope" / "models"))
 
-#: Named profiles: ``fast`` is the shipped default; ``accurate`` (an ensemble of MPNet
-#: taggers, too large to ship) is built locally with ``make accurate``.
+#: Named profiles, the one list of their names (``--profile`` choices), each with its
+#: folder: ``fast`` is the shipped default; ``accurate`` is served by an installed model
+#: package (``propscope.models`` entry point named ``accurate``, or whose manifest says
+#: ``"profile": "accurate"``; ``make install-accurate``), else by this folder, which
+#: ``make accurate`` builds (model_io.profile_folder).
 PROFILES = {"fast": DEFAULT_MODEL_DIR, "accurate": MODELS_HOME / "accurate"}
 
 #: Version of the model-folder layout; a folder of another format version is refused.

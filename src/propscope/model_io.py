@@ -10,6 +10,7 @@ import os
 import re
 import typing
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,10 @@ MANIFEST_SCHEMA: dict[str, str] = {
     "context": "string",  # the second stage's file (context.npz)
     "context_cv": "object",  # how the second stage was fitted and what it scored
     "reader": "object",  # the reader operating point (reader.ReaderConfig)
+    "profile": "string",  # the profile (config.PROFILES) an installed model package serves
+    # measured speed, shown by ``propscope models``: {"articles_per_s": number, "threads":
+    # integer, "command": string} (benchmarks/analyze_speed.py)
+    "speed": "object",
 }
 
 _IS: dict[str, Callable[[Any], bool]] = {
@@ -238,15 +243,164 @@ def validate_folder(folder: Path | str) -> None:
     _single_files(folder, threads=1, optimize=False)
 
 
-def model_folder(path: str | None) -> Path:
-    """The folder a ``--model`` value names: a profile, a path, or None (the shipped model)."""
-    if path in PROFILES:
-        folder = PROFILES[path]
-        if not folder.is_dir():
-            raise ModelError(f"profile {path!r} is not installed at {folder}; build it with "
-                             "`make accurate` in a propscope checkout (README: Profiles)")
+#: The entry-point group through which installed model packages name their model folder:
+#: ``[project.entry-points."propscope.models"] accurate = "package.module:function"``, where
+#: the object named is a function returning the folder's path (or that path itself).
+ENTRY_POINT_GROUP = "propscope.models"
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    """The installed ``propscope.models`` entry points, by name (one per name)."""
+    found: dict[str, metadata.EntryPoint] = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, ep)
+    return [found[name] for name in sorted(found)]
+
+
+def package_label(ep: metadata.EntryPoint) -> str:
+    """``propscope-model-accurate 0.1.0``: the distribution an entry point comes from."""
+    dist = getattr(ep, "dist", None)
+    return f"{dist.name} {dist.version}" if dist is not None else ep.value
+
+
+def package_folder(ep: metadata.EntryPoint) -> Path:
+    """The model folder an installed model package gives; a one-line ModelError when its
+    entry point does not load or gives no folder."""
+    where = f"model package {ep.name!r} ({package_label(ep)})"
+    try:
+        target = ep.load()
+        value = target() if callable(target) else target
+    except Exception as e:  # the package's own code: anything may be raised
+        raise ModelError(f"its entry point {ep.value} fails ({_first_line(e)})",
+                         where=where) from None
+    if not isinstance(value, str | os.PathLike):
+        raise ModelError(f"its entry point {ep.value} gives {type(value).__name__}, not the "
+                         "path of a model folder", where=where)
+    folder = Path(value)
+    if not folder.is_dir():
+        raise ModelError(f"it holds no model folder at {folder} (installed without its model "
+                         "files?)", where=where)
+    return folder
+
+
+def _declared_profile(folder: Path) -> str | None:
+    try:
+        profile = json.loads((folder / "manifest.json").read_text()).get("profile")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return profile if isinstance(profile, str) else None
+
+
+def _package_for_profile(profile: str) -> Path | None:
+    """The folder of the installed package named ``profile``, else of the first one whose
+    manifest declares it; a package of that name that is broken is an error, others that
+    are broken are passed over."""
+    eps = _entry_points()
+    for ep in eps:
+        if ep.name == profile:
+            return package_folder(ep)
+    for ep in eps:
+        try:
+            folder = package_folder(ep)
+        except ModelError:
+            continue
+        if _declared_profile(folder) == profile:
+            return folder
+    return None
+
+
+def profile_folder(profile: str) -> Path:
+    """The folder serving ``profile``: the shipped model for a profile shipped in the
+    package; otherwise an installed model package for it, else its folder in
+    ``config.PROFILES`` (the cache), else a one-line error saying how to install it."""
+    folder = PROFILES[profile]
+    if folder == DEFAULT_MODEL_DIR:
         return folder
-    return Path(path) if path else DEFAULT_MODEL_DIR
+    package = _package_for_profile(profile)
+    if package is not None:
+        return package
+    if folder.is_dir():
+        return folder
+    raise ModelError(f"profile {profile!r} is not installed: no installed model package "
+                     f"serves it and {folder} does not exist; install it with `make "
+                     f"install-{profile}` in a propscope checkout (or rebuild it with `make "
+                     f"{profile}`; README: Profiles)")
+
+
+def model_folder(path: str | None) -> Path:
+    """The folder a ``--model`` value names: a profile, a path, the name of an installed
+    model package, or None (the shipped model)."""
+    if not path:
+        return DEFAULT_MODEL_DIR
+    if path in PROFILES:
+        return profile_folder(path)
+    if Path(path).exists():
+        return Path(path)
+    for ep in _entry_points():
+        if ep.name == path:
+            return package_folder(ep)
+    if os.sep in path or (os.altsep and os.altsep in path):
+        return Path(path)  # read_manifest says "no such model folder"
+    raise ModelError("no such model folder, nor an installed model package of that name "
+                     "(`propscope models` lists those found)", where=path)
+
+
+@dataclasses.dataclass
+class FoundModel:
+    """A model ``propscope models`` lists: where it comes from (``bundled``, ``installed``
+    or ``cache``), the ``--model``/``--profile`` argument that selects it, its folder, and
+    why it cannot be used when it cannot (``error``, one line)."""
+
+    source: str
+    use: str
+    path: Path | None
+    package: str | None = None
+    error: str | None = None
+
+
+def _cache_folders() -> list[Path]:
+    """Model folders in the cache (``config.MODELS_HOME``) and the profiles' own folders."""
+    from . import config
+
+    home = config.MODELS_HOME
+    folders = sorted(p for p in home.iterdir() if (p / "manifest.json").is_file()) \
+        if home.is_dir() else []
+    extra = [f for f in PROFILES.values() if f != DEFAULT_MODEL_DIR and f.is_dir()]
+    return list(dict.fromkeys([*folders, *extra]))
+
+
+def _profile_uses() -> dict[Path, str]:
+    """The folder each profile resolves to now, as ``{folder: "--profile NAME"}``."""
+    uses: dict[Path, str] = {}
+    for name in PROFILES:
+        try:
+            uses.setdefault(profile_folder(name).resolve(), f"--profile {name}")
+        except ModelError:
+            continue
+    return uses
+
+
+def find_models() -> list[FoundModel]:
+    """Every model propscope can find: the shipped one, the installed model packages
+    (``propscope.models`` entry points) and the folders in the cache. Never raises for a
+    broken package: its ``error`` says why."""
+    uses = _profile_uses()
+
+    def use(folder: Path, default: str) -> str:
+        return uses.get(folder.resolve(), default)
+
+    found = [FoundModel("bundled", use(DEFAULT_MODEL_DIR, "(no --model)"), DEFAULT_MODEL_DIR)]
+    for ep in _entry_points():
+        try:
+            folder = package_folder(ep)
+        except ModelError as e:
+            found.append(FoundModel("installed", f"--model {ep.name}", None,
+                                    package_label(ep), str(e)))
+            continue
+        found.append(FoundModel("installed", use(folder, f"--model {ep.name}"), folder,
+                                package_label(ep)))
+    found += [FoundModel("cache", use(f, f"--model {f}"), f) for f in _cache_folders()]
+    return found
 
 
 def check_model(path: str | None) -> None:

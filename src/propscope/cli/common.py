@@ -68,12 +68,16 @@ def technique_list(text: str) -> list[str]:
 
 
 def add_model_argument(p: argparse.ArgumentParser) -> None:
+    from ..config import PROFILES  # the one list of profile names
+
     group = p.add_mutually_exclusive_group()
     group.add_argument("--model", type=non_empty, help="path of a trained model folder "
-                       "(default: the shipped model); also a profile name")
-    group.add_argument("--profile", dest="model", choices=("fast", "accurate"),
-                       help="fast: the shipped MiniLM ensemble (default); accurate: a larger "
-                       "model built locally (see README)")
+                       "(default: the shipped model), a profile name, or the name of an "
+                       "installed model package (`propscope models` lists them)")
+    group.add_argument("--profile", dest="model", choices=tuple(PROFILES),
+                       help="fast: the shipped MiniLM ensemble (default); accurate: the "
+                       "accurate model package (`make install-accurate`) or the folder "
+                       "`make accurate` builds (see README)")
 
 
 def add_duplicate_argument(p: argparse.ArgumentParser) -> None:
