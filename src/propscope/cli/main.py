@@ -14,6 +14,7 @@ from . import (
     classify,
     ensemble,
     evaluate,
+    models,
     predict,
     report,
     serve,
@@ -22,8 +23,8 @@ from . import (
 )
 from .common import ArgumentParser
 
-COMMANDS = (analyze, predict, classify, evaluate, train, ensemble, techniques, batch, report,
-            serve)
+COMMANDS = (analyze, predict, classify, evaluate, train, ensemble, techniques, models, batch,
+            report, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
