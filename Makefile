@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: install install-train demo test lint bench accurate
+.PHONY: install install-train demo test lint bench accurate install-accurate
 
 install:
 	$(PIP) install -q -e .
@@ -42,3 +42,11 @@ accurate: install-train
 		--extra-articles $(UNLABELLED) --extra-labels models/teacher-x3.labels
 	propscope ensemble models/mpnet-st1 models/mpnet-v2 models/mpnet-v1 models/mpnet-v3 \
 		--readings 2 --out $(ACCURATE)
+
+# The accurate model as a package (models/propscope-model-accurate/README.md): seconds, no
+# training, offline. Refuses in one line while the package holds no model folder.
+ACCURATE_PKG ?= models/propscope-model-accurate
+ACCURATE_MODEL = $(ACCURATE_PKG)/src/propscope_model_accurate/model
+install-accurate:
+	@test -f $(ACCURATE_MODEL)/manifest.json || { echo "install-accurate: $(ACCURATE_MODEL) holds no model yet; build one with \`make accurate\` and copy it there ($(ACCURATE_PKG)/README.md)" >&2; exit 1; }
+	$(PIP) install -q --no-build-isolation "$(abspath $(ACCURATE_PKG))"
