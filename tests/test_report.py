@@ -131,3 +131,78 @@ def test_orphan_spans_of_a_killed_part_are_ignored(run_dir, tmp_path):
     r = build_report(d)
     assert r["overview"]["spans"] == sum(o["spans"] for o in r["outlets"])
     assert sum(t["count"] for t in r["techniques"].values()) == r["overview"]["spans"]
+
+
+# ---------------------------------------------------------------- --outlet-from
+
+def outlets_of(out: Path) -> dict[str, str | None]:
+    import pyarrow.parquet as pq
+
+    rows = [r for p in sorted((out / "articles").glob("part-*.parquet"))
+            for r in pq.read_table(p, columns=["id", "source"]).to_pylist()]
+    return {r["id"]: r["source"] for r in rows}
+
+
+FEEDS = [
+    {"id": "f1", "text": "A calm report.", "url": "https://www.foxnews.com/politics/x",
+     "publisher": "Fox", "source": "feed"},
+    {"id": "f2", "text": "Another calm report.", "url": "edition.cnn.com/y",
+     "publisher": "CNN", "source": "feed"},
+    {"id": "f3", "text": "No url, no publisher.", "source": "feed"},
+    {"id": "f4", "text": "", "url": "https://bbc.co.uk/z", "publisher": "BBC"},  # error row
+]
+
+
+@pytest.fixture(scope="module")
+def feeds(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("feeds") / "wire"
+    d.mkdir()
+    (d / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in FEEDS) + "\n")
+    return d / "feed.jsonl"
+
+
+@pytest.mark.parametrize("how, expected", [
+    (None, {"f1": "feed", "f2": "feed", "f3": "feed", "f4": "misc"}),
+    ("domain", {"f1": "foxnews.com", "f2": "edition.cnn.com", "f3": "misc", "f4": "bbc.co.uk"}),
+    ("field:publisher", {"f1": "Fox", "f2": "CNN", "f3": "misc", "f4": "BBC"}),
+    ("folder", {"f1": "wire", "f2": "wire", "f3": "wire", "f4": "wire"}),
+])
+def test_outlet_from_jsonl(feeds, tmp_path, how, expected):
+    out = tmp_path / "out"
+    run_batch([str(feeds)], out, model="keywords", workers=0, source="misc", outlet_from=how)
+    assert outlets_of(out) == expected
+
+
+def test_outlet_from_a_parquet_and_csv_column(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{"id": r["id"], "text": r["text"], "publisher": r.get("publisher")}
+            for r in FEEDS]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "t.parquet")
+    (tmp_path / "t.csv").write_text("id,text,publisher\nc1,Calm words here.,Reuters\n")
+    out = tmp_path / "out"
+    run_batch([str(tmp_path / "t.parquet"), str(tmp_path / "t.csv")], out, model="keywords",
+              workers=0, outlet_from="field:publisher")
+    assert outlets_of(out) == {"f1": "Fox", "f2": "CNN", "f3": None, "f4": "BBC",
+                               "c1": "Reuters"}
+
+
+def test_outlet_from_folder_for_files(tmp_path):
+    for outlet in ("foxnews", "cnn"):
+        (tmp_path / "in" / outlet).mkdir(parents=True)
+        (tmp_path / "in" / outlet / "a.txt").write_text(f"A calm {outlet} report.\n")
+    out = tmp_path / "out"
+    run_batch([str(tmp_path / "in")], out, model="keywords", workers=0, outlet_from="folder")
+    assert outlets_of(out) == {"foxnews/a": "foxnews", "cnn/a": "cnn"}
+
+
+def test_outlet_from_is_checked_and_kept_for_resuming(feeds, tmp_path, capsys):
+    assert main(["batch", str(feeds), "--out", str(tmp_path / "x"),
+                 "--outlet-from", "banana"]) == 2
+    assert "--outlet-from: must be folder, domain or field:NAME" in capsys.readouterr().err
+    out = tmp_path / "out"
+    assert main(["batch", str(feeds), "--out", str(out), "--model", "keywords",
+                 "--workers", "0", "--outlet-from", "domain", "-q"]) == 0
+    with pytest.raises(PropscopeError, match="outlet_from"):
+        run_batch([str(feeds)], out, model="keywords", workers=0)

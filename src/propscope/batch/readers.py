@@ -25,6 +25,7 @@ from ..errors import InputError, PropscopeError
 from ..ids import file_id, record_id
 from ..inputs import TEXT_SUFFIXES, article_from_record, decode_bytes, folder_files, read_file
 from ..spans import Article
+from . import outlets
 
 TABLE_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet",
                   ".pq": "parquet"}
@@ -243,11 +244,11 @@ def _parquet_file(path: Path):
                          where=str(path)) from None
 
 
-def _parquet_columns(pf, path: Path) -> list[str]:
+def _parquet_columns(pf, path: Path, keep: tuple[str, ...] = ()) -> list[str]:
     names = [n for n in pf.schema_arrow.names]
     if "text" not in names and "html" not in names:
         raise InputError(f'no "text" column (columns: {", ".join(names)})', where=str(path))
-    return [n for n in names if n in RECORD_KEYS]
+    return [n for n in names if n in RECORD_KEYS or n in keep]
 
 
 def _plan_parquet(path: Path, part_size: int) -> Iterator[Part]:
@@ -269,9 +270,11 @@ def _plan_parquet(path: Path, part_size: int) -> Iterator[Part]:
 
 class ParquetStreamer:
     """Client-side reader for big row groups: rows are read once, in order, and shipped
-    with their part, instead of every part re-reading the whole row group."""
+    with their part, instead of every part re-reading the whole row group. ``keep``: the
+    columns to read beside the usual ones (``--outlet-from field:NAME``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: tuple[str, ...] = ()) -> None:
+        self.keep = keep
         self._at: dict[tuple[str, int], tuple[Any, int, list[dict[str, Any]]]] = {}
 
     def load(self, part: Part) -> Part:
@@ -282,7 +285,8 @@ class ParquetStreamer:
             self._at.clear()  # parts come in order: one open row group at a time
             pf = _parquet_file(Path(part.path))
             batches = pf.iter_batches(batch_size=4096, row_groups=[part.row_group],
-                                      columns=_parquet_columns(pf, Path(part.path)))
+                                      columns=_parquet_columns(pf, Path(part.path),
+                                                               self.keep))
             self._at[key] = (batches, 0, [])
         batches, pos, buf = self._at[key]
         while pos + len(buf) < part.stop:
@@ -295,26 +299,30 @@ class ParquetStreamer:
         return Part(**{**part.__dict__, "records": records, "inline": False})
 
 
-def read_part(part: Part, max_bytes: int | None = None, source: str | None = None
-              ) -> Iterator[Item]:
+def read_part(part: Part, max_bytes: int | None = None, source: str | None = None,
+              outlet_from: str | None = None) -> Iterator[Item]:
     """The articles of one part, in order, each as ``(id, where, Article | InputError)``.
 
-    ``source`` names the outlet of articles that carry none; files in a folder otherwise
-    get the folder's name.
+    Each gets its outlet (``source``) by ``outlets.choose``: by default its own, else
+    ``source``, else a file's folder name; ``outlet_from`` names another place.
     """
-    for aid, where, item in _read(part, max_bytes):
-        default = source or (Path(where).parent.name if part.kind == "files" else None)
+    name = outlets.field_of(outlet_from)
+    keep = (name,) if name else ()
+    for aid, where, item in _read(part, max_bytes, keep):
+        folder = Path(where if part.kind == "files" else part.path).parent.name or None
         if isinstance(item, Article):
-            if not item.source:
-                item.source = default
+            known = {"source": item.source, "url": item.url, **item.meta}
+            item.source = outlets.choose(outlet_from, known, folder, source,
+                                         part.kind == "files")
         else:  # error rows keep what is known of the article (its outlet, date, ...)
             meta = getattr(item, "meta", None) or {}
-            meta["source"] = meta.get("source") or default
+            meta["source"] = outlets.choose(outlet_from, meta, folder, source,
+                                            part.kind == "files")
             item.meta = meta  # type: ignore[union-attr]
         yield aid, where, item
 
 
-def _read(part: Part, max_bytes: int | None) -> Iterator[Item]:
+def _read(part: Part, max_bytes: int | None, keep: tuple[str, ...] = ()) -> Iterator[Item]:
     if part.kind == "error":
         yield part.path, part.path, InputError(part.message.removeprefix(f"{part.path}: "),
                                                where=part.path)
@@ -324,21 +332,29 @@ def _read(part: Part, max_bytes: int | None) -> Iterator[Item]:
             yield aid, name, _guarded(name, lambda name=name, aid=aid: read_file(
                 Path(name), max_bytes, aid))
     elif part.kind == "jsonl":
-        yield from _read_jsonl(part, max_bytes)
+        yield from _read_jsonl(part, max_bytes, keep)
     elif part.kind == "csv":
-        yield from _read_csv(part, max_bytes)
+        yield from _read_csv(part, max_bytes, keep)
     elif part.kind == "parquet":
-        yield from _read_parquet(part, max_bytes)
+        yield from _read_parquet(part, max_bytes, keep)
     else:
         raise ValueError(f"unknown part kind {part.kind!r}")
 
 
-def _failed(e: InputError, rec: Any) -> InputError:
-    """Keep a bad record's outlet, date, title and url on its error (for its error row)."""
+def _failed(e: InputError, rec: Any, keep: tuple[str, ...] = ()) -> InputError:
+    """Keep a bad record's outlet, date, title and url (and the ``keep`` fields, as
+    ``field:NAME``) on its error (for its error row)."""
     if isinstance(rec, dict):
         e.meta = {k: str(rec[k]) for k in ("source", "date", "title", "url")  # type: ignore
                   if rec.get(k) not in (None, "") and not isinstance(rec[k], bytes)}
+        e.meta.update(_kept(rec, keep))  # type: ignore[attr-defined]
     return e
+
+
+def _kept(rec: dict[str, Any], keep: tuple[str, ...]) -> dict[str, str]:
+    """The ``keep`` fields of a record, as ``{"field:NAME": text}``."""
+    values = {k: outlets.field_value(rec.get(k)) for k in keep}
+    return {outlets.FIELD + k: v for k, v in values.items() if v is not None}
 
 
 def _guarded(where: str, read: Callable[[], Article]) -> Article | InputError:
@@ -357,8 +373,11 @@ def _as_input_error(e: Exception, where: str) -> InputError:
                       where=where)
 
 
-def _from_record(rec: dict[str, Any], where: str, max_bytes: int | None) -> Article:
-    """``article_from_record`` after the same checks files get (size, UTF-8, binary)."""
+def _from_record(rec: dict[str, Any], where: str, max_bytes: int | None,
+                 keep: tuple[str, ...] = ()) -> Article:
+    """``article_from_record`` after the same checks files get (size, UTF-8, binary);
+    the ``keep`` fields go into its ``meta`` as ``field:NAME``."""
+    kept = _kept(rec, keep)
     rec = dict(rec)
     for key in ("text", "html"):
         value = rec.get(key)
@@ -375,10 +394,12 @@ def _from_record(rec: dict[str, Any], where: str, max_bytes: int | None) -> Arti
             rec[key] = value.isoformat()
         elif value == "":
             rec[key] = None
-    return article_from_record(rec, where)
+    art = article_from_record(rec, where)
+    art.meta.update(kept)
+    return art
 
 
-def _read_jsonl(part: Part, max_bytes: int | None) -> Iterator[Item]:
+def _read_jsonl(part: Part, max_bytes: int | None, keep: tuple[str, ...]) -> Iterator[Item]:
     import json
 
     with open(part.path, "rb") as f:
@@ -403,12 +424,13 @@ def _read_jsonl(part: Part, max_bytes: int | None) -> Iterator[Item]:
                     raise InputError(f"not valid JSON ({e.msg})", where=where) from None
                 if not isinstance(rec, dict):
                     raise InputError("expected a JSON object", where=where)
-                yield record_id(rec, where), where, _from_record(rec, where, max_bytes)
+                yield record_id(rec, where), where, _from_record(rec, where, max_bytes, keep)
             except Exception as e:  # any failure of one record is its error row
-                yield record_id(rec, where), where, _failed(_as_input_error(e, where), rec)
+                yield record_id(rec, where), where, _failed(_as_input_error(e, where), rec,
+                                                            keep)
 
 
-def _read_csv(part: Part, max_bytes: int | None) -> Iterator[Item]:
+def _read_csv(part: Part, max_bytes: int | None, keep: tuple[str, ...]) -> Iterator[Item]:
     csv.field_size_limit(sys.maxsize)
     with open(part.path, "rb") as f:
         f.seek(part.start)
@@ -419,28 +441,31 @@ def _read_csv(part: Part, max_bytes: int | None) -> Iterator[Item]:
                 continue
             row += 1
             where = f"{part.path}:row {row}"
-            rec = {k: v for k, v in zip(part.header, values, strict=False) if k in RECORD_KEYS}
+            rec = {k: v for k, v in zip(part.header, values, strict=False)
+                   if k in RECORD_KEYS or k in keep}
             try:
                 if len(values) != len(part.header):
                     raise InputError(f"{len(values)} fields, the header has "
                                      f"{len(part.header)}", where=where)
-                yield record_id(rec, where), where, _from_record(rec, where, max_bytes)
+                yield record_id(rec, where), where, _from_record(rec, where, max_bytes, keep)
             except Exception as e:  # any failure of one record is its error row
-                yield record_id(rec, where), where, _failed(_as_input_error(e, where), rec)
+                yield record_id(rec, where), where, _failed(_as_input_error(e, where), rec,
+                                                            keep)
 
 
-def _read_parquet(part: Part, max_bytes: int | None) -> Iterator[Item]:
+def _read_parquet(part: Part, max_bytes: int | None, keep: tuple[str, ...]) -> Iterator[Item]:
     records = part.records
     if records is None:
         pf = _parquet_file(Path(part.path))
-        table = pf.read_row_group(part.row_group, columns=_parquet_columns(pf, Path(part.path)))
+        table = pf.read_row_group(part.row_group,
+                                  columns=_parquet_columns(pf, Path(part.path), keep))
         records = table.slice(part.start, part.stop - part.start).to_pylist()
     for k, rec in enumerate(records):
         where = f"{part.path}:row {part.first + k}"
         try:
-            yield record_id(rec, where), where, _from_record(rec, where, max_bytes)
+            yield record_id(rec, where), where, _from_record(rec, where, max_bytes, keep)
         except Exception as e:  # any failure of one record is its error row
-            yield record_id(rec, where), where, _failed(_as_input_error(e, where), rec)
+            yield record_id(rec, where), where, _failed(_as_input_error(e, where), rec, keep)
 
 
 def describe(parts: list[Part]) -> dict[str, Any]:

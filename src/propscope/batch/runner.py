@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import ModelError, PropscopeError
 from ..ids import IdRegistry, KnownIds, check_policy
 from .engines import make_engine
+from .outlets import field_of, parse_outlet_from
 from .readers import ParquetStreamer, Part, describe, plan
 from .store import Store
 from .work import SLUGS, Settings
@@ -100,6 +101,7 @@ def run_batch(
     part_size: int | None = None,
     max_bytes: int | None = None,
     source: str | None = None,
+    outlet_from: str | None = None,
     on_duplicate: str = "error",
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
@@ -110,6 +112,9 @@ def run_batch(
     ``errors``, ``spans``, ``seconds``, ...) and ``totals`` over the whole folder.
     ``on_duplicate`` settles an id repeated with other text (``propscope.ids``):
     ``error``, ``rename`` or ``skip``; identical repeats are counted in ``duplicates``.
+    ``outlet_from`` says where an article's outlet comes from (``outlets``: ``folder``,
+    ``domain`` or ``field:NAME``; by default its own source, else ``source``, else a file's
+    folder name).
     """
     t0 = time.perf_counter()
     started = _now()
@@ -120,7 +125,8 @@ def run_batch(
         model = str(Path(model).resolve())  # workers may run elsewhere (another cwd)
     settings = Settings(model=model, threshold=threshold, mode=mode,
                         techniques=tuple(techniques) if techniques else None,
-                        max_bytes=max_bytes, source=source)
+                        max_bytes=max_bytes, source=source,
+                        outlet_from=parse_outlet_from(outlet_from))
     out = str(out)
     store = Store(out)
     prior = store.read_manifest() if store.root.is_dir() else None
@@ -167,7 +173,8 @@ def run_batch(
     total = sum(p.size for p in todo)
     done = 0
     registry = IdRegistry(on_duplicate, known=skip)
-    streamer = ParquetStreamer()
+    field = field_of(settings.outlet_from)
+    streamer = ParquetStreamer((field,) if field else ())
     status = "interrupted"
     try:
         with _Terminate():

@@ -42,13 +42,15 @@ class Settings:
     techniques: tuple[str, ...] | None = None
     max_bytes: int | None = None
     source: str | None = None
+    outlet_from: str | None = None  # ``outlets``: folder, domain or field:NAME
     batch: int = 8  # articles per predictor call
 
     def output_config(self) -> dict[str, Any]:
         """The settings a resumed run must share with the first one."""
         return {"model": self.model, "threshold": self.threshold, "mode": self.mode,
                 "techniques": list(self.techniques) if self.techniques else None,
-                "max_bytes": self.max_bytes, "source": self.source}
+                "max_bytes": self.max_bytes, "source": self.source,
+                "outlet_from": self.outlet_from}
 
 
 _LOCK = threading.Lock()
@@ -151,6 +153,7 @@ def article_row(aid: str, where: str, result: Result, info: dict[str, Any]) -> d
         "sentences": s["sentences"], "flagged_sentences": s["flagged_sentences"],
         "spans": s["spans"], "propaganda_share": s["propaganda_share"],
         "warning": "; ".join(result.warnings) or None, "error": None,
+        "text": text,  # for the report's highlighted view of each article
     })
     for tech, col in SLUGS.items():
         t = s["techniques"].get(tech, {"count": 0, "share": 0.0})
@@ -210,7 +213,8 @@ def analyse_part(part: Part, settings: Settings, skip: KnownIds | None = None
                 articles.append(article_row(aid, where, res, info))
                 spans.extend({**s, "row": len(articles) - 1} for s in span_rows(aid, res))
 
-    for aid, where, item in read_part(part, settings.max_bytes, settings.source):
+    for aid, where, item in read_part(part, settings.max_bytes, settings.source,
+                                      settings.outlet_from):
         if already_done(skip, aid, text_digest(item.text) if isinstance(item, Article) else None):
             continue  # a resumed run holds it; repeats are for the run's IdRegistry to settle
         if isinstance(item, InputError):

@@ -40,9 +40,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="articles this large or larger become error rows")
     p.add_argument("--source", help="outlet name for articles that carry none "
                    "(default for files: their folder's name)")
+    p.add_argument("--outlet-from", type=outlet_from, metavar="folder|domain|field:NAME",
+                   help="where each article's outlet comes from: the folder holding its file, "
+                   "the domain of its url, or its record's field NAME (default: its source "
+                   "field, else --source, else a file's folder name)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     add_duplicate_argument(p)
     add_model_argument(p)
+
+
+def outlet_from(value: str) -> str:
+    """argparse type of ``--outlet-from``."""
+    from ..batch.outlets import CHOICES, parse_outlet_from
+    from ..errors import InputError
+
+    try:
+        return parse_outlet_from(value) or value
+    except InputError:
+        raise argparse.ArgumentTypeError(f"must be {CHOICES}, got {value!r}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
                        workers=args.workers, scheduler=args.scheduler,
                        threshold=args.threshold, mode=args.mode, techniques=args.techniques,
                        part_size=args.part_size, max_bytes=args.max_bytes, source=args.source,
+                       outlet_from=args.outlet_from,
                        on_duplicate=args.on_duplicate, progress=progress)
     for failure in result["failures"]:
         print(f"propscope: warning: {failure}", file=sys.stderr)
