@@ -19,16 +19,16 @@ EVIL = '<script>alert("B")</script> & co'
 
 # The keywords predictor marks: outrageous, radical (Loaded_Language), so-called, traitor
 # (Name_Calling,Labeling), patriot (Flag-Waving), everyone knows (Bandwagon,...).
-# A sentence is a non-empty line.
+# Sentences are found inside lines (here one per line).
 RECORDS = [
     # 9 words, 3 sentences, 2 flagged, 2 Loaded_Language
-    {"id": "a1", "source": "A", "date": "2020-01-15",
+    {"id": "a1", "source": "A", "date": "2020-01-15", "title": "Plan fails",
      "text": "The outrageous plan failed.\nIt was OUTRAGEOUS today.\nCalm."},
     # 11 words, 3 sentences, 2 flagged, 2 Name_Calling
     {"id": "a2", "source": "A", "date": "2020-02-03",
      "text": "A so-called expert spoke.\nHe was a traitor.\nNothing else happened."},
     # 6 words, 2 sentences, 1 flagged, 1 Loaded_Language + 1 Flag-Waving
-    {"id": "b1", "source": EVIL, "date": "2020-01-20",
+    {"id": "b1", "source": EVIL, "date": "2020-01-20", "title": EVIL,
      "text": "The radical patriot shouted.\nCalm returned."},
     # an error row of outlet B
     {"id": "b2", "source": EVIL, "date": "2020-01-21", "text": ""},
@@ -79,8 +79,12 @@ def test_numbers_match_a_hand_count(run_dir):
     assert months[("2020-01", EVIL)]["articles"] == 1  # the error row is not counted
 
     assert r["top_phrases"]["Loaded_Language"] == [
-        {"phrase": "outrageous", "count": 2, "outlets": 1},
-        {"phrase": "radical", "count": 1, "outlets": 1}]
+        {"phrase": "outrageous", "count": 2, "outlets": 1,  # shown at its first occurrence
+         "example": {"article_id": "a1", "before": "The ", "match": "outrageous",
+                     "after": " plan failed."}},
+        {"phrase": "radical", "count": 1, "outlets": 1,
+         "example": {"article_id": "b1", "before": "The ", "match": "radical",
+                     "after": " patriot shouted."}}]
     assert [p["phrase"] for p in r["top_phrases"]["Name_Calling,Labeling"]] == [
         "so-called", "traitor"]
     assert r["top_phrases"]["Bandwagon,Reductio_ad_hitlerum"][0]["phrase"] == "everyone knows"
@@ -93,7 +97,10 @@ def test_numbers_match_a_hand_count(run_dir):
 
 def test_html_is_self_contained_and_escaped(run_dir):
     page = render_report_html(build_report(run_dir))
-    assert page.count("data:image/png;base64,") >= 3  # outlets, sentences, months
+    # charts are HTML bars and inline SVG (their text stays readable on a phone), no images
+    assert page.count('<figure class="chart">') == 3  # techniques, sentences, months
+    assert "<svg" in page and "<img" not in page
+    assert "width=device-width" in page and "@media (max-width:600px)" in page
     assert '<table class="sortable">' in page and "<script>" in page
     assert EVIL not in page and "alert" in page
     assert "&lt;script&gt;alert(&quot;B&quot;)&lt;/script&gt; &amp; co" in page
@@ -206,3 +213,131 @@ def test_outlet_from_is_checked_and_kept_for_resuming(feeds, tmp_path, capsys):
                  "--workers", "0", "--outlet-from", "domain", "-q"]) == 0
     with pytest.raises(PropscopeError, match="outlet_from"):
         run_batch([str(feeds)], out, model="keywords", workers=0)
+
+
+# ---------------------------------------------------------------- articles, phrases, warnings
+
+def test_article_table_matches_a_hand_count(run_dir):
+    rows = build_report(run_dir)["articles"]
+    # most flagged first: share of sentences flagged, then spans, then id; no error rows
+    assert [r["id"] for r in rows] == ["a1", "a2", "b1", "c1"]
+    a1, a2, b1, c1 = rows
+    assert (a1["outlet"], a1["date"], a1["title"]) == ("A", "2020-01-15", "Plan fails")
+    assert (a1["sentences"], a1["flagged_sentences"], a1["spans"]) == (3, 2, 2)
+    assert a1["flagged_share"] == pytest.approx(2 / 3)
+    assert a1["propaganda_share"] == pytest.approx(20 / len(RECORDS[0]["text"]))
+    assert a1["top_techniques"] == [{"technique": "Loaded_Language", "count": 2}]
+    assert a2["top_techniques"] == [{"technique": "Name_Calling,Labeling", "count": 2}]
+    assert (b1["outlet"], b1["title"], b1["flagged_share"]) == (EVIL, EVIL, 0.5)
+    assert b1["top_techniques"] == [{"technique": "Flag-Waving", "count": 1},  # ties by name
+                                    {"technique": "Loaded_Language", "count": 1}]
+    assert (c1["outlet"], c1["date"], c1["spans"]) == ("(unknown)", None, 1)
+    assert [r["id"] for r in build_report(run_dir, articles=2)["articles"]] == ["a1", "a2"]
+
+
+def test_cli_writes_a_highlighted_page_per_article(run_dir, tmp_path):
+    out = tmp_path / "r.html"
+    assert main(["report", str(run_dir), "--out", str(out)]) == 0
+    pages = sorted((tmp_path / "r_articles").glob("*.html"))
+    assert len(pages) == 4
+    page = out.read_text()
+    links = re.findall(r'<a href="(r_articles/[^"]+)">', page)
+    assert {(tmp_path / link).name for link in links} == {p.name for p in pages}
+    a1 = next(p for p in pages if p.name.startswith("a1-")).read_text()
+    assert "<mark " in a1 and ">outrageous</mark>" in a1 and ">OUTRAGEOUS</mark>" in a1
+    assert 'href="../r.html"' in a1 and "2 of 3 sentences flagged" in a1
+    b1 = next(p for p in pages if p.name.startswith("b1-")).read_text()
+    assert EVIL not in b1 and "&lt;script&gt;" in b1
+    # to stdout there is nowhere to put pages: the table has no links
+    assert "r_articles/" not in render_report_html(build_report(run_dir))
+
+
+def fake_spans(rows: list[tuple[str, str]]):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE spans (technique VARCHAR, text VARCHAR, outlet VARCHAR, "
+                'article_id VARCHAR, start BIGINT, "end" BIGINT)')
+    for k, (tech, text) in enumerate(rows):
+        con.execute("INSERT INTO spans VALUES (?, ?, 'X', 'a', ?, ?)",
+                    [tech, text, k, k + len(text)])
+    return con
+
+
+def test_top_phrases_are_never_function_words():
+    from propscope.batch.report_articles import clean_phrases, top_phrases
+
+    t = "Appeal_to_fear-prejudice"
+    con = fake_spans([(t, "if")] * 5 + [(t, "If ")] * 2 + [(t, "It's")] * 3 + [(t, "the")] * 3
+                     + [(t, "and , the")] * 2 + [(t, "—")] * 2 + [(t, "über")] * 2
+                     + [(t, "so-called")] + [(t, "if they win")])
+    got = clean_phrases(top_phrases(con, 10))
+    assert [(p["phrase"], p["count"]) for p in got] == [
+        ("über", 2), ("if they win", 1), ("so-called", 1)]
+
+
+def test_context_is_cut_at_words_within_the_line():
+    from propscope.batch.report_articles import context
+
+    text = "First line.\nSome words before the  loaded phrase and\twords after it end.\nNext."
+    a = text.index("loaded phrase")
+    got = context(text, a, a + len("loaded phrase"), width=12)
+    assert got == {"before": "…before the ", "match": "loaded phrase", "after": " and words…"}
+    whole = context(text, a, a + len("loaded phrase"), width=200)
+    assert whole["before"] == "Some words before the " and whole["after"].endswith("end.")
+
+
+def test_a_single_outlet_is_warned_about(tmp_path):
+    (tmp_path / "news").mkdir()
+    for k in range(3):
+        (tmp_path / "news" / f"{k}.txt").write_text(f"The outrageous story {k}.\n")
+    run_batch([str(tmp_path / "news")], tmp_path / "one", model="keywords", workers=0)
+    data = build_report(tmp_path / "one")
+    assert len(data["warnings"]) == 1
+    assert '"news"' in data["warnings"][0] and "--outlet-from" in data["warnings"][0]
+    assert "class='warn'" in render_report_html(data)
+
+
+def test_no_warning_for_several_outlets(run_dir):
+    assert build_report(run_dir)["warnings"] == []
+
+
+def test_heat_colours_scale_with_the_value():
+    from propscope.batch.report_charts import heat
+
+    def lightness(style: str) -> float:
+        return float(re.search(r"hsl\(\d+,\d+%,(\d+)%\)", style).group(1))
+
+    shades = [lightness(heat(v, 8.0)) for v in (0, 2, 4, 6, 8, 16)]
+    assert shades[0] > shades[1] > shades[2] > shades[3] > shades[4] == shades[5]
+    steps = [a - b for a, b in zip(shades, shades[1:4], strict=False)]
+    assert max(steps) - min(steps) <= 1  # equal steps for equal differences (rounding)
+    assert heat(3, 0) == heat(0, 8)
+
+
+def test_side_by_side_uses_one_scale_for_the_table(run_dir):
+    page = render_report_html(build_report(run_dir))
+    part = page[page.index("Outlets side by side"):page.index("<h2>By month")]
+    cells = re.findall(r'data-v="([\d.e+-]+)" style="background:hsl\(24,85%,(\d+)%\)', part)
+    by_value = sorted({(float(v), int(light)) for v, light in cells})
+    lights = [light for _, light in by_value]
+    assert lights == sorted(lights, reverse=True) and len(set(lights)) >= 3
+    assert by_value[-1][1] == 40  # the largest value anywhere gets the darkest shade
+
+
+def test_a_folder_without_article_text_still_reports(run_dir, tmp_path):
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    d = tmp_path / "old"
+    shutil.copytree(run_dir, d)
+    for p in (d / "articles").glob("part-*.parquet"):
+        t = pq.read_table(p)
+        pq.write_table(t.drop(["text"]), p)  # as written before propscope kept the text
+    data = build_report(d)
+    assert not data["text_kept"] and len(data["articles"]) == 4
+    assert all(p["example"] is None for ps in data["top_phrases"].values() for p in ps)
+    out = tmp_path / "r.html"
+    assert main(["report", str(d), "--out", str(out)]) == 0
+    assert "before propscope kept article text" in out.read_text()

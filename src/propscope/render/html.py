@@ -19,6 +19,7 @@ mark{color:#000;border-radius:3px;padding:0 1px}
 .legend span,.sw{display:inline-block;padding:2px 6px;margin:2px;border-radius:4px;color:#000}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:4px 8px;
 text-align:left}.warn{color:#8a3b00}.meta{color:#444;font-size:14px}
+.scroll{overflow-x:auto}
 """
 
 
@@ -62,18 +63,34 @@ def legend() -> str:
         f"{escape(t.label)}</span>" for t in TECHNIQUES.values()) + "</div>"
 
 
-def render_html(results: Sequence[Result], title: str = "propscope report") -> str:
+def about(result: Result) -> str:
+    """Outlet, date and address of an article, when known (a link only for http(s))."""
+    art = result.article
+    bits = [escape(x) for x in (art.source, art.date) if x]
+    if art.url:
+        url = escape(art.url)
+        bits.append(f'<a href="{url}" rel="noopener noreferrer">{url}</a>'
+                    if art.url.lower().startswith(("http://", "https://")) else url)
+    return f'<p class="meta">{" · ".join(bits)}</p>' if bits else ""
+
+
+def render_html(results: Sequence[Result], title: str = "propscope report",
+                back: tuple[str, str] | None = None) -> str:
+    """The page; ``back`` is an ``(href, label)`` link shown above the title."""
     body = []
     for r in results:
         s = r.summary()
         model = r.model.get("name", "?")
         body.append(f"<section><h2>{escape(r.article.title or r.article.id)}</h2>")
+        body.append(about(r))
         body += [f'<p class="warn">{escape(w)}</p>' for w in r.warnings]
         body.append(f'<p class="meta">{s["spans"]} spans; {s["flagged_sentences"]} of '
                     f'{s["sentences"]} sentences flagged; model {escape(str(model))}</p>')
-        body.append(summary_table(r))
+        body.append(f'<div class="scroll">{summary_table(r)}</div>')
         body.append(article_html(r))
         body.append("</section>")
+    nav = (f'<p><a href="{escape(back[0])}">{escape(back[1])}</a></p>' if back else "")
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{nav}"
             f"<h1>{escape(title)}</h1>{legend()}{''.join(body)}</body></html>\n")
