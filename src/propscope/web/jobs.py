@@ -153,20 +153,22 @@ class JobQueue:
 
     def _run(self, job: Job) -> None:
         _current.queue, _current.job = self, job
-        stopped: str | None = None
+        result: Any = None
+        error: Exception | None = None
         try:
             self._acquire(job)
             result = job.fn()
-        except JobCancelled as e:
-            stopped = e.reason
-            job.future.set_exception(e)
         except Exception as e:  # delivered to whoever waits for the job
-            job.future.set_exception(e)
-        else:
-            job.future.set_result(result)
+            error = e
         finally:
             _current.queue = _current.job = None
-            self._finish(job, stopped)
+            # the job leaves the books before its waiter hears, so a client that sends its
+            # next request at once never finds its previous one still in flight
+            self._finish(job, error.reason if isinstance(error, JobCancelled) else None)
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
 
     def _finish(self, job: Job, stopped: str | None) -> None:
         with self._cond:
