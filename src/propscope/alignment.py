@@ -11,21 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .spans import Span
+from .spans import Span, merge_ranges
 
 O, B, I = 0, 1, 2  # noqa: E741
 Offsets = Sequence[tuple[int, int]]
-
-
-def merge_ranges(spans: Sequence[Span]) -> list[tuple[int, int]]:
-    """Union of the spans' character ranges (overlapping ranges merged)."""
-    out: list[list[int]] = []
-    for s in sorted(spans, key=lambda s: (s.start, s.end)):
-        if out and s.start < out[-1][1]:
-            out[-1][1] = max(out[-1][1], s.end)
-        else:
-            out.append([s.start, s.end])
-    return [(a, b) for a, b in out]
 
 
 class TokenIndex:

@@ -11,8 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from .alignment import merge_ranges
-from .spans import Span
+from .spans import Span, merge_ranges
 
 Labels = Mapping[str, Sequence[Span]]
 

@@ -6,6 +6,7 @@ Offsets are Python string indices into the article text exactly as given.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,9 +30,6 @@ class Span:
 
     def overlaps(self, other: Span) -> bool:
         return self.start < other.end and other.start < self.end
-
-    def overlap(self, other: Span) -> int:
-        return max(0, min(self.end, other.end) - max(self.start, other.start))
 
     def to_dict(self, text: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -62,10 +60,12 @@ class Article:
         return out
 
 
-def check_within(spans: list[Span], text: str, where: str = "") -> None:
-    """Raise ValueError naming the first span that does not fit in ``text``."""
-    for s in spans:
-        if s.end > len(text):
-            raise ValueError(
-                f"{where}span [{s.start}, {s.end}) ends past the article's {len(text)} characters"
-            )
+def merge_ranges(spans: Sequence[Span]) -> list[tuple[int, int]]:
+    """Union of the spans' character ranges (overlapping ranges merged)."""
+    out: list[list[int]] = []
+    for s in sorted(spans, key=lambda s: (s.start, s.end)):
+        if out and s.start < out[-1][1]:
+            out[-1][1] = max(out[-1][1], s.end)
+        else:
+            out.append([s.start, s.end])
+    return [(a, b) for a, b in out]

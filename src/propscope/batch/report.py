@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..core import Result
 from ..errors import PropscopeError
+from ..results import Result
 from ..techniques import TECHNIQUE_NAMES
 from . import report_articles
 from .outlets import field_of

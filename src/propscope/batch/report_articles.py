@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..core import Result, Sentence
+from ..results import Result, Sentence
 from ..sentences import sentence_techniques, split_sentences
 from ..spans import Article, Span
 from ..words import FUNCTION_WORDS, is_function_words

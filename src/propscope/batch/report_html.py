@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..core import Result
 from ..errors import output_error
 from ..render.html import render_html
+from ..results import Result
 from ..techniques import TECHNIQUE_NAMES, TECHNIQUES
 from .report import OUTLET_RULES
 from .report_charts import bar_chart, cell, esc, heat_cell, legend, line_chart, swatch, table

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from ..core import Result
+from ..results import Result
 from ..techniques import TECHNIQUE_NAMES, TECHNIQUES
 
 CSS = """

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from ..core import Result
 from ..corpus import format_labels
 from ..errors import PropscopeError
 from ..ids import check_tsv_id
+from ..results import Result
 
 
 def error_record(err: PropscopeError) -> dict:

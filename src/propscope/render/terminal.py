@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core import Result
+from ..results import Result
 from ..techniques import TECHNIQUE_NAMES, TECHNIQUES
 
 RESET = "\033[0m"
