@@ -84,7 +84,7 @@ def test_techniques(client):
     techs = r.json()["techniques"]
     assert [t["name"] for t in techs] == list(TECHNIQUE_NAMES)
     for t in techs:
-        assert set(t) == {"name", "label", "definition", "example", "colour"}
+        assert set(t) == {"name", "label", "definition", "example", "colour", "tag"}
         assert t["colour"].startswith("#")
 
 
@@ -173,7 +173,8 @@ def test_threshold_techniques_and_no_save(client):
     assert r.status_code == 200
     assert [s["text"] for s in data["spans"]] == ["so-called"]
     assert data["id"] is None and data["permalink"] is None
-    assert data["request"] == {"threshold": 0.8, "techniques": ["Name_Calling,Labeling"]}
+    assert data["request"] == {"threshold": 0.8, "techniques": ["Name_Calling,Labeling"],
+                               "mode": "reader"}
 
 
 def test_offsets_count_code_points(client):

@@ -29,6 +29,7 @@ from starlette.routing import Mount, Route
 
 from .. import __version__
 from ..errors import PropscopeError
+from .confidence import served_profile
 from .errors import install_error_handlers
 from .jobs import JobQueue, install_checkpoints
 from .middleware import BodyGuard, MethodGuard, SecurityHeaders
@@ -82,9 +83,10 @@ def _load_predictor(settings: Settings) -> tuple[Any, str | None]:
 def create_app(settings: Settings | None = None, predictor: Any = None) -> FastAPI:
     """Build the app. ``predictor`` (any object with ``predict``/``info``) overrides the model."""
     settings = settings or Settings()
-    model_error = None
+    model_error, profile = None, None
     if predictor is None:
         predictor, model_error = _load_predictor(settings)
+        profile = served_profile(settings.model)
     if predictor is not None:
         install_checkpoints(predictor)
     jobs = JobQueue(settings.workers, settings.queue_size, settings.max_chars)
@@ -102,9 +104,9 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
                   docs_url=None, redoc_url=None)  # /docs is served from local files
     state = app.state
     state.settings, state.jobs, state.store = settings, jobs, store
-    state.predictor, state.model_error = predictor, model_error
-    state.analyser = Analyser(predictor, store, jobs, Limits(settings.max_chars,
-                                                             settings.deadline))
+    state.predictor, state.model_error, state.profile = predictor, model_error, profile
+    state.analyser = Analyser(predictor, store, jobs,
+                              Limits(settings.max_chars, settings.deadline), profile)
     state.index_template = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     state.docs_template = (STATIC_DIR / "docs.html").read_text(encoding="utf-8")
 

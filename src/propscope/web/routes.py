@@ -16,6 +16,7 @@ from .. import __version__
 from ..core import Result
 from ..render.html import render_html
 from ..techniques import TECHNIQUE_LIST
+from .confidence import page_config
 from .errors import ApiError, log
 from .schemas import (
     ANALYZE_ERRORS,
@@ -26,8 +27,9 @@ from .schemas import (
     AnalyzeRequest,
     BatchOut,
     BatchRequest,
+    ConfigOut,
 )
-from .service import Analyser, public_model_info
+from .service import Analyser
 from .storage import ID_RE
 
 #: Content-Security-Policy of the app's pages: only the app's own scripts and styles.
@@ -102,6 +104,29 @@ def techniques_endpoint() -> dict[str, Any]:
     return {"techniques": [t.to_dict() for t in TECHNIQUE_LIST]}
 
 
+@api.get("/config", response_model=ConfigOut, tags=["reference"],
+         summary="Operating points, reader threshold, confidence levels, model")
+def config_endpoint(request: Request) -> dict[str, Any]:
+    """What the page needs before an analysis: the modes (`reader`, the default, and
+    `benchmark`), the model's reader threshold (where the confidence slider starts), the
+    cut-offs of the high / medium / low confidence levels, and the model (name, version,
+    profile; null when it did not load)."""
+    state = request.app.state
+    return page_config(state.predictor, state.profile)
+
+
+def report_title(data: dict[str, Any]) -> str:
+    """The report's title: the article's headline (its title, else its first line)."""
+    article = data.get("article") or {}
+    headline = (article.get("title") or "").strip()
+    if not headline:
+        lines = (line.strip() for line in str(article.get("text") or "").splitlines())
+        headline = next((line for line in lines if line), "")
+    if len(headline) > 120:
+        headline = headline[:119].rstrip() + "…"
+    return f"{headline} · propscope report" if headline else "propscope report"
+
+
 def _load_saved(request: Request, analysis_id: str) -> dict[str, Any]:
     try:
         data = request.app.state.store.get(analysis_id)
@@ -131,7 +156,7 @@ def saved_endpoint(analysis_id: str, request: Request,
          summary="A saved analysis as a self-contained HTML report")
 def report_endpoint(analysis_id: str, request: Request) -> HTMLResponse:
     data = _load_saved(request, analysis_id)
-    html = render_html([Result.from_dict(data)], title="propscope report")
+    html = render_html([Result.from_dict(data)], title=report_title(data))
     return HTMLResponse(html, headers={
         "Content-Security-Policy": REPORT_CSP,
         "Content-Disposition": f'attachment; filename="propscope-{analysis_id}.html"'})
@@ -150,7 +175,7 @@ def healthz(request: Request) -> JSONResponse:
     state = request.app.state
     body = {"status": "ok" if state.predictor is not None else "unavailable",
             "version": __version__,
-            "model": public_model_info(getattr(state.predictor, "info", None)),
+            "model": state.analyser.model,
             "queue": state.jobs.stats()}
     if state.predictor is None:
         body.update(code="model_unavailable", message=state.model_error)

@@ -14,11 +14,24 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import config
-from ..techniques import TECHNIQUE_NAMES
+from ..techniques import TECHNIQUE_NAMES, resolve_technique, unknown_technique_message
 
 API = "/api/v1"
 
-TechniqueName = Literal[TECHNIQUE_NAMES]  # type: ignore[valid-type]
+
+def _any_case(name: str) -> str:
+    """A pattern matching ``name`` in any ASCII case (JSON Schema has no flags)."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in name)
+
+
+#: A technique name in any ASCII case, as a JSON Schema pattern.
+TECHNIQUE_PATTERN = "^(" + "|".join(_any_case(n) for n in TECHNIQUE_NAMES) + ")$"
+
+
+def _technique_items(schema: dict[str, Any]) -> None:
+    for option in schema.get("anyOf", []):
+        if option.get("type") == "array":
+            option["items"]["pattern"] = TECHNIQUE_PATTERN
 
 #: White space by Python's ``str.isspace`` or by JSON Schema (ECMA-262) ``\s``; spelled out
 #: so that the schema's pattern and the server's check agree on every code point.
@@ -67,8 +80,16 @@ class AnalyzeRequest(BaseModel):
                                     description="drop spans whose confidence is below this "
                                                 "(default, or null: the model's own reader "
                                                 "threshold)")
-    techniques: list[TechniqueName] | None = Field(  # type: ignore[valid-type]
-        None, min_length=1, description="only these techniques (default: all 14)")
+    techniques: list[str] | None = Field(
+        None, min_length=1,
+        json_schema_extra=_technique_items,
+        description="only these techniques (default: all 14), named in any case as in "
+                    f"GET {API}/techniques; an unknown name's error suggests the nearest")
+    mode: Literal["reader", "benchmark"] = Field(
+        "reader", description="operating point: `reader` (calibrated confidences, spans "
+                              "from the model's reader threshold up, cleaned, at most 2 "
+                              "labels a passage) or `benchmark` (every span the SemEval-"
+                              "tuned decoding finds)")
     save: bool = Field(True, description="save the analysis and return a permalink")
 
     @field_validator("text", "html", mode="before")
@@ -83,15 +104,18 @@ class AnalyzeRequest(BaseModel):
     def _unicode(cls, value: str | None) -> str | None:
         return value if value is None else _valid_unicode(value)
 
-    @field_validator("techniques", mode="before")
+    @field_validator("techniques")
     @classmethod
-    def _known(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            for name in value:
-                if isinstance(name, str) and name not in TECHNIQUE_NAMES:
-                    raise ValueError(f"unknown technique {name!r}; the names are listed by "
-                                     f"GET {API}/techniques")
-        return value
+    def _known(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        out = []
+        for name in value:
+            found = resolve_technique(name)
+            if found is None:
+                raise ValueError(unknown_technique_message(name))
+            out.append(found)
+        return out
 
     @model_validator(mode="after")
     def _one_source(self) -> AnalyzeRequest:
@@ -129,7 +153,9 @@ class SpanOut(BaseModel):
     start: int = Field(..., description="character offset (Unicode code points) in article.text")
     end: int
     technique: str
-    score: float
+    score: float = Field(..., description="confidence; in reader mode a calibrated probability")
+    confidence: Literal["high", "medium", "low"] | None = Field(
+        None, description="the score as a level (cut-offs in GET /api/v1/config)")
     text: str
 
 
@@ -150,8 +176,20 @@ class AnalysisOut(BaseModel):
     summary: dict[str, Any]
     model: dict[str, Any]
     warnings: list[str]
-    request: dict[str, Any]
+    request: dict[str, Any] = Field(..., description="threshold, techniques and mode asked for")
+    reader_threshold: float | None = Field(
+        None, description="the model's reader threshold (where the page's slider starts)")
     propscope_version: str
+
+
+class ConfigOut(BaseModel):
+    modes: list[str]
+    default_mode: str
+    reader_threshold: float | None = Field(..., description="the model's reader threshold")
+    confidence_levels: list[dict[str, Any]] = Field(
+        ..., description="`{level, min}` from high to low: a score at or above `min` has "
+                         "that level")
+    model: dict[str, Any] | None = Field(..., description="name, version, profile")
 
 
 class BatchItemOut(BaseModel):

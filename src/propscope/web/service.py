@@ -19,21 +19,16 @@ from ..errors import PropscopeError
 from ..ids import IdRegistry, text_digest
 from ..inputs import html_to_text
 from ..spans import Article
+from .confidence import confidence_level, model_facts, public_model_info, reader_threshold
 from .errors import ApiError
 from .jobs import Job, JobCancelled, JobQueue
 from .schemas import AnalyzeRequest
-from .storage import Store, new_id, now
+from .storage import Store, content_id, now
 
 log = logging.getLogger("propscope.web")
 
 #: How often a waiting request checks whether its client is still there (seconds).
 POLL_S = 0.2
-#: Model facts a client may see (never the folder the model was loaded from).
-PUBLIC_MODEL_KEYS = ("name", "version", "created", "kind", "profile")
-
-
-def public_model_info(info: dict[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (info or {}).items() if k in PUBLIC_MODEL_KEYS}
 
 
 class ClientGone(Exception):
@@ -47,13 +42,33 @@ class Limits:
 
 
 class Analyser:
-    def __init__(self, predictor: Any, store: Store, jobs: JobQueue, limits: Limits) -> None:
+    def __init__(self, predictor: Any, store: Store, jobs: JobQueue, limits: Limits,
+                 profile: str | None = None) -> None:
         self.predictor, self.store, self.jobs, self.limits = predictor, store, jobs, limits
+        self.model = model_facts(predictor, profile)
+        self.reader_threshold = reader_threshold(predictor)
 
     # ---- in a job thread
 
+    def _request_key(self, req: AnalyzeRequest) -> dict[str, Any]:
+        """What an analysis depends on: the text, the settings and the model."""
+        return {"text": req.text, "html": req.html, "id": req.id, "title": req.title,
+                "threshold": req.threshold, "techniques": req.techniques, "mode": req.mode,
+                "model": self.model, "propscope_version": __version__}
+
+    def _saved(self, aid: str) -> dict[str, Any] | None:
+        try:
+            return self.store.get(aid)
+        except (sqlite3.Error, OSError) as e:
+            log.error("propscope: cannot read saved analyses: %s", e)
+            return None
+
     def analyse_one(self, req: AnalyzeRequest) -> dict[str, Any]:
-        aid = new_id()
+        """The analysis of one article. Its id is a hash of the text, the settings and the
+        model, so the same request gets the same permalink; a saved one is reused."""
+        aid = content_id(self._request_key(req))
+        if req.save and (saved := self._saved(aid)) is not None:
+            return saved
         if req.html is not None:
             text, title = html_to_text(req.html, where="html")
             art = Article(id=req.id or aid, text=text, title=req.title or title,
@@ -61,13 +76,16 @@ class Analyser:
         else:
             art = Article(id=req.id or aid, text=req.text or "", title=req.title)
         result = analyze(art, predictor=self.predictor, threshold=req.threshold,
-                         techniques=req.techniques)
+                         techniques=req.techniques, mode=req.mode)
         assert isinstance(result, Result)
         data: dict[str, Any] = {"id": aid, "created": now(), **result.to_dict(),
                                 "request": {"threshold": req.threshold,
-                                            "techniques": req.techniques},
+                                            "techniques": req.techniques, "mode": req.mode},
+                                "reader_threshold": self.reader_threshold,
                                 "propscope_version": __version__}
-        data["model"] = public_model_info(data.get("model"))
+        for span in data["spans"]:
+            span["confidence"] = confidence_level(span["score"])
+        data["model"] = {**public_model_info(data.get("model")), **self.model}
         data["id"] = self._save(aid, data) if req.save else None
         return data
 

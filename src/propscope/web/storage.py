@@ -1,14 +1,16 @@
 """Saved analyses: one SQLite file (stdlib ``sqlite3``), created on first use.
 
-Each row is an analysis id, its creation time and the result as JSON. Ids are random
-and URL-safe, so a permalink cannot be guessed from another.
+Each row is an analysis id, its creation time and the result as JSON. An id is a hash
+of what the analysis depends on (text, settings, model), URL-safe: the same text analysed
+the same way has one permalink, and a permalink cannot be guessed without the text.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
-import secrets
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -26,9 +28,11 @@ CREATE TABLE IF NOT EXISTS analyses (
 """
 
 
-def new_id() -> str:
-    """A random 12-character URL-safe id (72 bits)."""
-    return secrets.token_urlsafe(9)
+def content_id(key: dict[str, Any]) -> str:
+    """A 16-character URL-safe id (96 bits of SHA-256) of ``key`` (JSON-serialisable)."""
+    blob = json.dumps(key, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    digest = hashlib.sha256(blob.encode("ascii")).digest()[:12]
+    return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
 def now() -> str:
@@ -56,11 +60,12 @@ class Store:
         return self._conn
 
     def save(self, analysis_id: str, data: dict[str, Any]) -> None:
+        """Save an analysis; an id already saved keeps its first analysis."""
         # ensure_ascii keeps any odd code point storable; the JSON round-trips exactly
         blob = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
         with self._lock:
             conn = self._connection()
-            conn.execute("INSERT INTO analyses (id, created, data) VALUES (?, ?, ?)",
+            conn.execute("INSERT OR IGNORE INTO analyses (id, created, data) VALUES (?, ?, ?)",
                          (analysis_id, data.get("created") or now(), blob))
             conn.commit()
 
