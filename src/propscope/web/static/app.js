@@ -11,6 +11,10 @@
     analysis: null,   // the analysis being shown
     hidden: new Set(),
     minScore: 0,
+    analysedAt: 0,    // the threshold the shown analysis was made with
+    payload: null,    // the request behind it (a lower slider asks again with it)
+    config: null,     // GET /api/v1/config: reader threshold, confidence levels, model
+    tipMark: null,    // the mark whose tooltip is shown
     offsets: null,    // code point index -> UTF-16 index, for article.text
   };
 
@@ -74,6 +78,15 @@
     return body;
   }
 
+  function level(score) {
+    for (const l of state.config.confidence_levels) if (score >= l.min - 1e-9) return l.level;
+    return "low";
+  }
+
+  function reducedMotion() {
+    return window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  }
+
   // ---------------------------------------------------------------- rendering
 
   function visibleSpans() {
@@ -92,6 +105,7 @@
     const frag = document.createDocumentFragment();
     // sweep: spans sorted by start; active set changes only at cut points
     const byStart = spans.slice().sort((x, y) => x.start - y.start);
+    const firstMark = new Map();  // span -> the first mark showing it
     let next = 0;
     let active = [];
     for (let k = 0; k + 1 < points.length; k++) {
@@ -109,11 +123,15 @@
       if (lines.length) mark.style.boxShadow = lines.join(",");
       mark.dataset.techniques = covering.map((s) => s.technique).join(" ");
       mark.dataset.scores = covering.map((s) => s.score.toFixed(2)).join(" ");
+      const starting = covering.filter((s) => s.start === a);
+      if (starting.length)  // a tag where a span starts: techniques differ without colour
+        mark.dataset.tag = starting.map((s) => state.techniques[s.technique].tag).join("+");
+      for (const s of covering) if (!firstMark.has(s)) firstMark.set(s, mark);
       mark._spans = covering;
       frag.append(mark);
     }
-    const box = $("article");
-    box.replaceChildren(frag);
+    $("article").replaceChildren(frag);
+    return firstMark;
   }
 
   function renderLegend() {
@@ -130,7 +148,8 @@
       const button = el("button", {
         type: "button", "aria-pressed": String(!state.hidden.has(t)), "data-technique": t,
         title: tech.definition,
-      }, swatch, el("span", { class: "label", text: tech.label }),
+      }, swatch, el("span", { class: "ltag", text: tech.tag }),
+      el("span", { class: "label", text: tech.label }),
       el("span", { class: "count", text: String(counts[t] || 0) }));
       button.addEventListener("click", () => {
         if (state.hidden.has(t)) state.hidden.delete(t); else state.hidden.add(t);
@@ -166,10 +185,33 @@
     $("chart").replaceChildren(...rows);
   }
 
+  function renderPassages(spans, firstMark) {
+    const items = spans.map((s, k) => {
+      const tech = state.techniques[s.technique];
+      const mark = firstMark.get(s);
+      if (mark && !mark.id) mark.id = `passage-${k + 1}`;
+      const link = el("a", { href: `#${mark ? mark.id : ""}`, class: "passage" },
+        el("span", { class: "ptag", text: tech.tag }),
+        el("span", { class: "plevel", text: `${level(s.score)} ` }),
+        el("q", { text: state.analysis.article.text.slice(state.offsets[s.start],
+          state.offsets[Math.min(s.end, state.offsets.length - 1)]) }));
+      link.querySelector(".ptag").style.backgroundColor = tech.colour;
+      link.title = `${tech.label}, confidence ${s.score.toFixed(2)}`;
+      link.addEventListener("click", (e) => {
+        e.preventDefault();
+        if (!mark) return;
+        mark.scrollIntoView({ block: "center", behavior: reducedMotion() ? "auto" : "smooth" });
+        mark.focus({ preventScroll: true });
+      });
+      return el("li", {}, link);
+    });
+    $("passages").replaceChildren(...items);
+  }
+
   function render(opts) {
     hideTooltip();
     const spans = visibleSpans();
-    renderArticle(spans);
+    renderPassages(spans, renderArticle(spans));
     renderLegend();
     renderSummary(spans);
     if (opts && opts.keepFocus) {
@@ -178,8 +220,15 @@
     }
   }
 
-  function show(analysis) {
+  function show(analysis, payload) {
     state.analysis = analysis;
+    const req = analysis.request || {};
+    const reader = (req.mode || "reader") === "reader";
+    state.analysedAt = req.threshold != null ? req.threshold
+      : (reader && analysis.reader_threshold != null ? analysis.reader_threshold : 0);
+    state.payload = payload || { text: analysis.article.text, title: analysis.article.title,
+      mode: req.mode, techniques: req.techniques };
+    setSlider(state.analysedAt);
     state.offsets = codePointOffsets(analysis.article.text);
     state.hidden.clear();
     $("result").hidden = false;
@@ -196,26 +245,58 @@
     } else {
       links.hidden = true;
     }
-    const m = analysis.model || {};
-    $("model").textContent = `Model: ${m.name || "?"}${m.version ? " " + m.version : ""}`;
+    $("model").textContent = modelLine(analysis.model || {}, req.mode || "reader");
     render();
+  }
+
+  function modelLine(m, mode) {
+    const profile = m.profile ? `, ${m.profile} profile` : "";
+    return `Analysed by the model ${m.name || "?"}${m.version ? " " + m.version : ""}` +
+      `${profile} (${mode} mode).`;
+  }
+
+  function setSlider(value) {
+    state.minScore = value;
+    $("confidence").value = String(value);
+    $("confidence-value").textContent = value.toFixed(2);
+    const rt = state.config && state.config.reader_threshold;
+    $("confidence-help").textContent = rt != null && value < rt - 1e-9
+      ? `below the model's reader threshold (${rt.toFixed(2)}): more, less certain spans`
+      : "spans below this are hidden; lower it to see less certain ones";
+  }
+
+  function onSlider(final) {
+    const value = parseFloat($("confidence").value);
+    setSlider(value);
+    if (!state.analysis) return;
+    if (value >= state.analysedAt - 1e-9) render();
+    else if (final) analyse({ ...state.payload, threshold: value }, { keepPlace: true });
   }
 
   // ---------------------------------------------------------------- tooltip
 
   function showTooltip(mark) {
     const tip = $("tooltip");
-    const parts = mark._spans.map((s) => {
+    const parts = mark._spans.map((s, i) => {
       const tech = state.techniques[s.technique];
       const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
       swatch.style.backgroundColor = tech.colour;
-      return el("div", { class: "tip" }, swatch, el("strong", { text: tech.label }),
-        el("span", { class: "score", text: ` confidence ${s.score.toFixed(2)}` }),
+      const under = i ? el("span", { class: "under", text: " (underline)" }) : "";
+      return el("div", { class: "tip" }, swatch, el("strong", { text: tech.label }), under,
+        el("span", { class: "score",
+          text: ` ${level(s.score)} confidence (${s.score.toFixed(2)})` }),
         el("div", { text: tech.definition }));
     });
     tip.replaceChildren(...parts);
     tip.hidden = false;
+    state.tipMark = mark;
     mark.setAttribute("aria-describedby", "tooltip");
+    placeTooltip();
+  }
+
+  function placeTooltip() {
+    const tip = $("tooltip"), mark = state.tipMark;
+    if (tip.hidden || !mark || !mark.isConnected) return;
     const r = mark.getBoundingClientRect();
     const w = tip.offsetWidth;
     const left = Math.max(8, Math.min(window.scrollX + r.left, window.scrollX + innerWidth - w - 8));
@@ -225,6 +306,7 @@
 
   function hideTooltip() {
     $("tooltip").hidden = true;
+    state.tipMark = null;
     for (const m of document.querySelectorAll("mark[aria-describedby]"))
       m.removeAttribute("aria-describedby");
   }
@@ -236,13 +318,15 @@
     box.addEventListener("mouseout", (e) => { if (target(e)) hideTooltip(); });
     box.addEventListener("focusin", (e) => { const m = target(e); if (m) showTooltip(m); });
     box.addEventListener("focusout", hideTooltip);
-    box.addEventListener("scroll", hideTooltip);
+    // focus may scroll the page: the tooltip follows its mark rather than vanishing
+    window.addEventListener("scroll", placeTooltip, { passive: true });
+    window.addEventListener("resize", placeTooltip);
     document.addEventListener("keydown", (e) => { if (e.key === "Escape") hideTooltip(); });
   }
 
   // ---------------------------------------------------------------- analysing
 
-  async function analyse(payload) {
+  async function analyse(payload, opts) {
     const button = $("analyse");
     button.disabled = true;
     setStatus("Analysing…");
@@ -252,12 +336,13 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(payload),
       });
-      show(analysis);
+      show(analysis, payload);
       if (analysis.id) history.pushState({ id: analysis.id }, "", `${ROOT}/a/${analysis.id}`);
       const n = analysis.spans.length;
       setStatus(`Done: ${n} span${n === 1 ? "" : "s"} found.`);
+      if (opts && opts.keepPlace) return;
       $("result").focus({ preventScroll: true });
-      $("result").scrollIntoView({ behavior: "smooth", block: "start" });
+      $("result").scrollIntoView({ behavior: reducedMotion() ? "auto" : "smooth", block: "start" });
     } catch (e) {
       const busy = e.status === 429 ? " (the server is busy)" : "";
       setStatus(`Could not analyse${busy}: ${e.message}`, true);
@@ -332,11 +417,8 @@
       }
     });
     $("file").addEventListener("change", onFile);
-    $("confidence").addEventListener("input", () => {
-      state.minScore = parseFloat($("confidence").value);
-      $("confidence-value").textContent = state.minScore.toFixed(2);
-      if (state.analysis) render();
-    });
+    $("confidence").addEventListener("input", () => onSlider(false));
+    $("confidence").addEventListener("change", () => onSlider(true));
     $("show-all").addEventListener("click", () => { state.hidden.clear(); if (state.analysis) render(); });
     $("copy").addEventListener("click", async () => {
       try {
@@ -350,6 +432,7 @@
     try {
       const body = await api("/api/v1/techniques");
       for (const t of body.techniques) { state.techniques[t.name] = t; state.order.push(t.name); }
+      state.config = await api("/api/v1/config");
     } catch (e) {
       setStatus(`Cannot load the technique list: ${e.message}`, true);
       return;
