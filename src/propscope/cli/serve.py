@@ -93,6 +93,11 @@ def _reason(e: BaseException) -> str:
     return getattr(e, "strerror", None) or str(e) or type(e).__name__
 
 
+def _model_line(model: dict) -> str:
+    name = f"{model.get('name', '?')} {model.get('version') or ''}".strip()
+    return f"{name}, {model['profile']} profile" if model.get("profile") else name
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -111,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
               "analyses will answer 503", file=sys.stderr)
     prefix = f", public prefix {args.root_path}" if args.root_path else ""
     print(f"propscope: serving on http://{args.host}:{args.port}/{prefix} "
-          f"(saved analyses in {args.db})", file=sys.stderr)
+          f"(model {_model_line(app.state.analyser.model)}; saved analyses in {args.db})",
+          file=sys.stderr)
     config = uvicorn.Config(app, root_path=args.root_path, log_level=args.log_level,
                             proxy_headers=True, server_header=False)
     try:
