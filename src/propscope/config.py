@@ -32,6 +32,11 @@ MAX_INPUT_BYTES = int(os.environ.get("PROPSCOPE_MAX_BYTES", 10 * 1024 * 1024))
 #: (the model's calibrated reader threshold in ``reader`` mode, none in ``benchmark`` mode).
 DEFAULT_THRESHOLD: float | None = None
 
+#: Confidence levels shown to readers, highest first: a (calibrated) score at or above the
+#: number has that level; the page, the API, the terminal and the reports all use these.
+CONFIDENCE_LEVELS: tuple[tuple[str, float], ...] = (("high", 0.7), ("medium", 0.5),
+                                                    ("low", 0.0))
+
 #: Operating point of ``analyze``, the API, the web page, ``batch`` and ``report``
 #: (``predict``, ``classify`` and ``evaluate`` always use ``benchmark``).
 DEFAULT_MODE = "reader"

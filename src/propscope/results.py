@@ -8,7 +8,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from .config import CONFIDENCE_LEVELS
 from .spans import Article, Span, merge_ranges
+
+
+def confidence_level(score: float) -> str:
+    """``high``, ``medium`` or ``low`` for a span score (by ``config.CONFIDENCE_LEVELS``)."""
+    for level, low in CONFIDENCE_LEVELS:
+        if score >= low:
+            return level
+    return CONFIDENCE_LEVELS[-1][0]
 
 
 @dataclass

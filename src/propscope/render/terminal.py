@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..results import Result
+from ..results import Result, confidence_level
 from ..techniques import TECHNIQUE_NAMES, TECHNIQUES
 
 RESET = "\033[0m"
@@ -37,7 +37,8 @@ def render_text(result: Result, colour: bool = True) -> str:
             snippet = snippet[:67] + "..."
         mark = _ansi_bg(TECHNIQUES[s.technique].colour) + "  " + RESET + " " if (
             colour and s.technique in TECHNIQUES) else ""
-        lines.append(f"  {mark}[{s.start}:{s.end}] {s.technique} ({s.score:.2f}): {snippet}")
+        lines.append(f"  {mark}[{s.start}:{s.end}] {s.technique} "
+                     f"({confidence_level(s.score)}, {s.score:.2f}): {snippet}")
     used = [t for t in TECHNIQUE_NAMES if t in summary["techniques"]]
     if colour and used:
         lines.append("legend: " + "  ".join(

@@ -1,27 +1,21 @@
 """What the page and the API say about confidence and the model: the high / medium / low
 cut-offs (defined here once, served to the page), the reader threshold, and the model's
-public facts (name, version, profile)."""
+public facts (name, version, profile). The levels themselves live in ``config`` and
+``results.confidence_level``, shared with the other renderers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..config import PROFILES
+from ..config import CONFIDENCE_LEVELS, PROFILES
 from ..reader import MODES
+from ..results import confidence_level
 
-#: Confidence levels, highest first: a score at or above ``min`` has that level.
-CONFIDENCE_LEVELS: tuple[tuple[str, float], ...] = (("high", 0.7), ("medium", 0.5),
-                                                    ("low", 0.0))
+__all__ = ["CONFIDENCE_LEVELS", "confidence_level", "model_facts", "public_model_info",
+           "served_profile"]
+
 #: Model facts a client may see (never the folder the model was loaded from).
 PUBLIC_MODEL_KEYS = ("name", "version", "created", "kind", "profile")
-
-
-def confidence_level(score: float) -> str:
-    """``high``, ``medium`` or ``low`` for a span score (by ``CONFIDENCE_LEVELS``)."""
-    for level, low in CONFIDENCE_LEVELS:
-        if score >= low:
-            return level
-    return CONFIDENCE_LEVELS[-1][0]
 
 
 def public_model_info(info: dict[str, Any] | None) -> dict[str, Any]:
