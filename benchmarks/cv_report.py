@@ -125,7 +125,9 @@ def main() -> int:
     decode = tune(folds, gold)
     report = {"folds": [f.k for f in folds], "articles": len(gold), "decode": decode,
               "encoder only": figures(folds, corpus, decode)}
-    if args.context:
+    if args.context and len(folds) < 2:
+        print("--context needs at least two folds with encodings", file=sys.stderr)
+    elif args.context:
         report[f"second stage {args.context}"] = figures(
             with_context(folds, corpus, data, args.context), corpus, decode)
     print(json.dumps(report, indent=1))
