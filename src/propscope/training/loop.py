@@ -47,8 +47,8 @@ def tune(predictor: NeuralPredictor, corpus: Corpus, log: Log = print,
     """Span decoding, then the labeller, chosen on ``corpus`` from one encoding pass
     (``encs``, the corpus's encodings, when the caller has them already)."""
     encs = encs if encs is not None else encode_corpus(predictor, corpus)
-    predictor.decode = tune_decode(predictor, corpus, encs)
-    return tune_labeller(predictor, corpus, encs, log)
+    spans_only = tune_decode(predictor, corpus, encs)
+    return tune_labeller(predictor, corpus, encs, log, base=spans_only)
 
 
 def tune_decode(predictor: NeuralPredictor, corpus: Corpus, encs: list[Encoded],
@@ -78,18 +78,18 @@ def tune_decode(predictor: NeuralPredictor, corpus: Corpus, encs: list[Encoded],
 
 def tune_labeller(predictor: NeuralPredictor, corpus: Corpus, encs: list[Encoded],
                   log: Log = print,
-                  grid: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5)) -> DecodeConfig:
+                  grid: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5),
+                  base: DecodeConfig | None = None) -> DecodeConfig:
     """For models with a per-token technique head: its thresholds, and which labeller
     (span classifier on BIO spans, technique head, or both) gives the best SI F1 + FLC F1
     on ``corpus`` (the two end-to-end measures of the spans ``predict`` writes)."""
     ids = list(corpus.articles)
+    base = base or predictor.decode
     if encs and encs[0].tech is None:
-        return predictor.decode
-    base = predictor.decode
+        return base
 
     def score(decode: DecodeConfig) -> float:
-        predictor.decode = decode
-        pred = {aid: predictor.spans_from(e) for aid, e in zip(ids, encs, strict=True)}
+        pred = {aid: predictor.spans_from(e, decode) for aid, e in zip(ids, encs, strict=True)}
         return (metrics.si_score(pred, corpus.gold).overall.f1
                 + metrics.flc_score(pred, corpus.gold).overall.f1)
 
@@ -105,7 +105,6 @@ def tune_labeller(predictor: NeuralPredictor, corpus: Corpus, encs: list[Encoded
                 if f1 > best_f1:
                     best, best_f1 = cand, f1
     log(f"labeller chosen on valid SI + FLC: {best.labeller} ({best_f1:.4f})")
-    predictor.decode = best
     return best
 
 
@@ -130,7 +129,7 @@ def tune_and_evaluate(predictor: NeuralPredictor, corpus: Corpus, log: Log = pri
     t0 = time.perf_counter()
     encs = encode_corpus(predictor, corpus)
     seconds = time.perf_counter() - t0
-    tune(predictor, corpus, log, encs)
+    predictor.decode = tune(predictor, corpus, log, encs)  # the predictor takes what was chosen
     predictor.remember(encs)  # scored from the same encodings, not encoded again
     return evaluate_predictor(predictor, corpus), seconds
 
