@@ -6,11 +6,11 @@ seqeval. Definitions: ``../shared/ptc/scorer-vectors/EXPECTED.md``.
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
+from .sentences import sentence_techniques as ranges_techniques
 from .spans import Span, merge_ranges
 
 Labels = Mapping[str, Sequence[Span]]
@@ -162,17 +162,8 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 
 def sentence_techniques(text: str, spans: Iterable[Span]) -> list[tuple[int, int, set[str]]]:
-    """Each sentence with the techniques of the spans overlapping it by a character or more."""
-    lines = sentences(text)
-    starts = [a for a, _ in lines]
-    found: list[set[str]] = [set() for _ in lines]
-    for s in spans:  # each span visits only the lines it can overlap
-        k = max(0, bisect.bisect_right(starts, s.start) - 1)
-        while k < len(lines) and lines[k][0] < s.end:
-            if s.start < lines[k][1]:
-                found[k].add(s.technique or "?")
-            k += 1
-    return [(a, b, t) for (a, b), t in zip(lines, found, strict=True)]
+    """Each line (the corpus's sentence) with the techniques of the spans overlapping it."""
+    return ranges_techniques(sentences(text), spans)
 
 
 def sentence_flags(text: str, spans: Iterable[Span]) -> list[tuple[int, int, bool]]:
