@@ -39,3 +39,19 @@ def shipped_model():
     from propscope.model_io import load_model
 
     return load_model(None)
+
+
+@pytest.fixture
+def exploding_keywords(monkeypatch):
+    """The keyword predictor, raising on any batch with a text containing BOOM (a failure
+    inside one article's analysis)."""
+    from propscope.predictors.keywords import KeywordPredictor
+
+    orig = KeywordPredictor.predict
+
+    def predict(self, texts, mode="benchmark"):
+        if any("BOOM" in t for t in texts):
+            raise RuntimeError("model exploded")
+        return orig(self, texts, mode)
+
+    monkeypatch.setattr(KeywordPredictor, "predict", predict)

@@ -317,17 +317,7 @@ def test_month_of():
     assert month_of("yesterday") is None and month_of(None) is None
 
 
-def test_an_article_that_breaks_the_model_is_an_error_row(tmp_path, monkeypatch):
-    from propscope.predictors.keywords import KeywordPredictor
-
-    orig = KeywordPredictor.predict
-
-    def predict(self, texts, mode="benchmark"):
-        if any("BOOM" in t for t in texts):
-            raise RuntimeError("model exploded")
-        return orig(self, texts, mode)
-
-    monkeypatch.setattr(KeywordPredictor, "predict", predict)
+def test_an_article_that_breaks_the_model_is_an_error_row(tmp_path, exploding_keywords):
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(json.dumps({"id": f"x{k}", "text": t, "source": "S"}) for k, t in
                              enumerate(["a radical one", "BOOM radical", "radical three"])))

@@ -263,17 +263,7 @@ def test_batch_folder_of_every_bad_kind(tmp_path, bad_folder):
     assert all(rows[f"a{k}_good"]["spans"] == 1 for k in range(4))
 
 
-def test_a_failure_inside_one_article_is_its_error_record(capsys, tmp_path, monkeypatch):
-    from propscope.predictors.keywords import KeywordPredictor
-
-    orig = KeywordPredictor.predict
-
-    def predict(self, texts, mode="benchmark"):
-        if any("BOOM" in t for t in texts):
-            raise RuntimeError("model exploded")
-        return orig(self, texts, mode)
-
-    monkeypatch.setattr(KeywordPredictor, "predict", predict)
+def test_a_failure_inside_one_article_is_its_error_record(capsys, tmp_path, exploding_keywords):
     for name, text in (("a.txt", GOOD), ("b.txt", "BOOM radical\n"), ("c.txt", GOOD)):
         (tmp_path / name).write_text(text)
     code, rows, err = analyze(capsys, *(str(tmp_path / n) for n in ("a.txt", "b.txt", "c.txt")))
