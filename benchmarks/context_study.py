@@ -120,6 +120,7 @@ def flc_check(sources, folds, techniques, everything, l2, bal) -> dict:
         plain, second = copy.copy(fold.predictor), copy.copy(fold.predictor)
         plain.context = None
         second.context = fit(train, len(techniques), lexicon, l2=l2, balance=bal)
+        second.context_in_predict = True
         for a, e in zip(fold.ids, fold.encodings, strict=True):
             without[a], with_[a] = plain.spans_from(e), second.spans_from(e)
     gold = {a: everything.gold[a] for a in without}

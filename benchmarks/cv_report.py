@@ -108,6 +108,7 @@ def with_context(folds, corpus, data: Path, setting: str) -> list:
         g = copy.copy(f)
         g.predictor = copy.copy(f.predictor)
         g.predictor.context = fit(train, len(f.predictor.techniques), rows[k][0], l2, bal)
+        g.predictor.context_in_predict = True  # FLC shows what it does to predicted spans
         out.append(g)
     return out
 

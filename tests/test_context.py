@@ -106,3 +106,18 @@ def test_second_stage_and_reader_load_without_torch(tmp_path):
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok")
+
+
+def test_second_stage_names_classified_spans_not_predicted_ones(shipped_model):
+    """Fitted on gold span sets, the second stage names the spans `classify` is given; the
+    spans `predict` finds keep the encoder's names unless the manifest asks otherwise."""
+    import copy
+
+    text = ("The witch hunt goes on. The witch hunt is a hoax. A witch hunt, again!\n"
+            "Only radical extremists and traitors would back this disastrous plan.\n")
+    plain = copy.copy(shipped_model)
+    plain.context = None
+    assert shipped_model.context is not None
+    assert shipped_model.predict([text]) == plain.predict([text])
+    spans = [Span(4, 14), Span(28, 38), Span(52, 62)]
+    assert shipped_model.classify(text, spans) != plain.classify(text, spans)

@@ -42,6 +42,7 @@ MANIFEST_SCHEMA: dict[str, str] = {
     "train_minutes": "number",
     "metrics_valid": "object",
     "context": "string",  # the second stage's file (context.npz)
+    "context_in_predict": "boolean",  # it also names the spans predict finds (else classify)
     "context_cv": "object",  # how the second stage was fitted and what it scored
     "reader": "object",  # the reader operating point (reader.ReaderConfig)
     "profile": "string",  # the profile (config.PROFILES) an installed model package serves
@@ -51,6 +52,7 @@ MANIFEST_SCHEMA: dict[str, str] = {
 }
 
 _IS: dict[str, Callable[[Any], bool]] = {
+    "boolean": lambda v: isinstance(v, bool),
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "string": lambda v: isinstance(v, str),
@@ -59,8 +61,9 @@ _IS: dict[str, Callable[[Any], bool]] = {
     "list of strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
     "null": lambda v: v is None,
 }
-_A = {"integer": "an integer", "number": "a number", "string": "a string", "object": "an object",
-      "list": "a list", "list of strings": "a list of strings", "null": "null"}
+_A = {"boolean": "true or false", "integer": "an integer", "number": "a number",
+      "string": "a string", "object": "an object", "list": "a list",
+      "list of strings": "a list of strings", "null": "null"}
 _JSON_TYPE = {bool: "true/false", int: "an integer", float: "a number", str: "a string",
               list: "a list", dict: "an object", type(None): "null"}
 
@@ -219,6 +222,7 @@ def _with_stages(predictor, folder: Path, manifest: dict[str, Any]):
     if manifest.get("context"):
         predictor.context = _load_file(folder / manifest["context"], "second stage",
                                        ContextClassifier.load)
+        predictor.context_in_predict = bool(manifest.get("context_in_predict", False))
         # a second stage fitted on a split scores that split in-sample: evaluate says so
         fitted_on = (manifest.get("context_cv") or {}).get("fitted_on")
         if fitted_on:

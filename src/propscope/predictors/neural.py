@@ -98,6 +98,9 @@ class NeuralPredictor:
         self._cache: dict[str, Encoded] = {}  # recent encodings: classify after predict is free
         # the second stage: spans named again with the other spans of their article in view
         self.context: ContextClassifier | None = None
+        # whether it also names the BIO spans predict finds (it was fitted on gold span sets;
+        # in cross-validation it lifts TC and leaves FLC flat or slightly lower, so: no)
+        self.context_in_predict = False
         # the reader operating point (its decoding, calibration and threshold)
         self.reader = ReaderConfig()
 
@@ -231,7 +234,8 @@ class NeuralPredictor:
         if not found:
             return []
         plain = [Span(s, e) for s, e, _ in found]
-        probs = self.named_probs(enc, plain)
+        probs = (self.named_probs(enc, plain) if self.context_in_predict
+                 else self.technique_probs(enc, plain))
         out = []
         for (s, e, p_span), row in zip(found, probs, strict=True):
             order = np.argsort(-row)
