@@ -55,3 +55,21 @@ def exploding_keywords(monkeypatch):
         return orig(self, texts, mode)
 
     monkeypatch.setattr(KeywordPredictor, "predict", predict)
+
+
+def start_server(args: list[str], log_path: Path):
+    """``propscope serve ARGS`` on a free local port, its output in ``log_path``.
+    Returns the process, its base URL and the open log (the caller waits for the server,
+    stops it and closes the log)."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "propscope.cli.main", "serve", "--host", "127.0.0.1",
+         "--port", str(port), *args], stdout=log, stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}", log

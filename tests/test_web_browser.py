@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from .conftest import start_server
 
 pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed")
 
@@ -56,17 +56,10 @@ def server(tmp_path_factory):
             pytest.fail(f"CI must run the browser test: {why}")
         pytest.skip(why)
     folder = tmp_path_factory.mktemp("web")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = (folder / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "propscope.cli.main", "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--model", os.environ.get("PROPSCOPE_TEST_MODEL", "keywords"),
-         "--db", str(folder / "web.sqlite3"),
-         "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base, log = start_server(
+        ["--model", os.environ.get("PROPSCOPE_TEST_MODEL", "keywords"),
+         "--db", str(folder / "web.sqlite3"), "--log-level", "warning"],
+        folder / "server.log")
     deadline = time.monotonic() + 30
     while True:
         try:

@@ -5,13 +5,13 @@ is installed (``make install-accurate``), as ``propscope models`` would report i
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
+
+from .conftest import start_server
 
 pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed")
 
@@ -40,15 +40,8 @@ def _call(url: str, body: dict | None = None, timeout: float = 120) -> tuple[int
 @pytest.mark.skipif(not _accurate_installed(),
                     reason="no accurate model installed (make install-accurate)")
 def test_serve_profile_accurate_answers(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "propscope.cli.main", "serve", "--profile", "accurate",
-         "--port", str(port), "--db", str(tmp_path / "a.sqlite3"), "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base, log = start_server(["--profile", "accurate", "--db", str(tmp_path / "a.sqlite3"),
+                               "--log-level", "warning"], tmp_path / "server.log")
     try:
         deadline = time.monotonic() + 180
         while True:
