@@ -24,13 +24,14 @@ import numpy as np
 
 from propscope import metrics
 from propscope.context import build_lexicon
-from propscope.corpus import load_split, split_ids
+from propscope.corpus import load_split
 from propscope.training.context_fit import (
     Rows,
     article_rows,
     classify_rows,
     cross_validate,
     fit,
+    fold_lexicon,
     gold_of,
 )
 from propscope.training.oof import oof_folds
@@ -51,13 +52,12 @@ def main() -> int:
     techniques = None
     folds: list[Rows] = []
     sources = []
+    lexicons = []
     for fold in oof_folds(data, args.cv, None if args.cv else args.model):
         predictor, k, ids, encs = fold.predictor, fold.k, fold.ids, fold.encodings
         techniques = predictor.techniques
-        # the lexicon: labels of every article outside this fold (never the fold's own)
-        seen_ids = set(everything.articles) - set(split_ids(data, f"fold{k}"))
-        lexicon = build_lexicon(((everything.articles[a].text, s) for a in seen_ids
-                                 for s in everything.gold[a]), techniques)
+        lexicon = fold_lexicon(everything, data, k, techniques)
+        lexicons.append(lexicon)
         parts = [article_rows(predictor, a, e, everything.gold[a], lexicon)
                  for a, e in zip(ids, encs, strict=True)]
         folds.append(Rows.concat([p for p in parts if len(p.y)]))
@@ -89,7 +89,7 @@ def main() -> int:
         for t in techniques}
     if best[1] != "base":
         l2, bal = (float(v.split("=")[1]) for v in best[1].split(","))
-        report["flc"] = flc_check(sources, folds, techniques, everything, l2, bal)
+        report["flc"] = flc_check(sources, folds, lexicons, techniques, everything, l2, bal)
     print(json.dumps(report, indent=1))
     if args.write and best[1] != "base":
         lexicon = build_lexicon(((a.text, s) for a, spans in everything.items() for s in spans),
@@ -108,18 +108,15 @@ def main() -> int:
     return 0
 
 
-def flc_check(sources, folds, techniques, everything, l2, bal) -> dict:
+def flc_check(sources, folds, lexicons, techniques, everything, l2, bal) -> dict:
     """Benchmark predictions of each fold with and without the second stage fitted on the
     other folds (the second stage also names the spans ``predict`` writes)."""
     without, with_ = {}, {}
     for k, fold in enumerate(sources):
         train = Rows.concat([f for j, f in enumerate(folds) if j != k])
-        lexicon = build_lexicon(((everything.articles[a].text, s) for a in everything.articles
-                                 if a not in set(split_ids(Path("../shared/ptc"), f"fold{fold.k}"))
-                                 for s in everything.gold[a]), techniques)
         plain, second = copy.copy(fold.predictor), copy.copy(fold.predictor)
         plain.context = None
-        second.context = fit(train, len(techniques), lexicon, l2=l2, balance=bal)
+        second.context = fit(train, len(techniques), lexicons[k], l2=l2, balance=bal)
         second.context_in_predict = True
         for a, e in zip(fold.ids, fold.encodings, strict=True):
             without[a], with_[a] = plain.spans_from(e), second.spans_from(e)

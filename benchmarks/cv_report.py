@@ -21,12 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from propscope import alignment, metrics
-from propscope.context import build_lexicon
 from propscope.core import classify_spans
-from propscope.corpus import load_split, split_ids
+from propscope.corpus import load_split
 from propscope.evaluation import score_predictions
 from propscope.spans import Span
-from propscope.training.context_fit import Rows, article_rows, fit
+from propscope.training.context_fit import Rows, article_rows, fit, fold_lexicon
 from propscope.training.oof import oof_folds
 
 
@@ -96,9 +95,7 @@ def with_context(folds, corpus, data: Path, setting: str) -> list:
     l2, bal = (float(v.split("=")[1]) for v in setting.split(","))
     rows = []
     for f in folds:
-        lex = build_lexicon(((corpus.articles[a].text, s) for a in corpus.articles
-                             if a not in set(split_ids(data, f"fold{f.k}"))
-                             for s in corpus.gold[a]), f.predictor.techniques)
+        lex = fold_lexicon(corpus, data, f.k, f.predictor.techniques)
         parts = [article_rows(f.predictor, a, e, corpus.gold[a], lex)
                  for a, e in zip(f.ids, f.encodings, strict=True)]
         rows.append((lex, Rows.concat([p for p in parts if len(p.y)])))

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .. import metrics
-from ..context import ContextClassifier, Lexicon, feature_matrix, span_set_features, token_means
+from ..context import (
+    ContextClassifier,
+    Lexicon,
+    build_lexicon,
+    feature_matrix,
+    span_set_features,
+    token_means,
+)
+from ..corpus import Corpus, split_ids
 from ..predictors.neural import Encoded, NeuralPredictor
 from ..spans import Span
 
@@ -31,6 +40,15 @@ class Rows:
     def concat(parts: Sequence[Rows]) -> Rows:
         return Rows(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]),
                     [a for p in parts for a in p.article], [s for p in parts for s in p.span])
+
+
+def fold_lexicon(corpus: Corpus, data_dir: Path | str, k: int, techniques: Sequence[str]
+                 ) -> dict:
+    """The lexicon for fold ``k``'s rows: the labels of every article outside that fold
+    (never the fold's own)."""
+    held = set(split_ids(Path(data_dir), f"fold{k}"))
+    return build_lexicon(((corpus.articles[a].text, s) for a in corpus.articles
+                          if a not in held for s in corpus.gold[a]), techniques)
 
 
 def article_rows(predictor: NeuralPredictor, aid: str, enc: Encoded, gold: Sequence[Span],
