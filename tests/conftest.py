@@ -73,3 +73,15 @@ def start_server(args: list[str], log_path: Path):
         [sys.executable, "-m", "propscope.cli.main", "serve", "--host", "127.0.0.1",
          "--port", str(port), *args], stdout=log, stderr=subprocess.STDOUT)
     return proc, f"http://127.0.0.1:{port}", log
+
+
+def stop_server(proc, log) -> None:
+    """Stop a server ``start_server`` started and close its log."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

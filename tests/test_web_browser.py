@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .conftest import start_server
+from .conftest import start_server, stop_server
 
 pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed")
 
@@ -74,12 +73,7 @@ def server(tmp_path_factory):
             pytest.fail("the server did not start:\n" + (folder / "server.log").read_text())
         time.sleep(0.1)
     yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    stop_server(proc, log)
 
 
 @pytest.fixture(scope="module")

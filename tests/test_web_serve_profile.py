@@ -5,13 +5,12 @@ is installed (``make install-accurate``), as ``propscope models`` would report i
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import urllib.request
 
 import pytest
 
-from .conftest import start_server
+from .conftest import start_server, stop_server
 
 pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed")
 
@@ -62,9 +61,4 @@ def test_serve_profile_accurate_answers(tmp_path):
         status, saved = _call(f"{base}/api/v1/analyses/{data['id']}")
         assert status == 200 and saved["model"] == data["model"]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop_server(proc, log)
