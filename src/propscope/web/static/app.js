@@ -326,8 +326,11 @@
 
   // ---------------------------------------------------------------- analysing
 
+  let latestRequest = 0;  // only the newest request's answer is shown (slider moves fast)
+
   async function analyse(payload, opts) {
     const button = $("analyse");
+    const mine = ++latestRequest;
     button.disabled = true;
     setStatus("Analysing…");
     try {
@@ -336,6 +339,7 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(payload),
       });
+      if (mine !== latestRequest) return;  // a newer request was sent meanwhile
       show(analysis, payload);
       if (analysis.id) history.pushState({ id: analysis.id }, "", `${ROOT}/a/${analysis.id}`);
       const n = analysis.spans.length;
