@@ -12,7 +12,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "propscope"
 LAYERS = {
     0: {"spans", "results", "errors", "techniques", "words", "config", "progress", "sentences",
         "language"},
-    1: {"inputs", "corpus", "ids", "render", "metrics"},  # readers; render, metrics: types only
+    # readers (fetch: URLs); render, metrics: types only
+    1: {"inputs", "corpus", "ids", "render", "metrics", "fetch"},
     2: {"alignment", "span_features", "context", "reader", "predictors", "model_io"},
     3: {"core", "evaluation"},
     4: {"training"},

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 
-from .. import config
+from .. import config, fetch
 from ..core import Result, analyze
 from ..errors import InputError, PropscopeError
+from ..fetch import fetch_article, looks_like_url
 from ..ids import IdRegistry, check_tsv_id, text_digest
-from ..inputs import Item, iter_located
+from ..inputs import Item, Located, iter_located
 from ..predictors import Predictor
 from ..progress import Progress
 from ..render.html import render_html
@@ -26,14 +28,17 @@ from .common import (
 )
 
 NAME = "analyze"
-HELP = "find propaganda techniques in articles (.txt, .html, .jsonl, folders, or - for stdin)"
+HELP = ("find propaganda techniques in articles (.txt, .html, .jsonl, folders, http(s) URLs, "
+        "or - for stdin)")
 FORMATS = ("text", "json", "jsonl", "ptc", "html")
 #: More articles than this show progress on stderr even when it is not a terminal.
 PROGRESS_ABOVE = 5
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a file, a folder, - for standard input, or an http(s) URL (the page "
+                   "is fetched; its title, date and site become the article's metadata)")
     p.add_argument("--format", choices=FORMATS,
                    help="output format (default: text on a terminal, else json)")
     p.add_argument("--out", "-o", help="write here instead of standard output")
@@ -43,6 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-bytes", type=at_least(1), default=config.MAX_INPUT_BYTES,
                    help="refuse inputs this large or larger")
     p.add_argument("--no-colour", action="store_true", help="plain text output")
+    p.add_argument("--allow-private", action="store_true",
+                   help="let URLs reach private, loopback and link-local addresses (refused "
+                   "by default)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress on stderr (shown for several articles on a terminal, "
                    f"and for more than {PROGRESS_ABOVE} articles anywhere)")
@@ -60,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     registry = IdRegistry(args.on_duplicate)
     items: list[Result | PropscopeError] = []
     failed = 0
-    located = list(iter_located(args.paths, args.max_bytes))
+    located = list(locate(args.paths, args.max_bytes, args.allow_private))
     progress = None if args.quiet else progress_for(len(located))
     for k, (where, item) in enumerate(located):
         if progress:
@@ -84,6 +92,19 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     _write(items, fmt, args)
     return 1 if failed else 0
+
+
+def locate(paths: list[str], max_bytes: int, allow_private: bool) -> Iterator[Located]:
+    """``iter_located`` with http(s) URLs among the paths fetched (in the order given)."""
+    for p in paths:
+        if not looks_like_url(p):
+            yield from iter_located([p], max_bytes)
+            continue
+        try:
+            yield p, fetch_article(p, allow_private=allow_private,
+                                   max_bytes=min(max_bytes, fetch.MAX_BYTES))
+        except PropscopeError as e:
+            yield p, e
 
 
 def progress_for(n: int) -> Progress | None:
