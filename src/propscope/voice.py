@@ -1,0 +1,312 @@
+"""Whose voice a span is in: ``quoted``, ``attributed`` or the ``author``'s own, and the
+speaker where one is named. Pure text rules (no model, no spaCy), in the char offsets of
+the article text exactly as given (CRLF and non-ASCII text included).
+
+- **quoted**: inside quotation marks of any kind (straight, curly, low-high, guillemets in
+  either direction, single quotes; nested quotes count as the outer quote). An unclosed
+  quote runs to the end of its line (the convention for quotes over several paragraphs).
+- **attributed**: reported speech without quotation marks: "X said (that) ...",
+  "..., X said.", "..., said X.", "According to X, ...", "..., according to X.", "X, ...,
+  saying ..."; or the text after a paragraph's speaker label ("Name – Title: ...",
+  "Name, title: ...", "Full Name: ...", and interview labels that recur, "Q:", "HELMS:").
+- **author**: everything else.
+
+A quote's speaker is found after it (``," he said``, ``," said Maria Lopez``), before it
+(``Smith told reporters: "``), in its paragraph's label or attribution, or, for a quote
+that follows another in the same paragraph, that quote's speaker. He / she / they name the
+most recent named speaker. A span crossing a voice boundary takes the voice covering most
+of its characters (a tie goes to quoted, then attributed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .spans import Span
+
+VOICES = ("quoted", "attributed", "author")
+
+#: opening mark -> the marks that close it
+OPENERS = {"“": "”", "„": "“”", "«": "»", "»": "«", "‹": "›", "›": "‹", "‘": "’",
+           "‚": "‘’", "「": "」", "『": "』", '"': '"', "'": "'", "”": "”"}
+CLOSERS = {c for v in OPENERS.values() for c in v}
+MARKS = set(OPENERS) | CLOSERS
+APOSTROPHE_LIKE = {"'", "’", "‘"}
+SPACED = {"«", "»", "‹", "›"}  # French typography puts a space inside guillemets
+
+VERBS = (r"(?:said|says|say|tells|tell|wrote|writes|write|added|adds|stated|states|"
+         r"claimed|claims|declared|declares|insisted|insists|argued|argues|explained|"
+         r"explains|noted|notes|warned|warns|tweeted|tweets|asked|asks|replied|replies|"
+         r"continued|commented|announced|announces|stressed|stresses|emphasized|emphasised|"
+         r"alleged|alleges|admitted|admits|suggested|suggests|posted|posts|remarked|"
+         r"responded|concluded|charged|quipped|thundered|boasted|fumed|lamented|"
+         r"complained|complains|predicted|"
+         r"told\s+(?:[\w.’'-]+\s*?){1,3}?(?=\s+that\b|\s*[:,])|told\s+[\w’'-]+)")
+PARTICLE = r"(?:al|el|bin|ibn|de|da|del|van|von|der|den|la|le|du|di|ben|abu|of)"
+CAP = r"[A-Z][\w.’'-]*"
+NAME = rf"(?:{CAP}(?:\s+(?:{PARTICLE}[\s-])?{CAP}){{0,4}})"
+PRONOUN = r"(?:he|she|they|He|She|They|I|we|We)"
+DESC = (r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir)\s+"
+        r"(?:(?!(?:that|which|who|and|or)\b)[\w’'-]+\s+){0,3}?[\w’'-]+")
+WHO = rf"(?:{NAME}|{PRONOUN}|{DESC})"
+AUX = r"(?:(?:has|have|had|also|then|later|reportedly|once|recently|publicly)\s+){0,2}"
+
+_AFTER_QUOTE = re.compile(
+    rf"^[,.!?…]?\s*(?:[—–-]\s*)?(?:(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS}\b|"
+    rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{PRONOUN})|"
+    rf"according\s+to\s+(?P<c>{NAME}|{DESC}))")
+_BEFORE_QUOTE = re.compile(
+    rf"(?P<a>{WHO})(?:\s*,[^,\x00]{{1,80}},)?\s+{AUX}{VERBS}\b(?:\s+that)?\s*[:,]?\s*$")
+_SENT_START = re.compile(
+    rf"^[^\w\x00]*(?P<who>{WHO})(?:\s*,[^,\x00]{{1,80}},)?\s+{AUX}{VERBS}\b(?:\s+that\b)?[\s:,]*")
+_ACCORDING_START = re.compile(
+    r"^\W*(?:[Aa]ccording\s+to|[Aa]s\s+reported\s+by|[Ii]n\s+the\s+words\s+of)\s+"
+    r"(?P<who>[^,\x00]{1,80}?)\s*,\s*")
+_ACCORDING_END = re.compile(r",?\s+according\s+to\s+(?P<who>[^,.;\x00]{1,80})")
+_SAID_END = re.compile(
+    rf",\s*(?:(?P<a>{NAME}|{PRONOUN}|{DESC})\s+{AUX}{VERBS}|"
+    rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{DESC}))"
+    r"(?=\s*(?:[.!?;:\x00]|,\s*(?:who|which|a|an|the|adding|according)\b|$))")
+_SAYING = re.compile(r",\s*(?:saying|adding|claiming|insisting|arguing|warning)\s+(?:that\s+)?")
+_LABEL = re.compile(r"[ \t]*(?P<label>[^\s:\"“«][^:\n\"“«]{0,60}?)[ \t]*:[ \t]+(?=\S)")
+_DASH_LABEL = re.compile(rf"^(?P<name>{NAME})\s*(?:[–—]|\s-\s|,)\s*\S.{{0,60}}$")
+NOT_SPEAKERS = {
+    "watch", "update", "updated", "note", "editor's note", "editor’s note", "photo", "video",
+    "source", "sources", "read more", "breaking", "related", "exclusive", "proof", "warning",
+    "special report", "image", "credit", "tags", "share", "also read", "opinion", "analysis",
+    "caption", "summary", "background", "transcript", "ps", "p.s", "nb", "bottom line",
+    "breaking news", "see also", "more", "listen", "subscribe", "disclaimer", "follow",
+}
+FUNCTION = {"The", "A", "An", "This", "That", "These", "Those", "It", "In", "On", "But",
+            "And", "So", "Yet", "Then", "Now", "As", "At", "For", "If", "When", "While",
+            "According", "Meanwhile", "However", "His", "Her", "Their", "Its", "Our", "My"}
+PRONOUNS = {"he", "she", "they", "i", "we"}
+
+
+@dataclass(frozen=True)
+class Region:
+    start: int
+    end: int
+    speaker: str | None
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for line in text.split("\n"):
+        end = pos + len(line.rstrip("\r"))
+        out.append((pos, end))
+        pos += len(line) + 1
+    return out
+
+
+def _can_open(c: str, prev: str, nxt: str) -> bool:
+    if nxt.isspace() and c not in SPACED:
+        return False
+    if c in APOSTROPHE_LIKE or c == '"':
+        return not (prev.isalnum() or prev in ".,;!?")
+    return True
+
+
+def _can_close(c: str, prev: str, nxt: str) -> bool:
+    if c in APOSTROPHE_LIKE:
+        return not nxt.isalnum() and not prev.isspace()
+    return c in SPACED or not prev.isspace()
+
+
+def quotes(text: str) -> list[tuple[int, int]]:
+    """Outermost quotations ``[opening mark, after closing mark)``; an unclosed one runs to
+    the end of its line."""
+    out = []
+    for ls, le in _lines(text):
+        stack: list[tuple[str, int]] = []  # (closing marks, position of the opening)
+        for i in range(ls, le):
+            c = text[i]
+            if c not in MARKS:
+                continue
+            prev = text[i - 1] if i > ls else " "
+            nxt = text[i + 1] if i + 1 < le else " "
+            k = next((k for k in range(len(stack) - 1, -1, -1) if c in stack[k][0]), None)
+            if k is not None and _can_close(c, prev, nxt):
+                if k == 0:
+                    out.append((stack[0][1], i + 1))
+                del stack[k:]
+            elif c in OPENERS and _can_open(c, prev, nxt) and not (c == "”" and not stack
+                                                                   and prev.isalnum()):
+                stack.append((OPENERS[c], i))
+        if stack:
+            out.append((stack[0][1], le))
+    return out
+
+
+def _masked(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` with quoted stretches replaced by NULs (offsets kept)."""
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = "\x00" * (b - a)
+    return "".join(chars)
+
+
+def clean_speaker(phrase: str | None) -> str | None:
+    """The name in a speaker phrase: its last run of capitalised words (leading function
+    words dropped), else the phrase itself; None for nothing."""
+    if not phrase:
+        return None
+    phrase = " ".join(phrase.replace("\x00", " ").split()).strip(" ,.;:—–-")
+    runs, cur = [], []
+    for w in phrase.split():
+        if w[:1].isupper() and w not in FUNCTION or (cur and w in {"al", "bin", "de", "van",
+                                                                      "von", "der", "la"}):
+            cur.append(w)
+        else:
+            if cur:
+                runs.append(cur)
+            cur = []
+    if cur:
+        runs.append(cur)
+    if runs:
+        return " ".join(runs[-1]).strip(" ,.;:’'") or None
+    return phrase or None
+
+
+def _labels(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """Paragraph speaker labels: ``(text start, line end, speaker)``."""
+    found = []
+    for ls, le in lines:
+        m = _LABEL.match(text, ls, le)
+        if m:
+            found.append((m.end(), le, m.group("label").strip()))
+    counts: dict[str, int] = {}
+    for *_, label in found:
+        counts[label] = counts.get(label, 0) + 1
+    out = []
+    for start, end, label in found:
+        if label.lower().rstrip(".") in NOT_SPEAKERS:
+            continue
+        dash = _DASH_LABEL.match(label)
+        words = label.split()
+        plain = re.fullmatch(NAME, label) is not None and len(words) >= 2
+        if dash:
+            out.append((start, end, dash.group("name")))
+        elif counts[label] >= 2 and len(words) <= 4 or plain:
+            out.append((start, end, label))
+    return out
+
+
+def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
+                      ) -> list[tuple[int, int, str, int]]:
+    """Reported speech without quotation marks: ``(start, end, speaker phrase, where the
+    phrase is)``."""
+    out = []
+    for a, b in sentences:
+        s = masked[a:b]
+        if m := _ACCORDING_START.match(s):
+            out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
+        elif m := _SENT_START.match(s):
+            if m.end() < len(s.rstrip(" .\x00")):
+                out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
+        elif m := _ACCORDING_END.search(s):
+            out.append((a, a + m.start(), m.group("who"), a + m.start("who")))
+        elif (m := _SAID_END.search(s)) and len(s[: m.start()].split()) >= 3:
+            g = "a" if m.group("a") else "b"
+            out.append((a, a + m.start(), m.group(g), a + m.start(g)))
+        elif m := _SAYING.search(s):
+            head = s[: m.start()].split(",")[0]
+            who = clean_speaker(head)
+            if who and who[:1].isupper():
+                out.append((a + m.end(), b, who, a))
+    return out
+
+
+def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[int, int]]
+                   ) -> list[tuple[str | None, int]]:
+    """The speaker phrase named next to each quotation, and where it is."""
+    out: list[tuple[str | None, int]] = []
+    for a, b in spans:
+        ls, le = next((ls, le) for ls, le in lines if ls <= a <= le)
+        if m := _AFTER_QUOTE.match(masked[b : min(le, b + 120)]):
+            g = next(g for g in "abc" if m.group(g))
+            out.append((m.group(g), b + m.start(g)))
+        elif m := _BEFORE_QUOTE.search(masked[max(ls, a - 160) : a]):
+            out.append((m.group("a"), max(ls, a - 160) + m.start("a")))
+        else:
+            out.append((None, a))
+    return out
+
+
+def _resolve(phrases: list[tuple[str | None, int]]) -> list[str | None]:
+    """Names for speaker phrases; he / she / they name the most recent named speaker."""
+    names: list[str | None] = [None] * len(phrases)
+    last: str | None = None
+    for k in sorted(range(len(phrases)), key=lambda k: phrases[k][1]):
+        name = clean_speaker(phrases[k][0])
+        if name is not None and name.lower() in PRONOUNS:
+            name = last
+        elif name is not None and name[:1].isupper():
+            last = name
+        names[k] = name
+    return names
+
+
+def voice_regions(text: str, sentences: Sequence[tuple[int, int]]
+                  ) -> tuple[list[Region], list[Region]]:
+    """The quoted and the attributed stretches of ``text``, with their speakers."""
+    lines = _lines(text)
+    spans = quotes(text)
+    masked = _masked(text, spans)
+    labelled = [Region(a, b, s) for a, b, s in _labels(text, lines)]
+    said = [r for r in _sentence_regions(masked, sentences)
+            if not any(r[0] < x.end and x.start < r[1] for x in labelled)]
+    quoted_by = _quote_phrases(masked, spans, lines)
+    names = _resolve([(p, at) for *_, p, at in said] + quoted_by)
+    attributed = sorted(labelled + [Region(a, b, n) for (a, b, *_), n in zip(said, names,
+                                                                           strict=False)],
+                        key=lambda r: r.start)
+    quoted: list[Region] = []
+    for (a, b), name in zip(spans, names[len(said):], strict=True):
+        line = next(k for k, (ls, le) in enumerate(lines) if ls <= a <= le)
+        ls, le = lines[line]
+        if name is None:  # the label or attribution around it, or before it in its line
+            around = [r for r in attributed if r.start <= b and a <= r.end and r.speaker]
+            before = [r for r in attributed if ls <= r.start < a and r.speaker]
+            name = (around[0].speaker if around else before[-1].speaker if before else None)
+        if name is None and quoted and quoted[-1].start >= ls:
+            name = quoted[-1].speaker  # a quote going on after another in its paragraph
+        quoted.append(Region(a, b, name))
+    return quoted, attributed
+
+
+def _overlap(span: Span, regions: Sequence[Region]) -> list[tuple[int, Region]]:
+    return [(min(span.end, r.end) - max(span.start, r.start), r) for r in regions
+            if r.start < span.end and span.start < r.end]
+
+
+def span_voice(span: Span, quoted: Sequence[Region], attributed: Sequence[Region]
+               ) -> tuple[str, str | None]:
+    """``(voice, speaker)`` of one span: the voice covering most of its characters."""
+    if span.end == span.start:
+        span = Span(span.start, span.start + 1)
+    q = _overlap(span, quoted)
+    a = _overlap(span, attributed)
+    n_q = sum(n for n, _ in q)
+    # attributed characters outside quotes
+    n_a = sum(n for n, _ in a) - sum(
+        n for _, r in a for n, _ in _overlap(Span(max(span.start, r.start),
+                                                  min(span.end, r.end)), quoted))
+    n_author = len(span) - n_q - n_a
+    if n_q and n_q >= n_a and n_q >= n_author:
+        return "quoted", max(q, key=lambda x: x[0])[1].speaker
+    if n_a and n_a >= n_author:
+        return "attributed", max(a, key=lambda x: x[0])[1].speaker
+    return "author", None
+
+
+def span_voices(text: str, spans: Sequence[Span], sentences: Sequence[tuple[int, int]]
+                ) -> list[tuple[str, str | None]]:
+    """``(voice, speaker)`` for each span of ``text`` (``sentences``: its sentence ranges,
+    as ``sentences.split_sentences`` gives them)."""
+    if not spans:
+        return []
+    quoted, attributed = voice_regions(text, sentences)
+    return [span_voice(s, quoted, attributed) for s in spans]
