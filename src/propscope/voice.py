@@ -45,7 +45,7 @@ VERBS = (r"(?:said|says|say|tells|tell|wrote|writes|write|added|adds|stated|stat
          r"complained|complains|predicted|"
          r"told\s+(?:[\w.’'-]+\s*?){1,3}?(?=\s+that\b|\s*[:,])|told\s+[\w’'-]+)")
 PARTICLE = r"(?:al|el|bin|ibn|de|da|del|van|von|der|den|la|le|du|di|ben|abu|of)"
-CAP = r"[A-Z][\w.’'-]*"
+CAP = r"(?:(?:Mr|Mrs|Ms|Dr|St|Jr|Sen|Rep|Gen|Gov|Col|Lt|Prof)\.|[A-Z]\.|[A-Z][\w’'-]*)"
 NAME = rf"(?:{CAP}(?:\s+(?:{PARTICLE}[\s-])?{CAP}){{0,4}})"
 PRONOUN = r"(?:he|she|they|He|She|They|I|we|We)"
 DESC = (r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir)\s+"
@@ -83,6 +83,15 @@ FUNCTION = {"The", "A", "An", "This", "That", "These", "Those", "It", "In", "On"
             "And", "So", "Yet", "Then", "Now", "As", "At", "For", "If", "When", "While",
             "According", "Meanwhile", "However", "His", "Her", "Their", "Its", "Our", "My"}
 PRONOUNS = {"he", "she", "they", "i", "we"}
+TITLES = {"Senator", "Sen.", "President", "Minister", "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.",
+          "Professor", "General", "Gen.", "Rep.", "Representative", "Governor", "Gov.",
+          "Mayor", "Secretary", "Judge", "Sheikh", "Pope", "King", "Queen", "Prince",
+          "Chancellor", "Ambassador", "Colonel", "Col.", "Lt.", "Captain", "Sir", "Lord",
+          "Rev.", "Father", "Congressman", "Congresswoman", "Speaker", "Prime", "Foreign",
+          "Defense", "Defence", "Former", "Council", "Commissioner", "Spokesman",
+          "Spokeswoman", "Chairman", "Director", "Officer", "Sergeant", "Sgt."}
+#: a person named in the text (two or more capitalised words): he / she may refer to it
+_PERSON = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+")
 
 
 @dataclass(frozen=True)
@@ -166,8 +175,14 @@ def clean_speaker(phrase: str | None) -> str | None:
     if cur:
         runs.append(cur)
     if runs:
-        return " ".join(runs[-1]).strip(" ,.;:’'") or None
-    return phrase or None
+        run = runs[-1]
+        while len(run) > 1 and run[0] in TITLES:
+            run = run[1:]
+        return " ".join(run).strip(" ,.;:’'") or None
+    words = phrase.split()
+    if words and words[0] in FUNCTION and len(words) > 1:
+        words[0] = words[0].lower()
+    return " ".join(words) or None
 
 
 def _labels(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
@@ -235,18 +250,28 @@ def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[
     return out
 
 
-def _resolve(phrases: list[tuple[str | None, int]]) -> list[str | None]:
-    """Names for speaker phrases; he / she / they name the most recent named speaker."""
+def _resolve(text: str, phrases: list[tuple[str | None, int]]) -> list[str | None]:
+    """Names for speaker phrases; he / she / they name the most recent named speaker, or
+    person named in the text, before them."""
     names: list[str | None] = [None] * len(phrases)
     last: str | None = None
+    people = [(m.start(), clean_speaker(m.group())) for m in _PERSON.finditer(text)]
     for k in sorted(range(len(phrases)), key=lambda k: phrases[k][1]):
         name = clean_speaker(phrases[k][0])
         if name is not None and name.lower() in PRONOUNS:
-            name = last
+            at = phrases[k][1]
+            cands = [(p, n) for p, n in people if p < at and n and " " in n]
+            if last:
+                cands.append((_last_pos(text, last, at), last))
+            name = max(cands)[1] if cands else None
         elif name is not None and name[:1].isupper():
             last = name
         names[k] = name
     return names
+
+
+def _last_pos(text: str, name: str | None, before: int) -> int:
+    return text.rfind(name, 0, before) if name else -1
 
 
 def voice_regions(text: str, sentences: Sequence[tuple[int, int]]
@@ -259,7 +284,7 @@ def voice_regions(text: str, sentences: Sequence[tuple[int, int]]
     said = [r for r in _sentence_regions(masked, sentences)
             if not any(r[0] < x.end and x.start < r[1] for x in labelled)]
     quoted_by = _quote_phrases(masked, spans, lines)
-    names = _resolve([(p, at) for *_, p, at in said] + quoted_by)
+    names = _resolve(text, [(p, at) for *_, p, at in said] + quoted_by)
     attributed = sorted(labelled + [Region(a, b, n) for (a, b, *_), n in zip(said, names,
                                                                            strict=False)],
                         key=lambda r: r.start)

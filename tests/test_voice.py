@@ -1,0 +1,153 @@
+"""Whose voice a span is in (voice.py): hand-made articles, offsets as given."""
+
+from __future__ import annotations
+
+import pytest
+
+from propscope.sentences import split_sentences
+from propscope.spans import Span
+from propscope.voice import clean_speaker, quotes, span_voices
+
+
+def voice_of(text: str, fragment: str, nth: int = 0) -> tuple[str, str | None]:
+    """(voice, speaker) of a span over the ``nth`` occurrence of ``fragment``."""
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(fragment, start + 1)
+    span = Span(start, start + len(fragment), "Loaded_Language")
+    return span_voices(text, [span], split_sentences(text))[0]
+
+
+@pytest.mark.parametrize("opening, closing", [
+    ('"', '"'), ("“", "”"), ("«", "»"), ("« ", " »"), ("»", "«"), ("„", "“"), ("‘", "’"),
+    ("'", "'"), ("‹", "›"), ("「", "」"),
+])
+def test_every_quotation_style_is_quoted(opening, closing):
+    text = (f"The minister spoke on Monday. He called it {opening}a disgraceful betrayal"
+            f"{closing} of the nation. The weather was fine.")
+    assert voice_of(text, "disgraceful")[0] == "quoted"
+    assert voice_of(text, "weather") == ("author", None)
+    assert voice_of(text, "nation")[0] == "author"  # after the closing mark
+
+
+def test_apostrophes_are_not_quotes():
+    text = "Don't trust the so-called experts' plan, it's a disaster and we won't accept it."
+    assert quotes(text) == []
+    assert voice_of(text, "disaster") == ("author", None)
+
+
+def test_nested_quotes_take_the_outer_speaker():
+    text = ('“They call it ‘fake news’ because they are liars,” said Maria Lopez, a baker. '
+            'The council voted.')
+    assert quotes(text) == [(0, text.index("said") - 1)]
+    assert voice_of(text, "fake news") == ("quoted", "Maria Lopez")
+    assert voice_of(text, "liars") == ("quoted", "Maria Lopez")
+    assert voice_of(text, "council") == ("author", None)
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ('"These thugs must go," said John Smith.', "John Smith"),
+    ('"These thugs must go," John Smith said.', "John Smith"),
+    ('"These thugs must go," said shop owner Maria Lopez, who runs a bakery.', "Maria Lopez"),
+    ('Senator Tom Reed told reporters: "These thugs must go."', "Tom Reed"),
+    ('Tom Reed wrote that "these thugs must go".', "Tom Reed"),
+    ('"These thugs must go," according to Tom Reed.', "Tom Reed"),
+    ('Tom Reed spoke first. "These thugs must go," he said.', "Tom Reed"),
+])
+def test_quote_speakers(text, speaker):
+    assert voice_of(text, "thugs") == ("quoted", speaker)
+
+
+@pytest.mark.parametrize("text, fragment, speaker", [
+    ("Tom Reed said the protesters are violent thugs.", "violent thugs", "Tom Reed"),
+    ("Tom Reed, the mayor of the town, said that the protesters are thugs.", "thugs",
+     "Tom Reed"),
+    ("The protesters are violent thugs, Tom Reed said.", "violent thugs", "Tom Reed"),
+    ("The protesters are violent thugs, said the mayor Tom Reed.", "violent thugs",
+     "Tom Reed"),
+    ("According to Tom Reed, the protesters are violent thugs.", "violent thugs", "Tom Reed"),
+    ("The protesters are violent thugs, according to Tom Reed.", "violent thugs", "Tom Reed"),
+    ("Tom Reed defended the vote, saying the protesters are violent thugs.", "violent thugs",
+     "Tom Reed"),
+    ("Tom Reed told Fox News the protesters are violent thugs.", "violent thugs", "Tom Reed"),
+    ("The ministry said the rebels are terrorists.", "terrorists", "the ministry"),
+])
+def test_attributions(text, fragment, speaker):
+    assert voice_of(text, fragment) == ("attributed", speaker)
+
+
+def test_said_inside_a_relative_clause_is_not_an_attribution():
+    text = ("The council voted for its outrageous parking scheme, a plan that critics say "
+            "will destroy the economy.")
+    assert voice_of(text, "outrageous") == ("author", None)
+
+
+def test_pronoun_speaker_is_the_last_named_one():
+    text = ("Tom Reed spoke at the rally.\nHe said the protesters are violent thugs.\n"
+            "Maria Lopez disagreed. She said the council is corrupt.")
+    assert voice_of(text, "violent thugs") == ("attributed", "Tom Reed")
+    assert voice_of(text, "corrupt") == ("attributed", "Maria Lopez")
+
+
+def test_paragraph_speaker_labels():
+    text = ("Syria's war goes on.\n\n"
+            "Mohammed Abbas – Military expert: The Turkish regime is a criminal gang.\n\n"
+            "Anna Berg, analyst: The sanctions are a cynical farce.\n\n"
+            "Jan Novak: Only cowards would accept this.\n\n"
+            "Update: the cowards left. The criminal gang stayed.")
+    assert voice_of(text, "criminal gang") == ("attributed", "Mohammed Abbas")
+    assert voice_of(text, "cynical farce") == ("attributed", "Anna Berg")
+    assert voice_of(text, "cowards") == ("attributed", "Jan Novak")
+    assert voice_of(text, "cowards", 1) == ("author", None)  # "Update:" names no one
+    assert voice_of(text, "criminal gang", 1) == ("author", None)
+
+
+def test_interview_transcript():
+    text = ("BELIN: Were the charges against the agency true?\n"
+            "HELMS: They are lies spread by traitors.\n"
+            "BELIN: Who spread them?\n"
+            "HELMS: Cowards in the press.\n"
+            "The hearing ended at noon; the traitors were not named.")
+    assert voice_of(text, "traitors") == ("attributed", "HELMS")
+    assert voice_of(text, "Cowards") == ("attributed", "HELMS")
+    assert voice_of(text, "charges") == ("attributed", "BELIN")
+    assert voice_of(text, "traitors", 1) == ("author", None)
+
+
+def test_span_crossing_a_quote_boundary_takes_the_majority_voice():
+    text = 'He called them "a pack of rabid traitors" in a shameful outburst yesterday.'
+    inside = text.index("pack") - 2
+    mostly_in = Span(inside, text.index('"', inside + 3) + 4, "Name_Calling,Labeling")
+    outside_start = text.index("traitors")
+    mostly_out = Span(outside_start, text.index("yesterday"), "Loaded_Language")
+    got = span_voices(text, [mostly_in, mostly_out], split_sentences(text))
+    assert [v for v, _ in got] == ["quoted", "author"]
+
+
+def test_unclosed_quote_runs_to_the_end_of_its_line():
+    text = '“This is a disgrace and a scandal.\n“We will not accept it.”\nThe end is near.'
+    assert voice_of(text, "scandal")[0] == "quoted"
+    assert voice_of(text, "end is near") == ("author", None)
+
+
+def test_crlf_and_non_ascii_offsets():
+    text = ("Überschrift — Bericht 😀\r\n\r\n"
+            "Jürgen Groß – Militärexperte: Das Regime ist eine kriminelle Bande.\r\n"
+            "„Verräter!“, sagte Jürgen Groß. The weather was fine.\r\n")
+    assert voice_of(text, "kriminelle Bande") == ("attributed", "Jürgen Groß")
+    assert voice_of(text, "Verräter")[0] == "quoted"
+    assert voice_of(text, "weather") == ("author", None)
+    # offsets are code points of the text as given: the emoji is one, \r\n two
+    start = text.index("kriminelle")
+    assert text[start:start + 10] == "kriminelle"
+
+
+def test_clean_speaker():
+    assert clean_speaker("shop owner Maria Lopez") == "Maria Lopez"
+    assert clean_speaker("The ministry") == "the ministry"
+    assert clean_speaker("Senator Tom Reed") == "Tom Reed"
+    assert clean_speaker("") is None
+
+
+def test_no_spans_no_work():
+    assert span_voices("Anything at all.", [], [(0, 16)]) == []
