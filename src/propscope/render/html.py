@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from ..results import Result
+from ..results import Result, SpanRole
+from ..spans import Span
 from ..techniques import TECHNIQUE_NAMES, TECHNIQUES
 
 CSS = """
@@ -23,7 +24,20 @@ text-align:left}.warn{color:#8a3b00}.meta{color:#444;font-size:14px}
 """
 
 
-def _mark(chunk: str, spans) -> str:
+def _role_line(role: SpanRole | None) -> str:
+    """`` (quoted: Maria Lopez; targets Donald Trump)``, or nothing before voices exist."""
+    if role is None:
+        return ""
+    bits = [f"{role.voice}: {role.speaker}" if role.speaker else
+            {"author": "the author's own voice"}.get(role.voice, role.voice)]
+    aims = sorted({t.entity for t in role.targets or ()})
+    if aims:
+        bits.append("targets " + ", ".join(aims))
+    return " [" + "; ".join(bits) + "]"
+
+
+def _mark(chunk: str, spans, roles: dict[Span, SpanRole] | None = None) -> str:
+    roles = roles or {}
     known = [s for s in spans if s.technique in TECHNIQUES]
     if not known:
         return escape(chunk)
@@ -32,16 +46,49 @@ def _mark(chunk: str, spans) -> str:
     shadows = ",".join(f"0 {3 * (k + 1)}px 0 {TECHNIQUES[s.technique].colour}"
                        for k, s in enumerate(known[1:]))
     style = f"background:{first.colour}" + (f";box-shadow:{shadows}" if shadows else "")
-    title = "\n".join(f"{TECHNIQUES[s.technique].label} ({s.score:.2f}): "
+    title = "\n".join(f"{TECHNIQUES[s.technique].label} ({s.score:.2f})"
+                      f"{_role_line(roles.get(s))}: "
                       f"{TECHNIQUES[s.technique].definition}" for s in known)
     techs = " ".join(s.technique or "" for s in known)
-    return (f'<mark style="{style}" title="{escape(title)}" data-techniques="{escape(techs)}">'
-            f"{escape(chunk)}</mark>")
+    voices = " ".join(r.voice for s in known if (r := roles.get(s)))
+    extra = f' data-voices="{escape(voices)}"' if voices else ""
+    return (f'<mark style="{style}" title="{escape(title)}" data-techniques="{escape(techs)}"'
+            f"{extra}>{escape(chunk)}</mark>")
 
 
 def article_html(result: Result) -> str:
-    parts = [_mark(result.text[a:b], covering) for a, b, covering in result.segments()]
+    roles = {s: r for k, s in enumerate(result.spans) if (r := result.role(k))}
+    parts = [_mark(result.text[a:b], covering, roles) for a, b, covering in result.segments()]
     return '<div class="article">' + "".join(parts) + "</div>"
+
+
+def technique_counts(counts: dict[str, int]) -> str:
+    """``Name calling / labelling 2, Loaded language 1``."""
+    return ", ".join(f"{TECHNIQUES[t].label if t in TECHNIQUES else t} {n}"
+                     for t, n in counts.items())
+
+
+def targets_table(result: Result) -> str:
+    """Who is targeted, by which techniques, and the spans in each voice."""
+    found = result.targets()
+    voices = result.voice_counts()
+    out = []
+    if voices:
+        n = sum(voices.values())
+        out.append(f'<p class="meta">{voices.get("author", 0)} of {n} spans in the author\'s '
+                   f'own voice; {voices.get("quoted", 0)} quoted, '
+                   f'{voices.get("attributed", 0)} attributed to a speaker</p>')
+    if found:
+        rows = "".join(
+            f"<tr><td>{escape(name)}</td><td>{escape(e['type'])}</td><td>{e['count']}</td>"
+            f"<td>{escape(technique_counts(e['techniques']))}</td>"
+            f"<td>{escape(', '.join(sorted({m[2] for m in e['mentions']})))}</td></tr>"
+            for name, e in found.items())
+        out.append('<div class="scroll"><table class="targets"><tr><th>who is targeted</th>'
+                   "<th>type</th><th>spans</th><th>techniques</th><th>mentions</th></tr>"
+                   f"{rows}</table></div>")
+    out += [f'<p class="meta">{escape(n)}</p>' for n in result.notes]
+    return "".join(out)
 
 
 def summary_table(result: Result) -> str:
@@ -87,6 +134,7 @@ def render_html(results: Sequence[Result], title: str = "propscope report",
         body.append(f'<p class="meta">{s["spans"]} spans; {s["flagged_sentences"]} of '
                     f'{s["sentences"]} sentences flagged; model {escape(str(model))}</p>')
         body.append(f'<div class="scroll">{summary_table(r)}</div>')
+        body.append(targets_table(r))
         body.append(article_html(r))
         body.append("</section>")
     nav = (f'<p><a href="{escape(back[0])}">{escape(back[1])}</a></p>' if back else "")
