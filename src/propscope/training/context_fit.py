@@ -148,3 +148,35 @@ def cross_validate(folds: Sequence[Rows], techniques: Sequence[str],
     p = np.concatenate(probs)
     return metrics.tc_score(classify_rows(p, allrows, techniques),
                             gold_of(allrows, techniques)), p
+
+
+def predicted_rows(predictor: NeuralPredictor, aid: str, enc: Encoded, gold: Sequence[Span],
+                   lexicon: Lexicon) -> Rows:
+    """Rows for the spans ``predict`` finds (the BIO spans the second stage names when it
+    also names predicted spans), each labelled with the technique of the gold span it
+    overlaps most; spans overlapping no gold span are left out (FLC gives them no credit
+    whatever their name)."""
+    from .. import alignment
+
+    d = predictor.decode
+    found = alignment.decode_runs(enc.text, enc.offsets, alignment.in_span(enc.probs),
+                                  d.span_threshold, d.min_chars, d.extend_threshold, d.max_gap)
+    spans = [Span(s, e) for s, e, _ in found]
+    index = {t: k for k, t in enumerate(predictor.techniques)}
+    if not spans:
+        return Rows(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [], [])
+    base = predictor.technique_probs(enc, spans)
+    feats = span_set_features(enc.text, spans, lexicon, len(predictor.techniques))
+    x = feature_matrix(base, token_means(enc.offsets, enc.tech, spans), feats)
+    keep, y = [], []
+    for k, s in enumerate(spans):
+        overlap = {}
+        for g in gold:
+            n = min(s.end, g.end) - max(s.start, g.start)
+            if n > 0 and g.technique in index:
+                overlap[g.technique] = overlap.get(g.technique, 0) + n
+        if overlap:
+            keep.append(k)
+            y.append(index[max(overlap, key=overlap.__getitem__)])
+    return Rows(x[keep], np.array(y, dtype=np.int64), [aid] * len(keep),
+                [(spans[k].start, spans[k].end) for k in keep])

@@ -157,6 +157,22 @@ class SpanOut(BaseModel):
     confidence: Literal["high", "medium", "low"] | None = Field(
         None, description="the score as a level (cut-offs in GET /api/v1/config)")
     text: str
+    voice: Literal["quoted", "attributed", "author"] | None = Field(
+        None, description="inside quotation marks, reported speech of a named speaker, or "
+                          "the author's own voice")
+    speaker: str | None = Field(None, description="who is quoted or reported, where named")
+    targets: list[TargetOut] | None = Field(
+        None, description="entities the span aims at (techniques that target someone; "
+                          "absent without spaCy: see notes)")
+
+
+class TargetOut(BaseModel):
+    entity: str = Field(..., description="the entity, its mentions in the article merged "
+                                         "(\"Trump\", \"Donald Trump\" -> \"Donald Trump\")")
+    type: Literal["person", "organisation", "place", "group"]
+    text: str = Field(..., description="the mention the span aims at")
+    start: int = Field(..., description="the mention's character offset in article.text")
+    end: int
 
 
 class SentenceOut(BaseModel):
@@ -176,6 +192,10 @@ class AnalysisOut(BaseModel):
     summary: dict[str, Any]
     model: dict[str, Any]
     warnings: list[str]
+    targets: list[dict[str, Any]] | None = Field(
+        None, description="who is targeted: entity, type, count, techniques, mentions")
+    notes: list[str] | None = Field(None, description="what was not done and why (e.g. "
+                                                      "targets without spaCy)")
     request: dict[str, Any] = Field(..., description="threshold, techniques and mode asked for")
     reader_threshold: float | None = Field(
         None, description="the model's reader threshold (where the page's slider starts)")
