@@ -27,12 +27,15 @@ except ImportError:  # CI installs the test extra, so it must never skip there
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import positive_data_acceptance  # noqa: E402
 
+from propscope.spans import Article  # noqa: E402
 from propscope.web import Settings, create_app  # noqa: E402
 
 #: Generated cases per operation: bounded so the suite stays under a minute.
 EXAMPLES = 60
 
 app = create_app(Settings(model="keywords", db=":memory:"))
+# generated `url` requests never reach the network: every page is this one
+app.state.analyser.fetcher = lambda url, **_: Article(id=url, text="A fetched page.", url=url)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
@@ -71,6 +74,10 @@ def _validator(spec: dict, name: str):
     ({"text": "a", "save": "yes"}, False),
     ({"text": "a", "id": "x\ty"}, False),
     ({"text": "a", "colour": "red"}, False),
+    ({"url": "https://news.example/a?b=c"}, True),
+    ({"url": "ftp://news.example/a"}, False),
+    ({"url": "https://news.example/a\n"}, False),
+    ({"url": "https://news.example/a", "text": "a"}, False),
 ])
 def test_request_schema_agrees_with_the_server(spec, body, valid):
     assert _validator(spec, "AnalyzeRequest").is_valid(body) is valid

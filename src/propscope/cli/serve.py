@@ -68,7 +68,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="URL prefix when served by a reverse proxy under a sub-path, "
                         "e.g. /propscope")
     p.add_argument("--log-level", default="info",
-                   choices=("critical", "error", "warning", "info", "debug"))
+                   choices=("critical", "error", "warning", "info", "debug"),
+                   help="uvicorn's log level (default info)")
+    p.add_argument("--allow-private", action="store_true",
+                   help="let the API's and page's `url` reach private, loopback and "
+                        "link-local addresses (refused by default: keep it so on a shared "
+                        "server)")
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -111,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
                         workers=args.workers, queue_size=args.queue, max_batch=args.max_batch,
                         max_chars=args.max_chars, deadline=args.deadline)
     app = create_app(settings)
+    app.state.analyser.allow_private = args.allow_private
     if app.state.model_error:
         print(f"propscope: warning: the model could not be loaded ({app.state.model_error}); "
               "analyses will answer 503", file=sys.stderr)

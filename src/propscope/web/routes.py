@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from .. import __version__
 from ..core import Result
+from ..errors import PropscopeError
 from ..render.html import render_html
 from ..techniques import TECHNIQUE_LIST
 from .confidence import page_config
@@ -74,6 +75,9 @@ async def analyze_endpoint(body: AnalyzeRequest, request: Request) -> JSONRespon
     when the text alone is over the server's character limit, 429 (with `Retry-After`)
     while other work fills it, 503 when the analysis misses the server's deadline."""
     analyser = _analyser(request)
+    await analyser.fetch_pages([body])
+    if isinstance(body._page, PropscopeError):
+        raise ApiError(422, body._page.code, str(body._page))
     data = await analyser.run(request, partial(analyser.analyse_one, body), body.cost)
     return JSONResponse(_with_links(request, data))
 
@@ -93,6 +97,7 @@ async def batch_endpoint(body: BatchRequest, request: Request) -> JSONResponse:
         raise ApiError(422, "too_many_articles",
                        f"articles: at most {max_batch} in one batch, got {len(body.articles)}")
     analyser = _analyser(request)
+    await analyser.fetch_pages(body.articles)
     cost = sum(a.cost for a in body.articles)
     items = await analyser.run(request, partial(analyser.analyse_many, body.articles), cost)
     return JSONResponse({"results": [_with_links(request, d) for d in items]})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .. import config
 from ..techniques import TECHNIQUE_NAMES, resolve_technique, unknown_technique_message
@@ -52,25 +52,40 @@ def _valid_unicode(value: str) -> str:
     return value
 
 
+#: An http(s) URL: this start and no control character or space anywhere (two patterns, as a
+#: trailing ``$`` means "before a final line break" to some validators). The server checks
+#: more when it fetches (``propscope.fetch``).
+URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://[^\\x00-\\x20]"
+URL_NOT = "[\\x00-\\x20]"
+_URL, _URL_NOT = re.compile(URL_PATTERN), re.compile(URL_NOT)
+
+
 def _one_source_schema(schema: dict[str, Any]) -> None:
-    """``text`` and ``html``: non-null, non-blank strings, exactly one of them given."""
+    """``text``, ``html`` and ``url``: non-null, non-blank strings, exactly one given."""
     props = schema["properties"]
-    for name in ("text", "html"):
+    for name in ("text", "html", "url"):
         prop = props[name]
         prop.pop("anyOf", None)
         prop.pop("default", None)
         prop.update(type="string", minLength=1, pattern=NOT_BLANK)
-    schema["oneOf"] = [{"required": ["text"]}, {"required": ["html"]}]
+    props["url"].update(pattern=URL_PATTERN, maxLength=2000, **{"not": {"pattern": URL_NOT}})
+    schema["oneOf"] = [{"required": [name]} for name in ("text", "html", "url")]
 
 
 class AnalyzeRequest(BaseModel):
-    """One article: give ``text`` (plain text) or ``html`` (a web page), not both."""
+    """One article: give ``text`` (plain text), ``html`` (a web page) or ``url`` (a page
+    the server fetches), exactly one."""
 
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_one_source_schema)
 
     text: str | None = Field(None, description="plain article text; offsets refer to it")
     html: str | None = Field(None, description="an HTML page; its main text is extracted "
                                                "and analysed (returned in article.text)")
+    url: str | None = Field(None, description="an http(s) page the server fetches (with a "
+                                              "time and size limit; private and loopback "
+                                              "addresses are refused unless the server allows "
+                                              "them); its title, date and site become "
+                                              "article.title, .date and .source")
     id: str | None = Field(None, min_length=1, max_length=200, pattern=ID_PATTERN,
                            description="your id for the article, returned as article.id; "
                                        "in a batch, one id may not name two different texts")
@@ -91,15 +106,17 @@ class AnalyzeRequest(BaseModel):
                               "labels a passage) or `benchmark` (every span the SemEval-"
                               "tuned decoding finds)")
     save: bool = Field(True, description="save the analysis and return a permalink")
+    #: the article fetched for ``url`` (or why it could not be), set before admission
+    _page: Any = PrivateAttr(None)
 
-    @field_validator("text", "html", mode="before")
+    @field_validator("text", "html", "url", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:  # only an explicit null gets here: a default is not validated
             raise ValueError("must be a string (leave the field out instead of null)")
         return value
 
-    @field_validator("text", "html", "title", "id")
+    @field_validator("text", "html", "url", "title", "id")
     @classmethod
     def _unicode(cls, value: str | None) -> str | None:
         return value if value is None else _valid_unicode(value)
@@ -119,22 +136,30 @@ class AnalyzeRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> AnalyzeRequest:
-        if (self.text is None) == (self.html is None):
-            raise ValueError('give exactly one of "text" or "html"')
-        field = "text" if self.text is not None else "html"
+        given = [f for f in ("text", "html", "url") if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError('give exactly one of "text", "html" or "url"')
         if not _NOT_BLANK.search(self.body):
-            raise ValueError(f'"{field}" is empty')
+            raise ValueError(f'"{given[0]}" is empty')
+        if self.url is not None and (len(self.url) > 2000 or not _URL.match(self.url)
+                                      or _URL_NOT.search(self.url)):
+            raise ValueError('"url" must be an http or https URL of at most 2000 characters')
         return self
 
     @property
     def body(self) -> str:
-        """The text or HTML given."""
-        return self.text if self.text is not None else (self.html or "")
+        """The text, HTML or URL given."""
+        for value in (self.text, self.html, self.url):
+            if value is not None:
+                return value
+        return ""
 
     @property
     def cost(self) -> int:
-        """Characters to analyse (for HTML, an upper bound)."""
-        return len(self.body)
+        """Characters to analyse (for HTML, an upper bound; for a URL, its page's text
+        once fetched)."""
+        text = getattr(self._page, "text", None)
+        return len(text) if isinstance(text, str) else len(self.body)
 
 
 class BatchRequest(BaseModel):
@@ -236,7 +261,8 @@ ANALYZE_ERRORS: dict[int | str, dict[str, Any]] = {
     413: error("body larger than the server's byte limit, or text longer than its "
                "character limit"),
     415: error("Content-Type is not application/json"),
-    422: error("invalid fields, or no article text found"),
+    422: error("invalid fields, no article text found, or a `url` refused (`url_refused`) "
+               "or not fetched (`fetch_failed`)"),
     429: error("the server has as much work in flight as it accepts; retry after "
                "Retry-After seconds"),
     503: error("the model failed to load, or the analysis did not finish within the "

@@ -16,6 +16,7 @@ from fastapi import Request
 from .. import __version__
 from ..core import Result, analyze
 from ..errors import PropscopeError
+from ..fetch import fetch_article
 from ..ids import IdRegistry, text_digest
 from ..inputs import html_to_text
 from ..spans import Article
@@ -29,6 +30,8 @@ log = logging.getLogger("propscope.web")
 
 #: How often a waiting request checks whether its client is still there (seconds).
 POLL_S = 0.2
+#: Pages fetched at once for ``url`` requests (each within ``fetch.TIMEOUT_S``).
+FETCHES = 4
 
 
 class ClientGone(Exception):
@@ -47,12 +50,18 @@ class Analyser:
         self.predictor, self.store, self.jobs, self.limits = predictor, store, jobs, limits
         self.model = model_facts(predictor, profile)
         self.reader_threshold = reader_threshold(predictor)
+        #: whether ``url`` requests may reach private and loopback addresses (serve sets it)
+        self.allow_private = False
+        self.fetcher: Callable[..., Article] = fetch_article  # tests swap in a stand-in
+        self._fetching = asyncio.Semaphore(FETCHES)
 
     # ---- in a job thread
 
     def _request_key(self, req: AnalyzeRequest) -> dict[str, Any]:
         """What an analysis depends on: the text, the settings and the model."""
+        page = req._page if isinstance(req._page, Article) else None
         return {"text": req.text, "html": req.html, "id": req.id, "title": req.title,
+                "url": req.url, "page": page.to_dict() if page else None,
                 "threshold": req.threshold, "techniques": req.techniques, "mode": req.mode,
                 "model": self.model, "propscope_version": __version__}
 
@@ -69,7 +78,12 @@ class Analyser:
         aid = content_id(self._request_key(req))
         if req.save and (saved := self._saved(aid)) is not None:
             return saved
-        if req.html is not None:
+        if req.url is not None:
+            if not isinstance(req._page, Article):
+                raise req._page or PropscopeError("the page was not fetched")
+            art = req._page
+            art.id, art.title = req.id or aid, req.title or art.title
+        elif req.html is not None:
             text, title = html_to_text(req.html, where="html")
             art = Article(id=req.id or aid, text=text, title=req.title or title,
                           meta={"extracted_from": "html"})
@@ -141,6 +155,19 @@ class Analyser:
         return {**data, "warnings": [*data["warnings"], note]}
 
     # ---- in the event loop
+
+    async def fetch_pages(self, reqs: list[AnalyzeRequest]) -> None:
+        """Fetch the page of every ``url`` request (before admission, so that the
+        character budget counts its text); a failure is kept as that request's error."""
+        await asyncio.gather(*(self._fetch(req) for req in reqs if req.url is not None))
+
+    async def _fetch(self, req: AnalyzeRequest) -> None:
+        async with self._fetching:
+            try:
+                req._page = await asyncio.to_thread(self.fetcher, req.url,
+                                                    allow_private=self.allow_private)
+            except PropscopeError as e:
+                req._page = e
 
     def check_size(self, cost: int) -> None:
         if cost > self.limits.max_chars:
