@@ -340,7 +340,7 @@
         body: JSON.stringify(payload),
       });
       if (mine !== latestRequest) return;  // a newer request was sent meanwhile
-      show(analysis, payload);
+      show(analysis, payload.url ? null : payload);  // the slider re-asks with the page's text
       if (analysis.id) history.pushState({ id: analysis.id }, "", `${ROOT}/a/${analysis.id}`);
       const n = analysis.spans.length;
       setStatus(`Done: ${n} span${n === 1 ? "" : "s"} found.`);
@@ -358,8 +358,12 @@
   function payloadFromForm() {
     const text = $("text").value;
     const title = $("title").value.trim();
-    if (!text.trim()) { setStatus("Paste some text first, or upload a file.", true); return null; }
-    const p = { text };
+    const url = $("url").value.trim();
+    if (!text.trim() && !url) {
+      setStatus("Paste some text first, give a web address, or upload a file.", true);
+      return null;
+    }
+    const p = text.trim() ? { text } : { url };
     if (title) p.title = title;
     return p;
   }
