@@ -121,3 +121,29 @@ def test_second_stage_names_classified_spans_not_predicted_ones(shipped_model):
     assert shipped_model.predict([text]) == plain.predict([text])
     spans = [Span(4, 14), Span(28, 38), Span(52, 62)]
     assert shipped_model.classify(text, spans) != plain.classify(text, spans)
+
+
+def test_shipped_second_stage_names_a_thrice_marked_phrase_repetition(shipped_model):
+    """The first of three marks of one phrase reads as Loaded Language to the encoder alone;
+    with the other two marks in view, the second stage names all three Repetition."""
+    import copy
+    import re
+
+    text = ("They call it a disastrous plan. A disastrous plan, again. "
+            "This disastrous plan must stop.\n")
+    spans = [Span(m.start(), m.end()) for m in re.finditer("disastrous plan", text)]
+    plain = copy.copy(shipped_model)
+    plain.context = None
+    assert [r[0][0] for r in plain.classify(text, spans)][0] != "Repetition"
+    assert [r[0][0] for r in shipped_model.classify(text, spans)] == ["Repetition"] * 3
+
+
+def test_evaluate_warns_when_the_second_stage_saw_the_split(shipped_model, capsys):
+    from propscope.cli.evaluate import _warn_in_sample
+
+    fitted_on = shipped_model.info["second_stage_fitted_on"]
+    assert "valid" in fitted_on.split("+")
+    _warn_in_sample("valid", None)
+    assert "in-sample" in capsys.readouterr().err
+    _warn_in_sample("fold9", None)
+    assert capsys.readouterr().err == ""

@@ -118,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
 def _warn_in_sample(split: str, model: str | None) -> None:
     from ..model_io import load_model
 
-    if load_model(model).info.get("second_stage_fitted_on") == split:
+    fitted_on = str(load_model(model).info.get("second_stage_fitted_on") or "")
+    if split in fitted_on.split("+"):
         print(f"propscope: warning: this model's second stage (technique classification "
               f"with the span set) was fitted on {split!r}: its TC and FLC there are "
               "in-sample; see the manifest's context_cv for cross-validated figures",
