@@ -18,7 +18,7 @@ LAYERS = {
         "targets"},
     3: {"core", "evaluation"},
     4: {"training"},
-    5: {"cli", "web", "batch", "__init__", "__main__"},
+    5: {"cli", "web", "batch", "__init__", "__main__", "spacy_component"},
 }
 LAYER = {name: k for k, names in LAYERS.items() for name in names}
 
