@@ -52,6 +52,11 @@ class StaticSettings:
     articles: int = 120  # train-split articles whose windows calibrate
     reduce_range: bool = False
     activation: str = "QUInt8"  # activation type: QUInt8 (u8s8, VNNI) or QInt8
+    # MatMuls with a constant weight only (the projections), not attention's Q.K and P.V
+    const_b_only: bool = True
+    # MatMul outputs stay fp32 (QDQ: DequantizeLinear -> MatMul fuses to
+    # MatMulIntegerToFloat, as dynamic INT8 runs; no re-quantisation of the output)
+    float_outputs: bool = True
     seed: int = 0
 
     def describe(self) -> dict[str, Any]:
@@ -231,8 +236,13 @@ def quantize_encoder(fp32: Path, out: Path, rows: Sequence[np.ndarray],
                      settings: StaticSettings) -> Path:
     """``quantize_static`` of ``fp32`` into ``out`` with activation ranges from ``rows``."""
     import onnx
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
-                                          QuantFormat, QuantType, quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class _Reader(WindowReader, CalibrationDataReader):
@@ -240,14 +250,16 @@ def quantize_encoder(fp32: Path, out: Path, rows: Sequence[np.ndarray],
 
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
-        try:  # symbolic shape inference + ORT's fusions, as the quantiser recommends
-            quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=False)
-        except Exception:  # noqa: BLE001 - fall back to the plain graph
-            shutil.copy(fp32, pre)
+        # ORT's graph clean-up and ONNX shape inference, as the quantiser recommends
+        # (symbolic shape inference fails on BERT's position-id slice: Min(512, seq))
+        quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
         graph = onnx.load(str(pre), load_external_data=False).graph
         exclude = [n.name for n in graph.node if any(k in n.name for k in settings.exclude)]
         extra: dict[str, Any] = {"CalibTensorRangeSymmetric": False,
-                                 "ActivationSymmetric": settings.activation == "QInt8"}
+                                 "ActivationSymmetric": settings.activation == "QInt8",
+                                 "MatMulConstBOnly": settings.const_b_only}
+        if settings.float_outputs:
+            extra["OpTypesToExcludeOutputQuantization"] = list(settings.ops)
         if settings.method == "Percentile":
             extra["CalibPercentile"] = settings.percentile
         quantize_static(
