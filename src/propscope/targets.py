@@ -141,7 +141,7 @@ def _climb(head: Any, a: int, b: int, ents: dict[int, Any]) -> Any | None:
         for cand in near:
             if cand.i in ents and not (a <= cand.idx < b):
                 return ents[cand.i]
-        if tok.dep_ not in NOMINAL or tok.head is tok:
+        if tok.dep_ not in NOMINAL or tok.head.i == tok.i:
             return None
         tok = tok.head
     return None
@@ -184,12 +184,12 @@ def _targets_in(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[Mention]
     tokens = [t for t in doc if t.idx < b and a < t.idx + len(t)]
     if not tokens:
         return []
-    head = next((t for t in tokens if not (a <= t.head.idx < b) or t.head is t), tokens[0])
+    head = next((t for t in tokens if not (a <= t.head.idx < b) or t.head.i == t.i), tokens[0])
     if (e := _climb(head, a, b, ents)) is not None:
         return [_mention(e)]
     # the subject, then the object, of the verb the span hangs from
     verb = head
-    while verb.pos_ not in ("VERB", "AUX") and verb.head is not verb:
+    while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
         verb = verb.head
     for deps in (SUBJECTS, OBJECTS):
         for child in verb.children:
