@@ -12,9 +12,10 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "propscope"
 LAYERS = {
     0: {"spans", "results", "errors", "techniques", "words", "config", "progress", "sentences",
         "language"},
-    # readers (fetch: URLs); render, metrics: types only
-    1: {"inputs", "corpus", "ids", "render", "metrics", "fetch", "voice"},  # voice: rules
-    2: {"alignment", "span_features", "context", "reader", "predictors", "model_io",
+    # readers (fetch: URLs; labelstudio: tasks and exports); render, metrics: types only;
+    # voice: rules
+    1: {"inputs", "corpus", "ids", "render", "metrics", "fetch", "voice", "labelstudio"},
+    2: {"alignment", "span_features", "context", "reader", "predictors", "model_io", "manifest",
         "targets"},
     3: {"core", "evaluation"},
     4: {"training"},

@@ -15,6 +15,8 @@ from . import (
     classify,
     ensemble,
     evaluate,
+    export,
+    import_cmd,
     models,
     predict,
     report,
@@ -25,7 +27,7 @@ from . import (
 from .common import ArgumentParser
 
 COMMANDS = (analyze, predict, classify, evaluate, train, ensemble, techniques, models, batch,
-            report, serve)
+            report, serve, export, import_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
