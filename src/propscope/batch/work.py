@@ -175,9 +175,10 @@ def error_row(aid: str, where: str, art: Article | None, error: Exception,
 
 
 def span_rows(aid: str, result: Result) -> list[dict[str, Any]]:
-    return [{"article_id": aid, "start": s.start, "end": s.end, "technique": s.technique,
-             "score": float(s.score), "text": result.text[s.start : s.end]}
-            for s in result.spans]
+    """Rows of the spans table, with voice, speaker and targets (``store.span_rows``)."""
+    from .store import span_rows as rows  # store imports this module: imported here
+
+    return rows(aid, result)
 
 
 def analyse_part(part: Part, settings: Settings, skip: KnownIds | None = None
