@@ -15,7 +15,7 @@ LAYERS = {
     # readers (fetch: URLs; labelstudio: tasks and exports); render, metrics: types only;
     # voice: rules
     1: {"inputs", "corpus", "ids", "render", "metrics", "fetch", "voice", "labelstudio"},
-    2: {"alignment", "span_features", "context", "reader", "predictors", "model_io", "manifest", "manifest",
+    2: {"alignment", "span_features", "context", "reader", "predictors", "model_io", "manifest",
         "targets"},
     3: {"core", "evaluation"},
     4: {"training"},
