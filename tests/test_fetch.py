@@ -47,6 +47,7 @@ class Handler(BaseHTTPRequestHandler):
             "/big": lambda: self._send(200, b"<p>" + b"x" * 50_000 + b"</p>", "text/html"),
             "/big-chunked": self._chunked,
             "/slow": self._slow,
+            "/trickle": self._trickle,
             "/binary": lambda: self._send(200, b"\x89PNG\r\n", "image/png"),
             "/missing": lambda: self._send(404, b"no", "text/plain"),
             "/to-page": lambda: self._redirect("/page"),
@@ -79,6 +80,14 @@ class Handler(BaseHTTPRequestHandler):
             chunk = b"<p>" + b"y" * 5000 + b"</p>"
             self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
         self.wfile.write(b"0\r\n\r\n")
+
+    def _trickle(self):  # headers a byte at a time: each read is quick, the whole is not
+        self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(40):
+            self.wfile.write(b"X")
+            self.wfile.flush()
+            time.sleep(0.1)
+        self.wfile.write(b": y\r\nContent-Length: 0\r\n\r\n")
 
     def _slow(self):
         time.sleep(3)
@@ -167,10 +176,11 @@ def test_bad_pages_are_one_line_errors(server, path, message):
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
-def test_timeout(server):
+@pytest.mark.parametrize("path", ["/slow", "/trickle"])
+def test_timeout_bounds_the_whole_fetch(server, path):
     start = time.monotonic()
     with pytest.raises(FetchError, match="timed out"):
-        fetch_article(f"{server}/slow", allow_private=True, timeout=0.5)
+        fetch_article(server + path, allow_private=True, timeout=1.0)
     assert time.monotonic() - start < 2.5
 
 

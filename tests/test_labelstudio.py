@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -191,7 +192,8 @@ def label_studio(tmp_path_factory):
          "127.0.0.1", "--port", str(port), "--data-dir", str(data), "--username",
          "reviewer@example.com", "--password", "round-trip-1", "--user-token", token,
          "--enable-legacy-api-token", "--log-level", "WARNING"],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+        start_new_session=True)  # its own process group: stopped whole below
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300  # migrations of a new database: about 100 s
@@ -209,12 +211,26 @@ def label_studio(tmp_path_factory):
             time.sleep(2)
         yield url, token, env
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_group(proc)
         log.close()
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """Stop a process started in its own session, and whatever it started."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+        try:  # the leader is gone; its children may not be
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return
 
 
 @pytest.mark.slow

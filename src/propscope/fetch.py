@@ -18,6 +18,7 @@ import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -186,22 +187,39 @@ def _read_body(resp: http.client.HTTPResponse, url: str, max_bytes: int,
 
 
 def _get(target: Target, deadline: float, max_bytes: int) -> tuple[int, str | None, Page]:
-    """One request: ``(status, Location, page)``."""
-    conn = _PinnedConnection(target, timeout=_left(deadline, target.url))
+    """One request: ``(status, Location, page)``. Each socket operation waits at most the
+    time left, and a watchdog cuts the connection at the deadline (a server sending its
+    headers a byte at a time cannot hold it longer)."""
+    left = _left(deadline, target.url)
+    conn = _PinnedConnection(target, timeout=left)
+    watchdog = threading.Timer(left, _cut, (conn,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.request("GET", target.path, headers={
             "User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,text/plain",
             "Accept-Encoding": "identity", "Connection": "close"})
         resp = conn.getresponse()
+        _left(deadline, target.url)  # the watchdog's cut reads as the end of the headers
         if resp.status in (301, 302, 303, 307, 308):
             return resp.status, resp.getheader("Location"), Page(target.url, b"", "", None)
         ctype = resp.getheader("Content-Type") or ""
         body = _read_body(resp, target.url, max_bytes, deadline) if resp.status == 200 else b""
+        _left(deadline, target.url)  # ... or of the body
         media = ctype.split(";")[0].strip().lower()
         charset = resp.msg.get_content_charset()
         return resp.status, None, Page(target.url, body, media, charset)
     finally:
+        watchdog.cancel()
         conn.close()
+
+
+def _cut(conn: http.client.HTTPConnection) -> None:
+    if conn.sock is not None:
+        try:
+            conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def fetch_page(url: str, allow_private: bool = False, timeout: float = TIMEOUT_S,
@@ -213,11 +231,11 @@ def fetch_page(url: str, allow_private: bool = False, timeout: float = TIMEOUT_S
         target = check_url(current, allow_private)
         try:
             status, location, page = _get(target, deadline, max_bytes)
-        except TimeoutError:
-            raise FetchError("timed out", where=url) from None
-        except ssl.SSLError as e:
-            raise FetchError(f"TLS failed ({e.reason or e})", where=url) from None
         except (OSError, http.client.HTTPException) as e:
+            if isinstance(e, TimeoutError) or time.monotonic() >= deadline:
+                raise FetchError("timed out", where=url) from None
+            if isinstance(e, ssl.SSLError):
+                raise FetchError(f"TLS failed ({e.reason or e})", where=url) from None
             reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
             raise FetchError(f"cannot fetch ({reason})", where=url) from None
         if location is not None:
