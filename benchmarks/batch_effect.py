@@ -15,6 +15,7 @@ import time
 from propscope.corpus import load_split
 from propscope.evaluation import evaluate_predictor
 from propscope.model_io import load_folder
+from propscope.predictors.encoding import window_encoders
 
 
 def main() -> None:
@@ -26,8 +27,8 @@ def main() -> None:
     valid = load_split(args.data, "valid")
     for size in (int(x) for x in args.sizes.split(",")):
         predictor = load_folder(args.model)
-        for p in [predictor, *getattr(predictor, "members", [])]:
-            p.batch_size = size
+        for encoder in window_encoders(predictor.encoder):
+            encoder.batch_size = size
         t0 = time.perf_counter()
         figures = evaluate_predictor(predictor, valid).summary()
         print(json.dumps({"windows_per_call": size, **figures,

@@ -70,8 +70,8 @@ def figures(folds, corpus, decode: dict) -> dict:
         sub = type(corpus)({a: corpus.articles[a] for a in f.ids},
                            {a: corpus.gold[a] for a in f.ids})
         pred = predictions([f], decode)
-        f.predictor.remember(f.encodings)
-        cls = {a: classify_spans(f.predictor, corpus.articles[a].text, corpus.gold[a])
+        held = f.predictor.holding(f.encodings)
+        cls = {a: classify_spans(held, corpus.articles[a].text, corpus.gold[a])
                for a in f.ids}
         scores = score_predictions(sub, pred, cls)
         per_fold.append({k: v.overall.f1 for k, v in scores.items()})

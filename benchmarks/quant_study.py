@@ -71,9 +71,9 @@ def main() -> None:
         else:
             quantize_onnx(fp32, target, VARIANTS[name])
         predictor = load_folder(folder)
-        ev, seconds = tune_and_evaluate(predictor, valid, log=lambda *_: None)
+        ev, seconds, decode = tune_and_evaluate(predictor, valid, log=lambda *_: None)
         row = {"variant": name, **ev.summary(), "mb": round(target.stat().st_size / 2**20),
-               "encode_s": round(seconds, 1), "decode": predictor.decode.to_dict()}
+               "encode_s": round(seconds, 1), "decode": decode.to_dict()}
         rows.append(row)
         print(json.dumps(row), flush=True)
     (work / "results.json").write_text(json.dumps(rows, indent=2))

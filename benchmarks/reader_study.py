@@ -12,7 +12,6 @@ the calibration fitted on all folds and the chosen threshold in MODEL's manifest
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 from dataclasses import replace
@@ -63,8 +62,7 @@ def main() -> int:
 def study(args: argparse.Namespace, corpus, source, variant: dict) -> None:
     folds = []
     for fold in source:
-        predictor = copy.copy(fold.predictor)
-        predictor.decode = replace(predictor.decode, **variant)
+        predictor = fold.predictor.with_decode(replace(fold.predictor.decode, **variant))
         pred = {a: predictor.spans_from(e)
                 for a, e in zip(fold.ids, fold.encodings, strict=True)}
         hits = {a: span_hits(pred[a], corpus.gold[a]) for a in fold.ids}

@@ -26,10 +26,10 @@ def main() -> None:
     valid = load_split(args.data, "valid")
     for readings in (int(r) for r in args.readings.split(",")):
         predictor = load_folder(args.model)
-        predictor.decode = replace(predictor.decode, readings=readings)
-        ev, seconds = tune_and_evaluate(predictor, valid, log=lambda *_: None)
+        predictor = predictor.with_decode(replace(predictor.decode, readings=readings))
+        ev, seconds, decode = tune_and_evaluate(predictor, valid, log=lambda *_: None)
         print(json.dumps({"readings": readings, **ev.summary(), "encode_s": round(seconds, 1),
-                          "decode": predictor.decode.to_dict()}), flush=True)
+                          "decode": decode.to_dict()}), flush=True)
 
 
 if __name__ == "__main__":

@@ -98,9 +98,10 @@ def test_second_reading_averages_shifted_windows(tmp_path, ptc):
     long_text = max((a.text for a in valid.articles.values()), key=len)
     short_text = "The corrupt elite lied again."
     # (one text per call: INT8 activations are scaled per batch, so batch-mates matter)
-    once = [model._encode([t])[0] for t in (long_text, short_text)]
-    model.decode = replace(model.decode, readings=2)
-    twice = [model._encode([t])[0] for t in (long_text, short_text)]
+    once = [model.holding().encode([t])[0] for t in (long_text, short_text)]
+    model = model.with_decode(replace(model.decode, readings=2))
+    assert model.encoder.readings == 2
+    twice = [model.holding().encode([t])[0] for t in (long_text, short_text)]
     assert twice[0].probs.shape == once[0].probs.shape and twice[0].hidden.dtype == np.float16
     np.testing.assert_allclose(twice[0].probs.sum(axis=1), 1.0, atol=1e-4)
     assert np.abs(twice[0].probs - once[0].probs).max() > 1e-3  # the second reading counts
@@ -114,4 +115,4 @@ def test_second_reading_averages_shifted_windows(tmp_path, ptc):
     assert "--readings 2" in json.loads((tmp_path / "ens" / "manifest.json").read_text())[
         "rebuild"]
     # an ensemble of the model with itself reads the long text the way the model does twice
-    np.testing.assert_allclose(ens._encode([long_text])[0].probs, twice[0].probs, atol=1e-5)
+    np.testing.assert_allclose(ens.encode([long_text])[0].probs, twice[0].probs, atol=1e-5)

@@ -88,20 +88,29 @@ def test_incomplete_or_foreign_model_folder(tmp_path):
         load_folder(tmp_path)
 
 
-def test_remembered_encodings_serve_predict_until_other_text(shipped_model, monkeypatch):
+def test_held_encodings_serve_predict_until_other_text(shipped_model):
     """A corpus encoded once (tuning) is scored from those encodings, however many texts."""
+    from propscope.predictors.encoding import CachedEncoder, uncached
+
     texts = [f"Article {k}: the corrupt elite lied again." for k in range(70)]
-    encs = shipped_model._encode(texts)
+    bare = uncached(shipped_model.encoder)
+    encs = bare.encode(texts)
     calls: list[int] = []
-    real = shipped_model._encode
-    monkeypatch.setattr(shipped_model, "_encode",
-                        lambda ts: calls.append(len(ts)) or real(ts))
-    shipped_model.remember(encs)
-    first = shipped_model.predict(texts[:8])
-    assert calls == [] and shipped_model.predict(texts[60:]) and calls == []
+
+    class Counting:
+        readings = bare.readings
+
+        def encode(self, ts):
+            calls.append(len(ts))
+            return bare.encode(ts)
+
+    held = shipped_model.with_encoder(Counting()).holding(encs)
+    assert isinstance(held.encoder, CachedEncoder) and held.decode == shipped_model.decode
+    first = held.predict(texts[:8])
+    assert calls == [] and held.predict(texts[60:]) and calls == []
     assert first == [shipped_model.spans_from(e) for e in encs[:8]]
-    shipped_model.predict(["A text it has not seen."])
-    assert calls == [1] and len(shipped_model._cache) == 1  # 70 + 1 > 64: old ones dropped
+    held.predict(["A text it has not seen."])
+    assert calls == [1] and held.predict(texts[:1]) and calls == [1, 1]  # 70 + 1 > 64: dropped
 
 
 def test_spans_do_not_depend_on_what_else_is_sent(ptc):
@@ -112,7 +121,6 @@ def test_spans_do_not_depend_on_what_else_is_sent(ptc):
     texts = [valid.articles[a].text for a in list(valid.articles)[:3]]
     together = model.predict(texts)
     for k, text in enumerate(texts):
-        model.remember([])  # nothing cached: encode again
-        alone = model.predict([text])[0]
+        alone = model.holding().predict([text])[0]  # nothing cached: encode again
         assert [(s.start, s.end, s.technique, round(s.score, 6)) for s in alone] == \
             [(s.start, s.end, s.technique, round(s.score, 6)) for s in together[k]]

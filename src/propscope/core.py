@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from .errors import InputError
 from .language import is_english
@@ -68,25 +68,42 @@ def analyze(
         from .model_io import load_model
 
         predictor = load_model(model)
+    results = [build_result(a, spans, predictor)
+               for a, spans in iter_spans(arts, predictor, mode, threshold, techniques)]
+    annotate(results, targets)  # voices, speakers, targets: after the spans are final
+    return results[0] if single else results
+
+
+def iter_spans(
+    arts: Sequence[Article],
+    predictor: Predictor,
+    mode: str = "reader",
+    threshold: float | None = None,
+    techniques: Sequence[str] | None = None,
+    batch: int | None = None,
+) -> Iterator[tuple[Article, list[Span]]]:
+    """Each article with the spans ``analyze`` reports for it (``mode``, ``threshold``,
+    ``techniques`` as there), unsorted; the predictor is given ``batch`` articles at a time
+    (all at once when None), and each batch's articles are yielded before the next is
+    predicted (so classifying them next reads the predictor's cached encodings). The one
+    place faces send articles to a predictor."""
     wanted = set(techniques) if techniques else set(TECHNIQUE_NAMES)
     # a predictor without a reader configuration (e.g. one written before operating points
     # existed) decodes one way; the reader view then only cleans its spans up
     reader = getattr(predictor, "reader", None)
-    texts = [a.text for a in arts]
-    found = (predictor.predict(texts, mode=mode) if reader is not None
-             else predictor.predict(texts)) if arts else []
-    if mode == "reader":
-        config = reader or ReaderConfig(threshold=0.0)
-        found = [reader_spans(a.text, spans, config, threshold)
-                 for a, spans in zip(arts, found, strict=True)]
     cut = threshold or 0.0
-    results = [
-        build_result(a, [s for s in spans if s.score >= cut and s.technique in wanted],
-                     predictor)
-        for a, spans in zip(arts, found, strict=True)
-    ]
-    annotate(results, targets)  # voices, speakers, targets: after the spans are final
-    return results[0] if single else results
+    size = batch or max(1, len(arts))
+    for k in range(0, len(arts), size):
+        chunk = arts[k : k + size]
+        texts = [a.text for a in chunk]
+        found = (predictor.predict(texts, mode=mode) if reader is not None
+                 else predictor.predict(texts))
+        if mode == "reader":
+            config = reader or ReaderConfig(threshold=0.0)
+            found = [reader_spans(a.text, spans, config, threshold)
+                     for a, spans in zip(chunk, found, strict=True)]
+        for a, spans in zip(chunk, found, strict=True):
+            yield a, [s for s in spans if s.score >= cut and s.technique in wanted]
 
 
 def classify_spans(predictor: Predictor, text: str, spans: Sequence[Span]) -> list[Span]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import metrics
-from .core import classify_spans
+from .core import classify_spans, iter_spans
 from .corpus import Corpus
 from .predictors.base import Predictor
 from .spans import Span
@@ -43,17 +43,14 @@ def evaluate_predictor(
     progress: Callable[[int, int], None] | None = None,
     batch: int = 8,
 ) -> Evaluation:
-    ids = list(corpus.articles)
+    """The benchmark spans ``predict`` finds and the techniques ``classify`` gives the gold
+    spans, scored; each article is classified right after its batch is predicted."""
     predicted: dict[str, list[Span]] = {}
     classified: dict[str, list[Span]] = {}
-    for k in range(0, len(ids), batch):
-        chunk = ids[k : k + batch]
-        for aid, spans in zip(chunk, predictor.predict([corpus.articles[a].text for a in chunk]),
-                              strict=True):
-            predicted[aid] = spans
-        for aid in chunk:
-            gold = corpus.gold.get(aid, [])
-            classified[aid] = classify_spans(predictor, corpus.articles[aid].text, gold)
+    arts = list(corpus.articles.values())
+    for art, spans in iter_spans(arts, predictor, "benchmark", batch=batch):
+        predicted[art.id] = spans
+        classified[art.id] = classify_spans(predictor, art.text, corpus.gold.get(art.id, []))
         if progress:
-            progress(min(k + batch, len(ids)), len(ids))
+            progress(len(predicted), len(arts))
     return Evaluation(score_predictions(corpus, predicted, classified), predicted, classified)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..core import iter_spans
 from ..corpus import format_labels, read_articles
 from ..progress import Progress
 from ..spans import Span
@@ -23,19 +24,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def predict_folder(folder: Path, model: str | None = None, threshold: float = 0.0,
                    batch: int = 8) -> list[tuple[str, Span]]:
+    """The benchmark spans of every article in ``folder`` from ``threshold`` up, in order."""
     from ..model_io import load_model
 
     predictor = load_model(model)
-    articles = read_articles(folder)
-    ids = list(articles)
+    articles = list(read_articles(folder).values())
     bar = Progress("predict")
     rows: list[tuple[str, Span]] = []
-    for k in range(0, len(ids), batch):
-        chunk = ids[k : k + batch]
-        for aid, spans in zip(chunk, predictor.predict([articles[a].text for a in chunk]),
-                              strict=True):
-            rows += [(aid, s) for s in sorted(spans) if s.score >= threshold]
-        bar(min(k + batch, len(ids)), len(ids))
+    for k, (art, spans) in enumerate(iter_spans(articles, predictor, "benchmark", threshold,
+                                                batch=batch)):
+        rows += [(art.id, s) for s in sorted(spans)]
+        bar(k + 1, len(articles))
     return rows
 
 

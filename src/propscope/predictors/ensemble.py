@@ -1,6 +1,7 @@
-"""Several neural models as one predictor: their token probabilities and span classifiers
-averaged (each model reads the text with its own tokenizer; the first model's word pieces
-are the grid the averaged probabilities are decoded on)."""
+"""Several neural models as one: an encoder that averages its members' token probabilities
+(each member reads the text with its own tokenizer; the first member's word pieces are the
+grid the averaged probabilities are decoded on), and a namer that averages their span
+classifiers, each on its own member's encoding."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import numpy as np
 from .. import alignment
 from ..config import DecodeConfig
 from ..spans import Span
-from .neural import Encoded, NeuralPredictor
+from .decoding import Namer
+from .encoding import CachedEncoder, Encoded, Encoder, EncodingCache, uncached
+from .neural import NeuralPredictor
 
 
 @dataclass
@@ -23,19 +26,21 @@ class EnsembleEncoded(Encoded):
     members: list[Encoded] = field(default_factory=list)
 
 
-class EnsemblePredictor(NeuralPredictor):
-    def __init__(self, members: Sequence[NeuralPredictor], decode: DecodeConfig,
-                 info: dict[str, Any]) -> None:
-        first = members[0]
-        if any(m.techniques != first.techniques for m in members):
-            raise ValueError("ensemble members must name the same techniques in the same order")
-        super().__init__(first.pieces, first.runner, first.head, first.techniques, decode, info)
-        self.members = list(members)
+@dataclass
+class EnsembleEncoder:
+    """Encodes with every member (each reading the text ``readings`` times) and averages."""
 
-    def _encode(self, texts: Sequence[str], readings: int | None = None) -> list[Encoded]:
-        # the ensemble's number of readings applies to every member
-        readings = readings or self.decode.readings
-        per_model = [m._encode(texts, readings) for m in self.members]
+    members: list[Encoder]
+
+    @property
+    def readings(self) -> int:
+        return self.members[0].readings
+
+    def with_readings(self, n: int) -> EnsembleEncoder:
+        return EnsembleEncoder([m.with_readings(n) for m in self.members])
+
+    def encode(self, texts: Sequence[str]) -> list[Encoded]:
+        per_model = [m.encode(texts) for m in self.members]
         out: list[Encoded] = []
         for k, text in enumerate(texts):
             encs = [encoded[k] for encoded in per_model]
@@ -45,11 +50,33 @@ class EnsemblePredictor(NeuralPredictor):
                                        members=encs))
         return out
 
-    def technique_probs(self, enc: Encoded, spans: Sequence[Span]) -> np.ndarray:
+
+def ensemble_namer(members: Sequence[Namer]) -> Namer:
+    """The mean of the members' span classifiers, each on its own member's encoding."""
+    first = members[0]
+    if any(m.techniques != first.techniques for m in members):
+        raise ValueError("ensemble members must name the same techniques in the same order")
+
+    def probs(enc: Encoded, spans: Sequence[Span]) -> np.ndarray:
         if not isinstance(enc, EnsembleEncoded):
             raise TypeError("an ensemble classifies spans on its own encodings")
-        return np.mean([m.technique_probs(e, spans)
-                        for m, e in zip(self.members, enc.members, strict=True)], axis=0)
+        return np.mean([m.probs(e, spans)
+                        for m, e in zip(members, enc.members, strict=True)], axis=0)
+
+    return Namer(first.techniques, probs)
+
+
+class EnsemblePredictor(NeuralPredictor):
+    """A ``NeuralPredictor`` over its members' encoders and span classifiers (the members'
+    own decoding, caches and second stages are not used)."""
+
+    def __init__(self, members: Sequence[NeuralPredictor], decode: DecodeConfig,
+                 info: dict[str, Any]) -> None:
+        # the ensemble's number of readings applies to every member
+        encoders = [uncached(m.encoder).with_readings(decode.readings) for m in members]
+        super().__init__(CachedEncoder(EnsembleEncoder(encoders), EncodingCache()),
+                         ensemble_namer([m.namer for m in members]), decode, info)
+        self.members = list(members)
 
 
 def _mean_on_grid(arrays: Sequence[np.ndarray | None], offsets: Sequence) -> np.ndarray | None:

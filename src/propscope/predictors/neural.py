@@ -1,101 +1,50 @@
-"""The neural predictor: word pieces -> encoder windows -> BIO tags and span techniques.
+"""The neural predictor: an encoder (texts -> ``Encoded``) and decoding (``Encoded`` ->
+spans) with a span classifier and, optionally, a second stage that names spans with the
+other spans of their article in view.
 
-The encoder itself is a ``Runner`` (ONNX Runtime for users, torch while training), so the
-same decoding code serves training-time evaluation and the shipped model.
+The encoder's transformer is a ``Runner`` (ONNX Runtime for users, torch while training),
+so the same decoding code serves training-time evaluation and the shipped model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from .. import alignment
 from ..config import DecodeConfig
 from ..context import ContextClassifier, token_means
 from ..reader import ReaderConfig
-from ..span_features import SpanHead, pool_states, softmax, surface_features
+from ..span_features import SpanHead
 from ..spans import Span
+from .decoding import Namer, decode, head_namer
+from .encoding import (
+    CachedEncoder,
+    Encoded,
+    Encoder,
+    EncodingCache,
+    Runner,
+    WindowEncoder,
+    WordPieces,
+    uncached,
+)
 
-#: (input_ids [B, T], attention_mask [B, T]) -> (BIO logits [B, T, 3], states [B, T, H]) and,
-#: for models with a per-token technique head, technique logits [B, T, techniques]
-Runner = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]
-
-
-@dataclass
-class Encoded:
-    """One article's word pieces with their BIO probabilities and encoder states."""
-
-    text: str
-    offsets: list[tuple[int, int]]
-    probs: np.ndarray  # (tokens, 3)
-    hidden: np.ndarray  # (tokens, H), float16 to halve the memory of long articles
-    tech: np.ndarray | None = None  # (tokens, techniques): sigmoid of the technique head
-
-    def span_vectors(self, spans: Sequence[Span]) -> np.ndarray:
-        lower = self.text.lower()
-        index = alignment.TokenIndex(self.offsets)
-        rows = []
-        for s in spans:
-            i, j = index.range(s.start, s.end)
-            if j <= i:  # a span between tokens (e.g. white space): use the nearest token
-                i = min(i, len(self.offsets) - 1)
-                j = i + 1
-            rows.append(np.concatenate([pool_states(self.hidden, i, j),
-                                        surface_features(self.text, s.start, s.end, lower)]))
-        return np.stack(rows).astype(np.float32)
-
-
-class WordPieces:
-    """A ``tokenizers`` tokenizer used without special tokens, truncation or padding."""
-
-    def __init__(self, tokenizer_json: str) -> None:
-        from tokenizers import Tokenizer
-
-        self.tok = Tokenizer.from_file(tokenizer_json)
-        self.tok.no_truncation()
-        self.tok.no_padding()
-        def first_id(*names: str) -> int:
-            found = [self.tok.token_to_id(n) for n in names]
-            return next(i for i in found + [0] if i is not None)
-
-        self.cls_id = first_id("<s>", "[CLS]")  # BERT-style or RoBERTa/MPNet-style vocabularies
-        self.sep_id = first_id("</s>", "[SEP]")
-        self.pad_id = first_id("<pad>", "[PAD]")
-
-    def __call__(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
-        enc = self.tok.encode(text, add_special_tokens=False)
-        ids, offsets = enc.ids, enc.offsets  # properties that build a new list on each access
-        keep = [k for k, (s, e) in enumerate(offsets) if e > s]
-        return [ids[k] for k in keep], [offsets[k] for k in keep]
+# Encoded stays importable from here: pickled encodings (runs/*/oof.pkl) name this module
+__all__ = ["Encoded", "NeuralPredictor", "Runner", "WordPieces", "neural_predictor"]
 
 
 class NeuralPredictor:
-    def __init__(
-        self,
-        pieces: WordPieces,
-        runner: Runner,
-        head: SpanHead,
-        techniques: Sequence[str],
-        decode: DecodeConfig,
-        info: dict[str, Any],
-        batch_size: int = 1,
-    ) -> None:
-        self.pieces = pieces
-        self.runner = runner
-        self.head = head
-        self.techniques = tuple(techniques)
+    def __init__(self, encoder: Encoder, namer: Namer, decode: DecodeConfig,
+                 info: dict[str, Any]) -> None:
+        self.encoder = encoder
+        self.namer = namer  # the span classifier
+        self.techniques = namer.techniques
         self.decode = decode
         self.info = info
         self.name = str(info.get("name", "model"))
-        # Windows per encoder call. 1 by default: INT8 encoders scale their activations per
-        # call (dynamic quantisation), so windows run together would change each other's
-        # outputs, and an article's spans would depend on what else was sent with it. On
-        # this CPU one window per call is as fast (BENCHMARKS.md).
-        self.batch_size = batch_size
-        self._cache: dict[str, Encoded] = {}  # recent encodings: classify after predict is free
         # the second stage: spans named again with the other spans of their article in view
         self.context: ContextClassifier | None = None
         # whether it also names the BIO spans predict finds (it was fitted on gold span sets;
@@ -104,78 +53,33 @@ class NeuralPredictor:
         # the reader operating point (its decoding, calibration and threshold)
         self.reader = ReaderConfig()
 
-    # -- encoding -------------------------------------------------------------------------
+    def with_decode(self, decode: DecodeConfig) -> NeuralPredictor:
+        """This predictor decoding with ``decode`` (reading texts ``decode.readings`` times)."""
+        other = copy.copy(self)
+        other.decode = decode
+        if decode.readings != self.encoder.readings:
+            other.encoder = self.encoder.with_readings(decode.readings)
+        return other
+
+    def with_encoder(self, encoder: Encoder) -> NeuralPredictor:
+        """This predictor reading texts with ``encoder`` (say, one with a cache holding a
+        corpus's encodings)."""
+        other = copy.copy(self)
+        other.encoder = encoder
+        return other
+
+    def holding(self, encodings: Iterable[Encoded] = ()) -> NeuralPredictor:
+        """This predictor with a fresh cache holding ``encodings`` (say, a corpus encoded
+        once for tuning, then scored from the same outputs), until more new text is encoded
+        than the cache keeps."""
+        return self.with_encoder(CachedEncoder(uncached(self.encoder), EncodingCache(encodings)))
+
     def encode(self, texts: Sequence[str]) -> list[Encoded]:
-        # Threads may share this predictor: the cache is only ever added to or replaced whole.
-        old = self._cache
-        todo = list(dict.fromkeys(t for t in texts if t not in old))
-        fresh = dict(zip(todo, self._encode(todo), strict=True)) if todo else {}
-        result = [fresh[t] if t in fresh else old[t] for t in texts]
-        if fresh:
-            cache = old if len(old) + len(fresh) <= 64 else {}
-            self._cache = {**cache, **fresh}
-        return result
+        return self.encoder.encode(texts)
 
-    def remember(self, encs: Sequence[Encoded]) -> None:
-        """Hold these encodings (say a corpus encoded once for tuning, then scored) until
-        text not among them is encoded."""
-        self._cache = {e.text: e for e in encs}
-
-    def _encode(self, texts: Sequence[str], readings: int | None = None) -> list[Encoded]:
-        """Run every window of every text in batches and stitch the outputs per text.
-
-        Each token takes its outputs from the window where it is most central; with
-        ``readings`` (default ``decode.readings``) > 1 the text is also read through windows
-        whose edges fall elsewhere, and each token's outputs are averaged over those
-        readings. Each batch's rows are written straight into per-text arrays (states as
-        float16), so memory grows with the texts' length, not with the number of windows.
-        """
-        size, stride = self.decode.window - 2, self.decode.stride
-        readings = readings or self.decode.readings
-        tokenized = [self.pieces(t) for t in texts]
-        grids = [alignment.window_grids(len(ids), size, stride, readings)
-                 if ids else [] for ids, _ in tokenized]
-        owners = [[alignment.owner_window(g, len(ids)) for g in gs]
-                  for gs, (ids, _) in zip(grids, tokenized, strict=True)]
-        jobs = [(k, r, w, lo, hi) for k, gs in enumerate(grids) for r, g in enumerate(gs)
-                for w, (lo, hi) in enumerate(g)]
-        stitched: list[list[np.ndarray] | None] = [None] * len(texts)
-        for b in range(0, len(jobs), self.batch_size):
-            batch = jobs[b : b + self.batch_size]
-            width = max(hi - lo for *_, lo, hi in batch) + 2
-            ids = np.full((len(batch), width), self.pieces.pad_id, dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row_k, (k, *_, lo, hi) in enumerate(batch):
-                row = [self.pieces.cls_id, *tokenized[k][0][lo:hi], self.pieces.sep_id]
-                ids[row_k, : len(row)] = row
-                mask[row_k, : len(row)] = 1
-            logits, states, *rest = self.runner(ids, mask)
-            per_token = [softmax(logits.astype(np.float32)), states]
-            if rest:
-                per_token.append(1.0 / (1.0 + np.exp(-rest[0].astype(np.float32))))
-            for row_k, (k, r, w, lo, hi) in enumerate(batch):
-                n, single = len(tokenized[k][0]), len(grids[k]) == 1
-                if stitched[k] is None:
-                    stitched[k] = [np.zeros((n, a.shape[-1]), dtype=np.float16
-                                            if a is states and single else np.float32)
-                                   for a in per_token]
-                sel = np.nonzero(owners[k][r][lo:hi] == w)[0]
-                for dst, src in zip(stitched[k], per_token, strict=True):
-                    dst[lo + sel] += src[row_k, 1 + sel]
-        result = []
-        for k, text in enumerate(texts):
-            arrays = stitched[k] or [np.zeros((0, 3), np.float32), np.zeros((0, 1), np.float16)]
-            if len(grids[k]) > 1:
-                arrays = [a / len(grids[k]) for a in arrays]
-                arrays[1] = arrays[1].astype(np.float16)
-            result.append(Encoded(text, tokenized[k][1], *arrays))
-        return result
-
-    # -- the protocol -----------------------------------------------------------------------
+    # -- naming spans -----------------------------------------------------------------------
     def technique_probs(self, enc: Encoded, spans: Sequence[Span]) -> np.ndarray:
-        if not spans or not enc.offsets:
-            return np.zeros((len(spans), len(self.techniques)), dtype=np.float32)
-        return self.head.probs(enc.span_vectors(spans))
+        return self.namer.probs(enc, spans)
 
     def named_probs(self, enc: Encoded, spans: Sequence[Span]) -> np.ndarray:
         """Technique probabilities of an article's distinct ``spans``: the span classifier's,
@@ -186,6 +90,13 @@ class NeuralPredictor:
         return self.context.probs(enc.text, spans, base,
                                   token_means(enc.offsets, enc.tech, spans))
 
+    def span_head(self) -> Namer:
+        """What names the BIO spans ``predict`` finds: the span classifier, or with
+        ``context_in_predict`` the second stage too."""
+        return Namer(self.techniques, self.named_probs if self.context_in_predict
+                     else self.technique_probs)
+
+    # -- decoding ---------------------------------------------------------------------------
     def decode_for(self, mode: str = "benchmark") -> DecodeConfig:
         """The decoding of an operating point: ``benchmark`` (tuned for the SemEval
         measures) or ``reader`` (the benchmark's with the reader's overrides)."""
@@ -193,68 +104,34 @@ class NeuralPredictor:
             return replace(self.decode, **self.reader.decode)
         return self.decode
 
-    def spans_from(self, enc: Encoded, decode: DecodeConfig | None = None) -> list[Span]:
-        d = decode or self.decode
-        if not enc.offsets:
-            return []
-        if enc.tech is None or d.labeller == "span_head":
-            return self.labelled_spans(enc, d)
-        if d.labeller == "token_head":
-            return self.technique_spans(enc, d)
-        # "union": technique-head spans and the classifier-named BIO spans, where spans of
-        # one technique that overlap become one (their union, best score): the SemEval
-        # measures merge them the same way, so this only removes duplicates for readers
-        by_tech: dict[str | None, list[Span]] = {}
-        for s in self.technique_spans(enc, d) + self.labelled_spans(enc, d):
-            by_tech.setdefault(s.technique, []).append(s)
-        out = []
-        for tech, group in by_tech.items():
-            for a, b in alignment.merge_ranges(group):
-                best = max(s.score for s in group if a <= s.start and s.end <= b)
-                out.append(Span(a, b, tech, best))
-        return sorted(out)
+    def spans_from(self, enc: Encoded, decode_config: DecodeConfig | None = None
+                   ) -> list[Span]:
+        """``decode`` of one encoding with this predictor's head (and its decoding, unless
+        another is given)."""
+        return decode(enc, decode_config or self.decode, self.span_head())
 
-    def technique_spans(self, enc: Encoded, decode: DecodeConfig | None = None) -> list[Span]:
-        """Spans per technique from the per-token technique head."""
-        d = decode or self.decode
-        out = []
-        for t, name in enumerate(self.techniques):
-            for s, e, p in alignment.decode_runs(enc.text, enc.offsets, enc.tech[:, t],
-                                                 d.technique_threshold, d.min_chars,
-                                                 d.technique_extend, d.max_gap):
-                out.append(Span(s, e, name, p))
-        return out
-
-    def labelled_spans(self, enc: Encoded, decode: DecodeConfig | None = None) -> list[Span]:
-        """BIO spans, each named by the span classifier (a second name when nearly as likely)."""
-        d = decode or self.decode
-        found = alignment.decode_runs(enc.text, enc.offsets, alignment.in_span(enc.probs),
-                                      d.span_threshold, d.min_chars, d.extend_threshold,
-                                      d.max_gap)
-        if not found:
-            return []
-        plain = [Span(s, e) for s, e, _ in found]
-        probs = (self.named_probs(enc, plain) if self.context_in_predict
-                 else self.technique_probs(enc, plain))
-        out = []
-        for (s, e, p_span), row in zip(found, probs, strict=True):
-            order = np.argsort(-row)
-            first, second = order[0], order[1]
-            out.append(Span(s, e, self.techniques[first], p_span * float(row[first])))
-            if row[second] >= d.second_label_ratio * row[first]:
-                out.append(Span(s, e, self.techniques[second], p_span * float(row[second])))
-        return out
-
+    # -- the protocol -----------------------------------------------------------------------
     def predict(self, texts: Sequence[str], mode: str = "benchmark") -> list[list[Span]]:
-        decode = self.decode_for(mode)
-        return [self.spans_from(enc, decode) for enc in self.encode(texts)]
+        config, head = self.decode_for(mode), self.span_head()
+        return [decode(enc, config, head) for enc in self.encoder.encode(texts)]
 
     def classify(self, text: str, spans: Sequence[Span]) -> list[list[tuple[str, float]]]:
         if not spans:
             return []
-        probs = self.named_probs(self.encode([text])[0], spans)
+        probs = self.named_probs(self.encoder.encode([text])[0], spans)
         out = []
         for row in probs:
             order = np.argsort(-row)
             out.append([(self.techniques[i], float(row[i])) for i in order])
         return out
+
+
+def neural_predictor(pieces: WordPieces, runner: Runner, head: SpanHead,
+                     techniques: Sequence[str], decode: DecodeConfig, info: dict[str, Any],
+                     batch_size: int = 1) -> NeuralPredictor:
+    """One model as a predictor: its encoder read through ``decode``'s windows and readings,
+    with a cache of recent encodings (classify after predict is free), and its span head."""
+    encoder = WindowEncoder(pieces, runner, decode.window, decode.stride, decode.readings,
+                            batch_size)
+    return NeuralPredictor(CachedEncoder(encoder, EncodingCache()),
+                           head_namer(head, techniques), decode, info)

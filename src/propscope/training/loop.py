@@ -13,11 +13,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import alignment, metrics
+from .. import metrics
 from ..config import DecodeConfig, TrainConfig
 from ..corpus import Corpus, load_labelled, load_split, merge_corpora
 from ..evaluation import Evaluation, evaluate_predictor
-from ..predictors.neural import Encoded, NeuralPredictor, WordPieces
+from ..predictors.decoding import bio_runs, decode
+from ..predictors.encoding import uncached
+from ..predictors.neural import Encoded, NeuralPredictor, WordPieces, neural_predictor
 from ..progress import Progress
 from ..spans import Span
 from ..techniques import TECHNIQUE_NAMES
@@ -36,10 +38,12 @@ def _subset(c: Corpus, n: int | None) -> Corpus:
 
 
 def encode_corpus(predictor: NeuralPredictor, corpus: Corpus) -> list[Encoded]:
-    """Encoder outputs for every article of ``corpus``, once, for the tuning grids."""
+    """Encoder outputs for every article of ``corpus``, once, for the tuning grids (read
+    past the predictor's cache, which they would only crowd)."""
+    encoder = uncached(predictor.encoder)
     ids = list(corpus.articles)
     return [e for k in range(0, len(ids), 16)
-            for e in predictor._encode([corpus.articles[i].text for i in ids[k : k + 16]])]
+            for e in encoder.encode([corpus.articles[i].text for i in ids[k : k + 16]])]
 
 
 def tune(predictor: NeuralPredictor, corpus: Corpus, log: Log = print,
@@ -60,20 +64,17 @@ def tune_decode(predictor: NeuralPredictor, corpus: Corpus, encs: list[Encoded],
     Two scalars on a coarse grid; the gap bridged inside a line is fixed, not tuned.
     """
     ids = list(corpus.articles)
-    best, best_f1 = (predictor.decode.span_threshold, None), -1.0
+    best, best_f1 = predictor.decode, -1.0
     for hi in his:
         for lo in (x for x in los if x <= hi):
-            pred = {}
-            for aid, enc in zip(ids, encs, strict=True):
-                found = alignment.decode_runs(enc.text, enc.offsets,
-                                              alignment.in_span(enc.probs), hi,
-                                              predictor.decode.min_chars, lo, max_gap)
-                pred[aid] = [Span(s, e) for s, e, _ in found]
+            cand = replace(predictor.decode, span_threshold=hi, extend_threshold=lo,
+                           max_gap=max_gap)
+            pred = {aid: [Span(s, e) for s, e, _ in bio_runs(enc, cand)]
+                    for aid, enc in zip(ids, encs, strict=True)}
             f1 = metrics.si_score(pred, corpus.gold).overall.f1
             if f1 > best_f1:
-                best, best_f1 = (hi, lo), f1
-    return replace(predictor.decode, span_threshold=best[0], extend_threshold=best[1],
-                   max_gap=max_gap)
+                best, best_f1 = cand, f1
+    return best
 
 
 def tune_labeller(predictor: NeuralPredictor, corpus: Corpus, encs: list[Encoded],
@@ -88,8 +89,10 @@ def tune_labeller(predictor: NeuralPredictor, corpus: Corpus, encs: list[Encoded
     if encs and encs[0].tech is None:
         return base
 
-    def score(decode: DecodeConfig) -> float:
-        pred = {aid: predictor.spans_from(e, decode) for aid, e in zip(ids, encs, strict=True)}
+    head = predictor.span_head()
+
+    def score(config: DecodeConfig) -> float:
+        pred = {aid: decode(e, config, head) for aid, e in zip(ids, encs, strict=True)}
         return (metrics.si_score(pred, corpus.gold).overall.f1
                 + metrics.flc_score(pred, corpus.gold).overall.f1)
 
@@ -115,23 +118,23 @@ def retune_folder(folder: Path | str, data_dir: Path | str, log: Log = print,
 
     folder = Path(folder)
     valid_c = valid_c or load_split(data_dir, "valid")
-    predictor = load_folder(folder)
-    ev, _ = tune_and_evaluate(predictor, valid_c, log)
-    update_manifest(folder, decode=predictor.decode.to_dict())
-    log(f"decoding tuned on valid: {predictor.decode.to_dict()}")
+    ev, _, decoding = tune_and_evaluate(load_folder(folder), valid_c, log)
+    update_manifest(folder, decode=decoding.to_dict())
+    log(f"decoding tuned on valid: {decoding.to_dict()}")
     return record_scores(folder, ev, log)
 
 
 def tune_and_evaluate(predictor: NeuralPredictor, corpus: Corpus, log: Log = print
-                      ) -> tuple[Evaluation, float]:
+                      ) -> tuple[Evaluation, float, DecodeConfig]:
     """Encode ``corpus`` once, tune the predictor's decoding on it and score it from those
-    same encodings. Returns the evaluation and the seconds spent encoding."""
+    same encodings. Returns the evaluation, the seconds spent encoding and the decoding
+    chosen (the predictor itself is left as it was)."""
     t0 = time.perf_counter()
     encs = encode_corpus(predictor, corpus)
     seconds = time.perf_counter() - t0
-    predictor.decode = tune(predictor, corpus, log, encs)  # the predictor takes what was chosen
-    predictor.remember(encs)  # scored from the same encodings, not encoded again
-    return evaluate_predictor(predictor, corpus), seconds
+    chosen = tune(predictor, corpus, log, encs)
+    tuned = predictor.with_decode(chosen).holding(encs)  # scored from the same encodings
+    return evaluate_predictor(tuned, corpus), seconds, chosen
 
 
 def record_scores(folder: Path, ev: Evaluation, log: Log = print) -> dict[str, Any]:
@@ -157,8 +160,6 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
 
     Resumes from ``out/checkpoint.pt`` when it exists. Returns the valid metrics.
     """
-    from transformers import AutoModel
-
     from .export import write_model_folder
 
     cfg = config or TrainConfig()
@@ -171,110 +172,34 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     enc_dir = encoder_dir(cfg.encoder)
     pieces = WordPieces(str(enc_dir / "tokenizer.json"))
     techniques = list(TECHNIQUE_NAMES)
-    train_c = _subset(load_split(data_dir, cfg.train_split), cfg.max_articles)
-    valid_c = _subset(load_split(data_dir, cfg.valid_split), cfg.max_articles)
-    if cfg.extra_articles or cfg.extra_labels:
-        extra_c = _subset(load_labelled(cfg.extra_articles, cfg.extra_labels), cfg.max_articles)
-        log(f"extra (self-training): {len(extra_c.articles)} articles, "
-            f"{sum(map(len, extra_c.gold.values()))} spans")
-        train_c = merge_corpora(train_c, extra_c)
+    train_c, valid_c = _training_corpora(data_dir, cfg, log)
     windows = build_windows(train_c, pieces, techniques, cfg.window, cfg.stride)
     log(f"train: {len(train_c.articles)} articles, {len(windows)} windows; "
         f"valid: {len(valid_c.articles)} articles")
-
-    try:
-        encoder = AutoModel.from_pretrained(str(enc_dir), attention_probs_dropout_prob=0.0,
-                                            attn_implementation="sdpa")
-    except ValueError:  # architectures without SDPA support (MPNet)
-        encoder = AutoModel.from_pretrained(str(enc_dir), attention_probs_dropout_prob=0.0,
-                                            attn_implementation="eager")
-    model = SpanTagger(encoder, len(techniques))
-    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
-    opt = torch.optim.AdamW(
-        [{"params": model.encoder.parameters(), "lr": cfg.lr},
-         {"params": head_params, "lr": cfg.head_lr}],
-        weight_decay=cfg.weight_decay,
-    )
-    steps_per_epoch = (len(windows) + cfg.batch_size - 1) // cfg.batch_size
-    total = steps_per_epoch * cfg.epochs
-    if cfg.max_steps:
-        total = min(total, cfg.max_steps)
-    warm = max(1, int(cfg.warmup * total))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
-
-    ckpt = out / "checkpoint.pt"
-    state: dict[str, Any] = {"epoch": 0, "step": 0, "best": -1.0, "bad": 0, "history": []}
-    if ckpt.exists():
-        saved = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(saved["model"])
-        opt.load_state_dict(saved["opt"])
-        sched.load_state_dict(saved["sched"])
-        state = saved["state"]
-        log(f"resumed from {ckpt} at epoch {state['epoch']}")
-
+    model = SpanTagger(_pretrained(enc_dir), len(techniques))
+    run = _Run(model, cfg, out, len(windows), log)
     decode = DecodeConfig(window=cfg.window, stride=cfg.stride)
 
     def as_predictor() -> NeuralPredictor:
         """The model as it is now, behind the same decoding code the shipped model uses."""
-        return NeuralPredictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
-                               decode, {"name": "training"}, batch_size=16)
+        return neural_predictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
+                                decode, {"name": "training"}, batch_size=16)
 
     t0 = time.monotonic()
-    while state["epoch"] < cfg.epochs and state["step"] < total and state["bad"] < cfg.patience:
-        model.train()
-        rng = random.Random(cfg.seed + state["epoch"])
-        order = list(range(len(windows)))
-        rng.shuffle(order)
-        bar = Progress(f"epoch {state['epoch'] + 1}/{cfg.epochs}", every=10)
-        seen = 0
-        for b in range(0, len(order), cfg.batch_size):
-            if state["step"] >= total:
-                break
-            ids, mask, tags, techs, spans, labels, feats = collate(
-                [windows[i] for i in order[b : b + cfg.batch_size]], pieces.pad_id)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-                logits, states, tech_logits = model(ids, mask)
-                loss = torch.nn.functional.cross_entropy(
-                    logits.float().reshape(-1, 3), tags.reshape(-1), ignore_index=-100)
-                if cfg.technique_loss_weight:
-                    real = tags != -100
-                    loss = loss + cfg.technique_loss_weight * (
-                        torch.nn.functional.binary_cross_entropy_with_logits(
-                            tech_logits.float()[real], techs[real]))
-                if len(labels):
-                    span_logits = model.span_logits(states.float(), spans, feats)
-                    loss = loss + cfg.span_loss_weight * torch.nn.functional.cross_entropy(
-                        span_logits.float(), labels)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            state["step"] += 1
-            seen += 1
-            bar(seen, steps_per_epoch, f"loss {loss.item():.3f}")
-        state["epoch"] += 1
+    state = run.state
+    while state["epoch"] < cfg.epochs and state["step"] < run.total and state["bad"] < cfg.patience:
+        run.epoch(windows, pieces.pad_id)
         if cfg.keep == "last":  # nothing to choose: save the epoch without scoring it
             state["history"].append({"epoch": state["epoch"],
                                      "minutes": round((time.monotonic() - t0) / 60, 1)})
             torch.save(model.state_dict(), out / "best.pt")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                        "sched": sched.state_dict(), "state": state}, ckpt)
-            continue
-        ev = evaluate_predictor(as_predictor(), valid_c)
-        f = ev.summary()
-        score = f["si"] + f["tc"]
-        state["history"].append({"epoch": state["epoch"], **f,
-                                 "minutes": round((time.monotonic() - t0) / 60, 1)})
-        log(f"epoch {state['epoch']}: valid {f}")
-        if score > state["best"]:
-            state["best"], state["bad"] = score, 0
-            torch.save(model.state_dict(), out / "best.pt")
         else:
-            state["bad"] += 1
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                    "sched": sched.state_dict(), "state": state}, ckpt)
+            f = evaluate_predictor(as_predictor(), valid_c).summary()
+            state["history"].append({"epoch": state["epoch"], **f,
+                                     "minutes": round((time.monotonic() - t0) / 60, 1)})
+            log(f"epoch {state['epoch']}: valid {f}")
+            run.keep_if_best(f["si"] + f["tc"])
+        run.checkpoint()
 
     model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
     # Decoding is tuned on the exported (INT8) model, whose probabilities are the ones users
@@ -288,3 +213,116 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     if cfg.keep == "last":  # cross-validation: the held-out fold tunes nothing either
         return {"epochs": state["epoch"]}
     return retune_folder(out, data_dir, log, valid_c)
+
+
+def _training_corpora(data_dir: Path | str, cfg: TrainConfig, log: Log
+                      ) -> tuple[Corpus, Corpus]:
+    """The train split (with the extra self-training articles) and the valid split."""
+    train_c = _subset(load_split(data_dir, cfg.train_split), cfg.max_articles)
+    valid_c = _subset(load_split(data_dir, cfg.valid_split), cfg.max_articles)
+    if cfg.extra_articles or cfg.extra_labels:
+        extra_c = _subset(load_labelled(cfg.extra_articles, cfg.extra_labels), cfg.max_articles)
+        log(f"extra (self-training): {len(extra_c.articles)} articles, "
+            f"{sum(map(len, extra_c.gold.values()))} spans")
+        train_c = merge_corpora(train_c, extra_c)
+    return train_c, valid_c
+
+
+def _pretrained(enc_dir: Path) -> Any:
+    """The pretrained transformer, with SDPA attention where the architecture has it."""
+    from transformers import AutoModel
+
+    try:
+        return AutoModel.from_pretrained(str(enc_dir), attention_probs_dropout_prob=0.0,
+                                         attn_implementation="sdpa")
+    except ValueError:  # architectures without SDPA support (MPNet)
+        return AutoModel.from_pretrained(str(enc_dir), attention_probs_dropout_prob=0.0,
+                                         attn_implementation="eager")
+
+
+class _Run:
+    """One training run's optimiser, schedule and state (epoch, step, best score, epochs
+    without improvement, history), resumed from ``out/checkpoint.pt`` when it exists."""
+
+    def __init__(self, model: SpanTagger, cfg: TrainConfig, out: Path, n_windows: int,
+                 log: Log) -> None:
+        self.model, self.cfg, self.out = model, cfg, out
+        head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+        self.opt = torch.optim.AdamW(
+            [{"params": model.encoder.parameters(), "lr": cfg.lr},
+             {"params": head_params, "lr": cfg.head_lr}],
+            weight_decay=cfg.weight_decay,
+        )
+        self.steps_per_epoch = (n_windows + cfg.batch_size - 1) // cfg.batch_size
+        total = self.steps_per_epoch * cfg.epochs
+        if cfg.max_steps:
+            total = min(total, cfg.max_steps)
+        self.total = total
+        warm = max(1, int(cfg.warmup * total))
+        self.sched = torch.optim.lr_scheduler.LambdaLR(
+            self.opt,
+            lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+        self.ckpt = out / "checkpoint.pt"
+        self.state: dict[str, Any] = {"epoch": 0, "step": 0, "best": -1.0, "bad": 0,
+                                      "history": []}
+        if self.ckpt.exists():
+            saved = torch.load(self.ckpt, weights_only=False)
+            model.load_state_dict(saved["model"])
+            self.opt.load_state_dict(saved["opt"])
+            self.sched.load_state_dict(saved["sched"])
+            self.state = saved["state"]
+            log(f"resumed from {self.ckpt} at epoch {self.state['epoch']}")
+
+    def epoch(self, windows: list, pad_id: int) -> None:
+        """One pass over the windows in this epoch's shuffled order (up to the step limit)."""
+        cfg, state = self.cfg, self.state
+        self.model.train()
+        rng = random.Random(cfg.seed + state["epoch"])
+        order = list(range(len(windows)))
+        rng.shuffle(order)
+        bar = Progress(f"epoch {state['epoch'] + 1}/{cfg.epochs}", every=10)
+        seen = 0
+        for b in range(0, len(order), cfg.batch_size):
+            if state["step"] >= self.total:
+                break
+            loss = self._step(collate([windows[i] for i in order[b : b + cfg.batch_size]],
+                                      pad_id))
+            state["step"] += 1
+            seen += 1
+            bar(seen, self.steps_per_epoch, f"loss {loss:.3f}")
+        state["epoch"] += 1
+
+    def _step(self, batch: tuple) -> float:
+        cfg, model = self.cfg, self.model
+        ids, mask, tags, techs, spans, labels, feats = batch
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            logits, states, tech_logits = model(ids, mask)
+            loss = torch.nn.functional.cross_entropy(
+                logits.float().reshape(-1, 3), tags.reshape(-1), ignore_index=-100)
+            if cfg.technique_loss_weight:
+                real = tags != -100
+                loss = loss + cfg.technique_loss_weight * (
+                    torch.nn.functional.binary_cross_entropy_with_logits(
+                        tech_logits.float()[real], techs[real]))
+            if len(labels):
+                span_logits = model.span_logits(states.float(), spans, feats)
+                loss = loss + cfg.span_loss_weight * torch.nn.functional.cross_entropy(
+                    span_logits.float(), labels)
+        self.opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        self.opt.step()
+        self.sched.step()
+        return loss.item()
+
+    def keep_if_best(self, score: float) -> None:
+        """Save the weights as ``best.pt`` when ``score`` beats the best so far."""
+        if score > self.state["best"]:
+            self.state["best"], self.state["bad"] = score, 0
+            torch.save(self.model.state_dict(), self.out / "best.pt")
+        else:
+            self.state["bad"] += 1
+
+    def checkpoint(self) -> None:
+        torch.save({"model": self.model.state_dict(), "opt": self.opt.state_dict(),
+                    "sched": self.sched.state_dict(), "state": self.state}, self.ckpt)

@@ -89,9 +89,12 @@ class _Checkpointed:
 def install_checkpoints(predictor: Any) -> int:
     """Wrap the encoder runner(s) of a neural predictor (and of an ensemble's members) so
     that every encoder call is a checkpoint. Returns how many runners were wrapped; a
-    predictor without a ``runner`` is left alone (its jobs cannot be stopped midway)."""
+    predictor without a runner is left alone (its jobs cannot be stopped midway)."""
+    from ..predictors.encoding import window_encoders
+
+    encoder = getattr(predictor, "encoder", None)
     wrapped = 0
-    for p in (predictor, *getattr(predictor, "members", ())):
+    for p in (predictor, *(window_encoders(encoder) if encoder is not None else ())):
         runner = getattr(p, "runner", None)
         if callable(runner) and not isinstance(runner, _Checkpointed):
             p.runner = _Checkpointed(runner)
