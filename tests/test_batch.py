@@ -16,7 +16,7 @@ import pytest
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from propscope.batch import readers, run_batch  # noqa: E402
+from propscope.batch import readers, run_batch, tables  # noqa: E402
 from propscope.batch.work import month_of  # noqa: E402
 from propscope.cli.main import main  # noqa: E402
 from propscope.errors import PropscopeError  # noqa: E402
@@ -167,7 +167,7 @@ def test_big_parquet_row_groups_are_streamed_in_order(tmp_path, monkeypatch):
                              "text": [f"Row {k} is {'radical' if k % 3 else 'calm'}."
                                       for k in range(n)]}),
                    tmp_path / "big.parquet", row_group_size=10)
-    monkeypatch.setattr(readers, "BIG_ROW_GROUP_PARTS", 1)  # row groups of 10 > 1 x 4 rows
+    monkeypatch.setattr(tables, "BIG_ROW_GROUP_PARTS", 1)  # row groups of 10 > 1 x 4 rows
     parts = readers.plan([str(tmp_path / "big.parquet")], 4)
     assert [p.inline for p in parts] == [True] * 6 + [False]
     out = tmp_path / "out"

@@ -52,7 +52,7 @@ def test_jsonl_broken_line_is_reported_and_others_kept(tmp_path):
                  + json.dumps({"id": "d", "text": "also good"}) + "\n")
     items = list(iter_inputs([str(p)]))
     assert [getattr(i, "id", None) for i in items] == ["a", None, None, "d"]
-    assert "line 2" in str(items[1])
+    assert f"{p}:2" in str(items[1]) and "not valid JSON" in str(items[1])
     assert 'missing "text"' in str(items[2])
     assert items[0].source == "X"
 

@@ -19,16 +19,10 @@ Labels = dict[str, list[Span]]
 
 
 def read_text_file(path: Path, allow_empty: bool = False) -> str:
-    """Read a UTF-8 article exactly as stored (no newline translation)."""
-    from .inputs import decode_bytes
+    """Read a UTF-8 article exactly as stored (no newline translation): ``inputs.read_text``."""
+    from .inputs import read_text
 
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", where=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a file", where=str(path)) from None
-    return decode_bytes(data, where=str(path), allow_empty=allow_empty)
+    return read_text(path, allow_empty=allow_empty)
 
 
 def article_files(folder: Path) -> dict[str, Path]:

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from . import config
 from .errors import InputError, PropscopeError
@@ -94,21 +95,36 @@ def article_from_text(text: str, aid: str, where: str, html: bool = False) -> Ar
     return Article(id=aid, text=text)
 
 
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a file; the one place a file's read errors become ``InputError``s."""
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise open_error(e, str(path)) from None
+
+
+def open_error(e: OSError, where: str) -> InputError:
+    """A file that cannot be opened or read, as this input's one-line error."""
+    if isinstance(e, FileNotFoundError):
+        return InputError("no such file", where=where)
+    if isinstance(e, IsADirectoryError):
+        return InputError("is a folder", where=where)
+    if isinstance(e, PermissionError):
+        return InputError("permission denied", where=where)
+    return InputError(f"cannot read ({e.strerror or e})", where=where)
+
+
+def read_text(path: Path, max_bytes: int | None = None, allow_empty: bool = False) -> str:
+    """A UTF-8 text file exactly as stored (no newline translation), checked as
+    ``decode_bytes`` checks input."""
+    return decode_bytes(read_bytes(path), where=str(path), max_bytes=max_bytes,
+                        allow_empty=allow_empty)
+
+
 def read_file(path: Path, max_bytes: int | None = None, aid: str | None = None) -> Article:
     """One .txt/.html file as an Article with id ``aid`` (default: ``ids.file_id``)."""
-    where = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", where=where) from None
-    except IsADirectoryError:
-        raise InputError("is a folder", where=where) from None
-    except PermissionError:
-        raise InputError("permission denied", where=where) from None
-    except OSError as e:
-        raise InputError(f"cannot read ({e.strerror or e})", where=where) from None
-    text = decode_bytes(data, where=where, max_bytes=max_bytes)
-    return article_from_text(text, aid or file_id(path), where,
+    text = read_text(path, max_bytes)
+    return article_from_text(text, aid or file_id(path), str(path),
                              html=looks_like_html(path, text))
 
 
@@ -134,33 +150,69 @@ def article_from_record(rec: object, where: str) -> Article:
     return art
 
 
+def checked_record(rec: dict[str, Any], where: str, max_bytes: int | None) -> Article:
+    """``article_from_record`` after the checks files get (size, UTF-8, binary) on its
+    text; for every reader of records (JSONL, CSV, Parquet)."""
+    rec = dict(rec)
+    for key in ("text", "html"):
+        value = rec.get(key)
+        if isinstance(value, bytes):
+            rec[key] = decode_bytes(value, where=where, max_bytes=max_bytes)
+        elif isinstance(value, str):
+            rec[key] = decode_bytes(value.encode("utf-8", "surrogateescape"), where=where,
+                                    max_bytes=max_bytes)
+    for key in ("title", "source", "url", "date"):
+        value = rec.get(key)
+        if isinstance(value, str) and any("\udc80" <= c <= "\udcff" for c in value):
+            raise InputError(f'"{key}" is not valid UTF-8', where=where)
+        if hasattr(value, "isoformat"):
+            rec[key] = value.isoformat()
+        elif value == "":
+            rec[key] = None
+    return article_from_record(rec, where)
+
+
+def jsonl_lines(handle: BinaryIO, first: int = 1, stop: int | None = None
+                ) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)`` for the lines that are not blank, from where ``handle``
+    stands (line ``first``) to the byte offset ``stop`` (default: the end)."""
+    n, pos = first - 1, handle.tell()
+    while stop is None or pos < stop:
+        raw = handle.readline()
+        if not raw:
+            return
+        pos += len(raw)
+        n += 1
+        if raw.strip():
+            yield n, raw
+
+
+def jsonl_record(raw: bytes, where: str) -> dict[str, Any]:
+    """One JSONL line as its JSON object (the size limit applies to its text, in
+    ``checked_record``, not to the line)."""
+    line = decode_bytes(raw, where=where, max_bytes=len(raw) + 1)
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON ({e.msg})", where=where) from None
+    if not isinstance(rec, dict):
+        raise InputError("expected a JSON object", where=where)
+    return rec
+
+
 def read_jsonl(path: Path, max_bytes: int | None = None) -> Iterator[Located]:
     """Every line of a JSONL file as ``(where, Article | error)``; where is ``FILE:LINE``."""
     where = str(path)
     try:
         handle = path.open("rb")
-    except FileNotFoundError:
-        yield where, InputError("no such file", where=where)
-        return
     except OSError as e:
-        yield where, InputError(f"cannot read ({e.strerror or e})", where=where)
+        yield where, open_error(e, where)
         return
     with handle:
-        for n, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
+        for n, raw in jsonl_lines(handle):
             loc = f"{where}:{n}"
-            yield loc, _guarded(loc, lambda raw=raw, n=n: _jsonl_line(raw, where, n, max_bytes))
-
-
-def _jsonl_line(raw: bytes, where: str, n: int, max_bytes: int | None) -> Article:
-    loc = f"{where}:{n}"
-    line = decode_bytes(raw, where=loc, max_bytes=max_bytes)
-    try:
-        rec = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise InputError(f"line {n} is not valid JSON ({e.msg})", where=where) from None
-    return article_from_record(rec, loc)
+            yield loc, _guarded(loc, lambda raw=raw, loc=loc: checked_record(
+                jsonl_record(raw, loc), loc, max_bytes))
 
 
 def _guarded(where: str, read: Callable[[], Article]) -> Item:
