@@ -15,6 +15,7 @@ each result says why in ``notes``.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -88,7 +89,9 @@ def merge_mentions(mentions: Sequence[tuple[str, str]]) -> list[tuple[str, str]]
     longest cleaned form, the type the one most of its mentions have."""
     clean = [_clean_name(t) or t for t, _ in mentions]
     keys = [tuple(w.lower() for w in c.split()) for c in clean]
-    parent = list(range(len(mentions)))
+    forms = sorted(set(keys), key=lambda k: (-len(k), k))  # longest first
+    parent = list(range(len(forms)))
+    members: dict[int, set[tuple[str, ...]]] = {i: {f} for i, f in enumerate(forms)}
 
     def find(k: int) -> int:
         while parent[k] != k:
@@ -96,26 +99,27 @@ def merge_mentions(mentions: Sequence[tuple[str, str]]) -> list[tuple[str, str]]
             k = parent[k]
         return k
 
-    for i in sorted(range(len(keys)), key=lambda k: -len(keys[k])):
-        for j in range(len(keys)):
-            if i == j or find(i) == find(j):
+    for i, long_ in enumerate(forms):
+        for j in range(i + 1, len(forms)):
+            short = forms[j]
+            ri, rj = find(i), find(j)
+            if not short or ri == rj or long_[-len(short):] != short:
                 continue
-            short, long_ = sorted((keys[i], keys[j]), key=len)
-            if short and long_[-len(short):] == short:
-                forms = {keys[k] for k in range(len(keys)) if find(k) in (find(i), find(j))}
-                if len({f for f in forms if len(f) > len(short)}) <= 1 or len(short) > 1:
-                    parent[find(j)] = find(i)
-    groups: dict[int, list[int]] = {}
-    for k in range(len(mentions)):
-        groups.setdefault(find(k), []).append(k)
-    out: list[tuple[str, str]] = [("", "")] * len(mentions)
-    for members in groups.values():
-        name = max((clean[k] for k in members), key=lambda c: (len(c.split()), len(c)))
-        types = [mentions[k][1] for k in members]
-        kind = max(EPITHET_TYPES, key=lambda t: (types.count(t), t == "person"))
-        for k in members:
-            out[k] = (name, kind)
-    return out
+            both = members[ri] | members[rj]
+            if len(short) > 1 or len({f for f in both if len(f) > len(short)}) <= 1:
+                parent[rj] = ri
+                members[ri] = both
+    group_of = {f: find(i) for i, f in enumerate(forms)}
+    names: dict[int, str] = {}
+    kinds: dict[int, list[str]] = {}
+    for c, key, (_, kind) in zip(clean, keys, mentions, strict=True):
+        g = group_of[key]
+        if g not in names or (len(c.split()), len(c)) > (len(names[g].split()), len(names[g])):
+            names[g] = c
+        kinds.setdefault(g, []).append(kind)
+    best = {g: max(EPITHET_TYPES, key=lambda t: (ks.count(t), t == "person"))
+            for g, ks in kinds.items()}
+    return [(names[group_of[k]], best[group_of[k]]) for k in keys]
 
 
 # ---------------------------------------------------------------- syntax
@@ -181,7 +185,8 @@ def _targets_in(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[Mention]
             if (m := _epithet_of(doc, b + 1, ents)) is not None and m[0] <= b + 1:
                 return [m]
         return [_mention(e) for e in inside]
-    tokens = [t for t in doc if t.idx < b and a < t.idx + len(t)]
+    piece = doc.char_span(a, b, alignment_mode="expand")
+    tokens = list(piece) if piece is not None else []
     if not tokens:
         return []
     head = next((t for t in tokens if not (a <= t.head.idx < b) or t.head.i == t.i), tokens[0])
@@ -201,21 +206,50 @@ def _targets_in(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[Mention]
     return []
 
 
-def _sentence_jobs(result: Result) -> list[tuple[int, int, list[int]]]:
-    """The sentences holding targeting spans: ``(start, end, span indices)``."""
-    jobs = []
-    for sent in result.sentences:
-        ks = [k for k, s in enumerate(result.spans) if s.technique in TARGETING
-              and sent.start <= s.start < sent.end]
-        if ks:
-            jobs.append((sent.start, max([sent.end] + [result.spans[k].end for k in ks]), ks))
-    return jobs
+#: a sentence longer than this is read in windows of about this size around its spans
+WINDOW = 1000
+#: characters parsed per article at most (a pathological text, e.g. one word repeated
+#: 90,000 times, gets targets for its first spans only, and a note)
+BUDGET = 40_000
+
+
+def _sentence_jobs(result: Result) -> tuple[list[tuple[int, int, list[int]]], bool]:
+    """What to parse for one article: ``(start, end, span indices)`` for each sentence
+    holding targeting spans (or a window of a long one), and whether the budget ran out."""
+    starts = [s.start for s in result.sentences]
+    jobs: list[tuple[int, int, list[int]]] = []
+    used, over = 0, False
+    for k, span in enumerate(result.spans):
+        if span.technique not in TARGETING:
+            continue
+        i = bisect.bisect_right(starts, span.start) - 1
+        sa, sb = ((result.sentences[i].start, result.sentences[i].end) if i >= 0
+                  else (span.start, span.end))
+        if sb - sa > WINDOW:  # not a real sentence: a window around the span
+            sa, sb = max(sa, span.start - WINDOW // 4), min(sb, span.end + WINDOW // 4)
+        sb = max(sb, span.end)
+        if jobs and jobs[-1][0] <= sa < jobs[-1][1] and max(sb, jobs[-1][1]) - jobs[-1][0] <= \
+                max(WINDOW, jobs[-1][1] - jobs[-1][0]):
+            a, b, ks = jobs[-1]
+            used += max(0, sb - b)
+            jobs[-1] = (a, max(b, sb), ks + [k])
+        elif used + (sb - sa) > BUDGET:
+            over = True
+        else:
+            used += sb - sa
+            jobs.append((sa, sb, [k]))
+    return jobs, over
 
 
 def find_targets(results: Sequence[Result], batch_size: int = 64
                  ) -> list[list[tuple[Target, ...] | None]]:
     """Targets of each span of each result (None: not a targeting technique)."""
-    jobs = [(r, job) for r in results for job in _sentence_jobs(r)]
+    planned = [_sentence_jobs(r) for r in results]
+    for r, (_, over) in zip(results, planned, strict=True):
+        if over:
+            r.notes.append(f"targets looked for in the first {BUDGET:,} characters of "
+                           "sentences with targeting spans only")
+    jobs = [(r, job) for r, (js, _) in zip(results, planned, strict=True) for job in js]
     if not jobs:
         return [[None] * len(r.spans) for r in results]
     docs = load_nlp().pipe((r.text[a:b] for r, (a, b, _) in jobs), batch_size=batch_size)

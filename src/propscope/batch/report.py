@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import PropscopeError
 from ..results import Result
 from ..techniques import TECHNIQUE_NAMES
-from . import report_articles
+from . import report_articles, report_targets
 from .outlets import field_of
 
 UNKNOWN = "(unknown)"
@@ -49,8 +49,9 @@ def _connect(folder: Path):
                 + ") AS outlet FROM articles WHERE error IS NULL")
     if spans:
         sfiles = ", ".join(_sql_str(str(p)) for p in spans)
+        # union_by_name: parts written before voice, speaker and targets lack them
         con.execute("CREATE VIEW spans AS SELECT s.*, ok.outlet FROM read_parquet(["
-                    f"{sfiles}]) s JOIN ok ON s.article_id = ok.id")
+                    f"{sfiles}], union_by_name = true) s JOIN ok ON s.article_id = ok.id")
     else:
         con.execute("CREATE VIEW spans AS SELECT NULL::VARCHAR AS article_id, 0::BIGINT AS "
                     "start, 0::BIGINT AS \"end\", NULL::VARCHAR AS technique, 0.0 AS score, "
@@ -101,8 +102,10 @@ def build_report(folder: str | Path, top: int = 10, articles: int | None = 200
     counts = {(o, t): n for o, t, n in con.execute(
         "SELECT outlet, technique, count(*) FROM spans GROUP BY 1, 2").fetchall()}
     techniques = [t for t in TECHNIQUE_NAMES]
+    voices = report_targets.outlet_voices(con)
     for row in outlets:
         row["errors"] = errs.get(row["outlet"], 0)
+        row["voices"] = voices.get(row["outlet"])
         _add_rates(row)
         row["techniques"] = {
             t: {"count": counts.get((row["outlet"], t), 0),
@@ -113,7 +116,7 @@ def build_report(folder: str | Path, top: int = 10, articles: int | None = 200
             outlets.append({"outlet": o, "articles": 0, "words": 0, "sentences": 0,
                             "flagged_sentences": 0, "spans": 0, "mean_propaganda_share": None,
                             "errors": n, "spans_per_1k_words": 0.0,
-                            "flagged_sentence_share": 0.0,
+                            "flagged_sentence_share": 0.0, "voices": None,
                             "techniques": {t: {"count": 0, "per_1k_words": 0.0}
                                            for t in techniques}})
 
@@ -156,6 +159,7 @@ def build_report(folder: str | Path, top: int = 10, articles: int | None = 200
         "outlets": outlets,
         "by_month": by_month,
         "top_phrases": top_phrases,
+        **report_targets.targets_report(con, top),
         "articles": table,
         "text_kept": report_articles.has_text(con),
         "outlet_from": cfg.get("outlet_from"),
@@ -209,6 +213,7 @@ METHOD = [
     "phrases made only of function words (the, if, and, ...) or punctuation are left out. "
     "Each is shown in context at its first occurrence.",
     "Articles: listed by share of sentences flagged, most first.",
+    report_targets.METHOD,
     "These are model predictions, not human annotations: compare outlets relatively, and "
     "read examples before drawing conclusions about any one outlet.",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..results import Result, Sentence
+from ..results import Result, Sentence, SpanRole
 from ..sentences import sentence_techniques, split_sentences
 from ..spans import Article, Span
 from ..words import FUNCTION_WORDS, is_function_words
@@ -132,11 +132,17 @@ def article_results(con, ids: list[str], model: dict[str, Any]) -> list[Result]:
         con, "SELECT id, text, title, outlet, url, date FROM ok WHERE list_contains(?, id) "
         "AND text IS NOT NULL", [ids])}
     spans: dict[str, list[Span]] = {}
-    for aid, a, b, tech, score in con.execute(
-            'SELECT article_id, start, "end", technique, score FROM spans '
+    roles: dict[str, list[SpanRole | None]] = {}
+    cols = {r[0] for r in con.execute("DESCRIBE spans").fetchall()}
+    extra = ", ".join(c if c in cols else f"NULL AS {c}" for c in ("voice", "speaker",
+                                                                    "targets"))
+    for aid, a, b, tech, score, voice, speaker, targets in con.execute(
+            f'SELECT article_id, start, "end", technique, score, {extra} FROM spans '
             'WHERE list_contains(?, article_id) ORDER BY article_id, start, "end"',
             [ids]).fetchall():
         spans.setdefault(aid, []).append(Span(a, b, tech, score))
+        roles.setdefault(aid, []).append(SpanRole.from_dict(
+            {"voice": voice, "speaker": speaker, "targets": targets}) if voice else None)
     out = []
     for aid in ids:
         r = arts.get(aid)
@@ -147,5 +153,7 @@ def article_results(con, ids: list[str], model: dict[str, Any]) -> list[Result]:
         found = spans.get(aid, [])
         sentences = [Sentence(a, b, sorted(t)) for a, b, t in
                      sentence_techniques(split_sentences(art.text), found)]
-        out.append(Result(art, found, sentences, dict(model)))
+        known = roles.get(aid, [])
+        out.append(Result(art, found, sentences, dict(model),
+                          roles=[r for r in known if r] if known and all(known) else []))
     return out

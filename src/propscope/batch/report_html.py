@@ -15,6 +15,7 @@ from ..results import Result
 from ..techniques import TECHNIQUE_NAMES, TECHNIQUES
 from .report import OUTLET_RULES
 from .report_charts import bar_chart, cell, esc, heat_cell, legend, line_chart, swatch, table
+from .report_targets import targets_html
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1100px;
@@ -252,7 +253,8 @@ def render_report_html(data: dict[str, Any], links: Mapping[str, str] | None = N
         f"<p class='muted'>From <code>{esc(data['folder'])}</code> "
         f"(run status: {esc(data.get('run_status') or 'unknown')}).</p>",
     ]
-    parts += _overview(data) + _outlets(data) + _months(data) + _articles(data, links)
+    parts += _overview(data) + _outlets(data) + targets_html(data) + _months(data)
+    parts += _articles(data, links)
     parts += _phrases(data, links)
     if data["errors"]:
         parts.append("<h2>Articles not analysed</h2>")

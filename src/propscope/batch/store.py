@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError, PropscopeError, output_error
+from ..results import Result
 from .work import SLUGS, pid_alive
 
 RESERVE_BYTES = 64 * 1024
@@ -48,11 +49,31 @@ def articles_schema():
 
 
 def spans_schema():
+    """One row per span; ``voice`` (quoted / attributed / author), ``speaker`` and
+    ``targets`` (null where not looked for) come from ``targets.annotate``."""
     import pyarrow as pa
 
+    target = pa.struct([("entity", pa.string()), ("type", pa.string()), ("text", pa.string()),
+                        ("start", pa.int64()), ("end", pa.int64())])
     return pa.schema([("article_id", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
                       ("technique", pa.string()), ("score", pa.float64()),
-                      ("text", pa.string())])
+                      ("text", pa.string()), ("voice", pa.string()), ("speaker", pa.string()),
+                      ("targets", pa.list_(target))])
+
+
+def span_rows(aid: str, result: Result) -> list[dict[str, Any]]:
+    """The ``spans`` table rows of one analysed article."""
+    rows = []
+    for k, s in enumerate(result.spans):
+        role = result.role(k)
+        rows.append({"article_id": aid, "start": s.start, "end": s.end,
+                     "technique": s.technique, "score": float(s.score),
+                     "text": result.text[s.start : s.end],
+                     "voice": role.voice if role else None,
+                     "speaker": role.speaker if role else None,
+                     "targets": None if role is None or role.targets is None
+                     else [t.to_dict() for t in role.targets]})
+    return rows
 
 
 def write_failed(path: Path, e: OSError) -> OutputError:
