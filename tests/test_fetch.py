@@ -263,6 +263,18 @@ def test_other_schemes_and_bad_urls_are_refused(no_outside_connections, url, mes
     assert no_outside_connections == []
 
 
+def test_a_slow_resolver_is_bounded_by_the_timeout(monkeypatch):
+    def getaddrinfo(*args, **kwargs):
+        time.sleep(3)
+        return []
+
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", getaddrinfo)
+    start = time.monotonic()
+    with pytest.raises(FetchError, match="timed out resolving host 'slow.example'"):
+        fetch_article("http://slow.example/", timeout=0.5)
+    assert time.monotonic() - start < 1.5
+
+
 def test_is_public():
     assert is_public("93.184.215.14") and is_public("2001:4860:4860::8888")
     assert not any(map(is_public, ["127.0.0.1", "10.0.0.1", "::1", "::", "fe80::1%eth0"]))

@@ -21,6 +21,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from . import __version__
@@ -89,16 +90,30 @@ class Target:
     ip: str
 
 
-def _resolve(host: str, port: int) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as e:
-        raise FetchError(f"cannot resolve host {host!r} ({getattr(e, 'strerror', e) or e})",
-                         where=host) from None
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+def _resolve(host: str, port: int, timeout: float = TIMEOUT_S) -> list[str]:
+    """Every address of ``host``, looked up in a thread so that a slow resolver cannot
+    hold the fetch past ``timeout``."""
+    found: list[Any] = []
+
+    def lookup() -> None:
+        try:
+            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except (OSError, UnicodeError) as e:
+            found.append(e)
+
+    worker = threading.Thread(target=lookup, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not found:
+        raise FetchError(f"timed out resolving host {host!r}", where=host)
+    if isinstance(found[0], BaseException):
+        e = found[0]
+        raise FetchError(f"cannot resolve host {host!r} ({getattr(e, 'strerror', None) or e})",
+                         where=host)
+    return list(dict.fromkeys(str(info[4][0]) for info in found[0]))
 
 
-def check_url(url: str, allow_private: bool = False) -> Target:
+def check_url(url: str, allow_private: bool = False, timeout: float = TIMEOUT_S) -> Target:
     """Parse, resolve and check ``url``; raise ``URLRefused`` before any connection."""
     try:
         parts = urlsplit(url.strip())
@@ -113,7 +128,7 @@ def check_url(url: str, allow_private: bool = False) -> Target:
     if not host:
         raise URLRefused("the URL names no host", where=url)
     port = port or (443 if scheme == "https" else 80)
-    addresses = _resolve(host, port)
+    addresses = _resolve(host, port, timeout)
     if not addresses:
         raise FetchError(f"host {host!r} has no address", where=url)
     if not allow_private:
@@ -228,7 +243,7 @@ def fetch_page(url: str, allow_private: bool = False, timeout: float = TIMEOUT_S
     deadline = time.monotonic() + timeout
     current = url
     for _ in range(MAX_REDIRECTS + 1):
-        target = check_url(current, allow_private)
+        target = check_url(current, allow_private, _left(deadline, url))
         try:
             status, location, page = _get(target, deadline, max_bytes)
         except (OSError, http.client.HTTPException) as e:
