@@ -148,6 +148,20 @@ def test_import_keeps_what_fits_and_says_what_it_skipped():
     assert any("task 2: 2 annotations; took annotation 20" in n for n in got.notes)
 
 
+def test_import_refuses_a_folder_of_an_earlier_import_unless_forced(capsys, tmp_path):
+    export = tmp_path / "export.json"
+    one = [task(1, PLAIN, [{"id": 1, "result": []}], aid="a")]
+    export.write_text(json.dumps(one))
+    assert run(capsys, "import", "label-studio", str(export), "--out", str(tmp_path / "o"))[0] == 0
+    export.write_text(json.dumps([task(2, HARD, [{"id": 2, "result": []}], aid="b")]))
+    code, _, err = run(capsys, "import", "label-studio", str(export), "--out", str(tmp_path / "o"))
+    assert code == 2 and "already holds 2 article or label files" in err
+    code, _, err = run(capsys, "import", "label-studio", str(export), "--out",
+                       str(tmp_path / "o"), "--force")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["articleb.txt", LABELS_FILE]
+
+
 def test_import_errors_are_one_line(capsys, tmp_path):
     bad = tmp_path / "bad.json"
     for content, message in ((b"{", "not a Label Studio JSON export"),

@@ -22,18 +22,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"folder to write: article<ID>.txt files and {LABELS_FILE} "
                    "(use it as --extra-articles DIR --extra-labels DIR/"
                    f"{LABELS_FILE} for train)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the articles and labels an earlier import left in DIR (without "
+                   "it, a DIR holding them is refused: stale articles would count as "
+                   "reviewed with no spans)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="only the summary line, not each skipped item")
 
 
 def run(args: argparse.Namespace) -> int:
     imported = import_export(read_export(Path(args.export)), where=args.export)
+    out = Path(args.out)
+    old = sorted(out.glob("article*.txt")) + sorted(out.glob(LABELS_FILE)) if out.is_dir() else []
+    if old and not args.force:
+        raise InputError(f"already holds {len(old)} article or label files (an earlier "
+                         "import?); give a new folder, or --force to replace them",
+                         where=args.out)
     if not imported.articles:
         for line in imported.skipped:
             print(f"propscope: skipped {line}", file=sys.stderr)
         raise InputError("no reviewed task to import", where=args.export)
     try:
-        imported.write(Path(args.out))
+        for f in old:
+            f.unlink()
+        imported.write(out)
     except OSError as e:
         raise output_error(args.out, e) from None
     if not args.quiet:
