@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -118,15 +118,9 @@ def run_batch(
     """
     t0 = time.perf_counter()
     started = _now()
-    if threshold is not None and not 0.0 <= threshold <= 1.0:
-        raise PropscopeError(f"--threshold must be between 0 and 1, got {threshold}")
-    check_policy(on_duplicate)
-    if model and model != "keywords" and Path(model).exists():
-        model = str(Path(model).resolve())  # workers may run elsewhere (another cwd)
-    settings = Settings(model=model, threshold=threshold, mode=mode,
-                        techniques=tuple(techniques) if techniques else None,
-                        max_bytes=max_bytes, source=source,
-                        outlet_from=parse_outlet_from(outlet_from))
+    settings = _settings(model, threshold, mode, techniques, max_bytes, source, outlet_from,
+                         on_duplicate)
+    model = settings.model
     out = str(out)
     store = Store(out)
     prior = store.read_manifest() if store.root.is_dir() else None
@@ -137,58 +131,23 @@ def run_batch(
     done_keys = store.done_keys()
     todo = [p for p in parts if p.key not in done_keys]
     skip = KnownIds(store.done_hashes() if done_keys else None)
-    session: dict[str, Any] = {
-        "started": started, "engine": engine, "workers": workers, "part_size": part_size,
-        "parts_planned": len(parts), "parts_skipped": len(parts) - len(todo),
-        "parts_written": 0, "parts_failed": 0, "articles": 0, "analysed": 0, "errors": 0,
-        "spans": 0, "duplicates": 0, "id_conflicts": 0, "on_duplicate": on_duplicate,
-        "failures": [], "worker_peak_rss_mb": {},
-        "pid": os.getpid(), "host": os.uname().nodename,  # a dead pid: "interrupted"
-    }
-    manifest: dict[str, Any] = {
-        "propscope_version": _version(),
-        "status": "running",
-        "out": os.path.abspath(out),
-        "inputs": list(inputs),
-        "input_files": describe(parts),
-        "model": (prior or {}).get("model"),
-        "config": {"output": settings.output_config(), "engine": engine, "workers": workers,
-                   "scheduler": scheduler if isinstance(scheduler, str) else None,
-                   "part_size": part_size, "on_duplicate": on_duplicate},
-        "techniques": SLUGS,
-        "counts": {},
-        "timings": {},
-        "sessions": list((prior or {}).get("sessions", [])),
-    }
+    session = _new_session(started, engine, workers, part_size, len(parts),
+                           len(parts) - len(todo), on_duplicate)
+    manifest = _new_manifest(out, list(inputs), parts, prior, settings, {
+        "engine": engine, "workers": workers,
+        "scheduler": scheduler if isinstance(scheduler, str) else None,
+        "part_size": part_size, "on_duplicate": on_duplicate})
     eng = make_engine(engine, settings, skip, workers, scheduler) if todo else None
-    if eng is not None:
-        session["workers"] = eng.workers
-    try:
-        store.write_manifest({**manifest, "sessions": manifest["sessions"] + [session]})
-    except BaseException:
-        if eng is not None:
-            eng.close(cancel=True)
-        raise
-
-    total = sum(p.size for p in todo)
-    done = 0
-    registry = IdRegistry(on_duplicate, known=skip)
-    field = field_of(settings.outlet_from)
-    streamer = ParquetStreamer((field,) if field else ())
+    _start(eng, store, session, manifest)
     status = "interrupted"
     try:
         with _Terminate():
             if eng is not None:
-                for part, result in eng.run(streamer.load(p) for p in todo):
-                    done += part.size
-                    if isinstance(result, ModelError):
-                        raise result
-                    if isinstance(result, BaseException):
-                        _record_failure(session, part, result)
-                    else:
-                        _write(store, part, result, registry, session, manifest)
-                    if progress:
-                        progress(done, total, f"{session['errors']} errors")
+                field = field_of(settings.outlet_from)
+                streamer = ParquetStreamer((field,) if field else ())
+                _analyse(eng, (streamer.load(p) for p in todo), sum(p.size for p in todo),
+                         (store, IdRegistry(on_duplicate, known=skip), session, manifest),
+                         progress)
             status = "complete" if session["parts_failed"] == 0 else "incomplete"
     except KeyboardInterrupt:
         raise
@@ -200,22 +159,108 @@ def run_batch(
     finally:
         if eng is not None:
             eng.close(cancel=status in ("interrupted", "failed"))
-        seconds = time.perf_counter() - t0
-        session.update({"finished": _now(), "seconds": round(seconds, 3),
-                        "articles_per_s": round(session["articles"] / seconds, 3)
-                        if seconds > 0 else None, "status": status})
-        totals = store.totals()
-        manifest.update({
-            "status": status, "counts": {**totals, "parts_planned": len(parts)},
-            "timings": {"first_started": (manifest["sessions"] or [session])[0]["started"],
-                        "last_finished": session["finished"],
-                        "seconds": round(sum(s.get("seconds") or 0 for s in
-                                             manifest["sessions"]) + seconds, 3)},
-            "sessions": manifest["sessions"] + [session],
-        })
-        store.write_manifest(manifest)
-        store.close()
+        totals = _finish(store, manifest, session, status, len(parts), time.perf_counter() - t0)
     return {**session, "out": out, "status": status, "totals": totals}
+
+
+def _settings(model: str | None, threshold: float | None, mode: str,
+              techniques: Sequence[str] | None, max_bytes: int | None, source: str | None,
+              outlet_from: str | None, on_duplicate: str) -> Settings:
+    """The workers' settings, checked; a model folder's path made absolute (workers may
+    run elsewhere, in another working folder)."""
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise PropscopeError(f"--threshold must be between 0 and 1, got {threshold}")
+    check_policy(on_duplicate)
+    if model and model != "keywords" and Path(model).exists():
+        model = str(Path(model).resolve())
+    return Settings(model=model, threshold=threshold, mode=mode,
+                    techniques=tuple(techniques) if techniques else None,
+                    max_bytes=max_bytes, source=source,
+                    outlet_from=parse_outlet_from(outlet_from))
+
+
+def _new_session(started: str, engine: str, workers: int | None, part_size: int,
+                 planned: int, skipped: int, on_duplicate: str) -> dict[str, Any]:
+    """This session's record in the manifest, its counts at zero."""
+    return {
+        "started": started, "engine": engine, "workers": workers, "part_size": part_size,
+        "parts_planned": planned, "parts_skipped": skipped,
+        "parts_written": 0, "parts_failed": 0, "articles": 0, "analysed": 0, "errors": 0,
+        "spans": 0, "duplicates": 0, "id_conflicts": 0, "on_duplicate": on_duplicate,
+        "failures": [], "worker_peak_rss_mb": {},
+        "pid": os.getpid(), "host": os.uname().nodename,  # a dead pid: "interrupted"
+    }
+
+
+def _new_manifest(out: str, inputs: list[str], parts: list[Part], prior: dict[str, Any] | None,
+                  settings: Settings, run_config: dict[str, Any]) -> dict[str, Any]:
+    """The run's manifest as it starts (``run_config``: engine, workers, scheduler, part
+    size, duplicate policy)."""
+    return {
+        "propscope_version": _version(),
+        "status": "running",
+        "out": os.path.abspath(out),
+        "inputs": inputs,
+        "input_files": describe(parts),
+        "model": (prior or {}).get("model"),
+        "config": {"output": settings.output_config(), **run_config},
+        "techniques": SLUGS,
+        "counts": {},
+        "timings": {},
+        "sessions": list((prior or {}).get("sessions", [])),
+    }
+
+
+def _start(eng: Any, store: Store, session: dict[str, Any], manifest: dict[str, Any]
+           ) -> None:
+    """Record the session as started (with the engine's number of workers); the engine is
+    closed if that fails."""
+    if eng is not None:
+        session["workers"] = eng.workers
+    try:
+        store.write_manifest({**manifest, "sessions": manifest["sessions"] + [session]})
+    except BaseException:
+        if eng is not None:
+            eng.close(cancel=True)
+        raise
+
+
+def _analyse(eng: Any, parts: Iterable[Part], total: int, sink: tuple[Store, IdRegistry,
+             dict[str, Any], dict[str, Any]], progress: ProgressFn | None) -> None:
+    """Run the parts on the engine and write each as it comes back (``sink``: the store,
+    the run's id registry, session and manifest); a model that fails to load ends the run."""
+    store, registry, session, manifest = sink
+    done = 0
+    for part, result in eng.run(parts):
+        done += part.size
+        if isinstance(result, ModelError):
+            raise result
+        if isinstance(result, BaseException):
+            _record_failure(session, part, result)
+        else:
+            _write(store, part, result, registry, session, manifest)
+        if progress:
+            progress(done, total, f"{session['errors']} errors")
+
+
+def _finish(store: Store, manifest: dict[str, Any], session: dict[str, Any], status: str,
+            n_parts: int, seconds: float) -> dict[str, Any]:
+    """Close the session and the store with the final manifest; returns the folder's totals."""
+    session.update({"finished": _now(), "seconds": round(seconds, 3),
+                    "articles_per_s": round(session["articles"] / seconds, 3)
+                    if seconds > 0 else None, "status": status})
+    totals = store.totals()
+    manifest.update({
+        "status": status, "counts": {**totals, "parts_planned": n_parts},
+        "timings": {"first_started": (manifest["sessions"] or [session])[0]["started"],
+                    "last_finished": session["finished"],
+                    "seconds": round(sum(s.get("seconds") or 0 for s in
+                                         manifest["sessions"]) + seconds, 3)},
+        "sessions": manifest["sessions"] + [session],
+    })
+    store.write_manifest(manifest)
+    store.close()
+    return totals
 
 
 def _record_failure(session: dict[str, Any], part: Part, error: BaseException) -> None:
