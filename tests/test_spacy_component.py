@@ -116,6 +116,8 @@ def test_pipe_batches_model_calls_and_matches_one_by_one(monkeypatch):
     assert calls == [1, 1, 1, 1]
     assert [triples(d) for d in docs] == [triples(d) for d in one_by_one]
     assert triples(docs[1]) == [] and docs[1]._.propaganda["spans"] == 0
+    assert {"techniques", "sentences", "flagged_share", "propaganda_share", "model"} <= set(
+        docs[1]._.propaganda)
     assert [s.text for s in docs[4].spans["propaganda"]] == ["So-called"]
 
 

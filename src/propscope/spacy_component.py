@@ -91,7 +91,9 @@ class PropscopeComponent:
     def _set(self, doc: Doc, result: Result | None) -> Doc:
         spans = result.spans if result is not None else []
         doc.spans[self.span_key] = span_group(doc, spans, self.span_key)
-        summary = result.summary() if result is not None else {"spans": 0, "techniques": {}}
+        if result is None:  # no text: the summary of nothing, with the same keys
+            result = Result(Article(id="", text=doc.text), [], [], {})
+        summary = result.summary()
         info = self.predictor.info
         doc._.propaganda = {**summary, "model": {"name": info.get("name"),
                                                  "version": info.get("version")}}
