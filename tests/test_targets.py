@@ -190,3 +190,23 @@ def test_targets_can_be_switched_off(monkeypatch):
     r = propscope.analyze(ARTICLE, predictor=Marks())
     assert r.notes == [] and all(role.targets is None for role in r.roles)
     assert role_of(r, "criminal gang").speaker == "Mohammed Abbas"
+
+
+@needs_spacy
+def test_a_parser_failure_costs_the_targets_not_the_spans(monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("parser exploded\nsecond line")
+
+    monkeypatch.setattr(targets_mod, "find_targets", boom)
+    r = propscope.analyze(ARTICLE, predictor=Marks())
+    assert len(r.spans) == 8 and all(role.targets is None for role in r.roles)
+    assert r.notes == ["targets not found: spaCy failed (RuntimeError: parser exploded)"]
+
+
+def test_a_long_run_on_text_keeps_to_the_parse_budget():
+    text = "The outrageous plan. " + "outrageous " * 5_000
+    r = propscope.analyze(text, predictor=KeywordPredictor(), mode="benchmark")
+    assert len(r.spans) == 5_001
+    if r.roles[0].targets is not None:  # with spaCy: the first spans only, and a note
+        assert any("first 40,000 characters" in n for n in r.notes)
+        assert r.roles[-1].targets is None

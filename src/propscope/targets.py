@@ -296,6 +296,10 @@ def annotate(results: Sequence[Result], targets: bool | None = None) -> None:
                 raise
             for r in results:
                 r.notes.append(str(e))
+        except Exception as e:  # noqa: BLE001  a parser failure costs the targets, not the spans
+            why = (str(e).splitlines() or [""])[0][:200]
+            for r in results:
+                r.notes.append(f"targets not found: spaCy failed ({type(e).__name__}: {why})")
     for r, vs, ts in zip(results, voices, found, strict=True):
         r.roles = [SpanRole(v, who, t) for (v, who), t in zip(vs, ts, strict=True)]
 
