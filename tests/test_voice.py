@@ -151,3 +151,14 @@ def test_clean_speaker():
 
 def test_no_spans_no_work():
     assert span_voices("Anything at all.", [], [(0, 16)]) == []
+
+
+def test_a_quote_over_several_lines_closes_where_its_closing_mark_is():
+    text = ("“So, we have to stop demonizing people.\nAnd we have to do something.\n"
+            "So, what do we do about that?” –Don Lemon\nThis is absurd, they say.\n"
+            "“Another quote, without its end.\nThe author speaks again.")
+    assert voice_of(text, "do something") == ("quoted", "Don Lemon")
+    assert voice_of(text, "demonizing") == ("quoted", "Don Lemon")
+    assert voice_of(text, "absurd")[0] != "quoted"
+    assert voice_of(text, "Another")[0] == "quoted"
+    assert voice_of(text, "author speaks") == ("author", None)  # no closing mark: line end

@@ -56,7 +56,8 @@ AUX = r"(?:(?:has|have|had|also|then|later|reportedly|once|recently|publicly)\s+
 _AFTER_QUOTE = re.compile(
     rf"^[,.!?…]?\s*(?:[—–-]\s*)?(?:(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS}\b|"
     rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{PRONOUN})|"
-    rf"according\s+to\s+(?P<c>{NAME}|{DESC}))")
+    rf"according\s+to\s+(?P<c>{NAME}|{DESC})|"
+    rf"[—–-]\s*(?P<d>{NAME})\s*(?:$|[,(\r]))")
 _BEFORE_QUOTE = re.compile(
     rf"(?P<a>{WHO})(?:\s*,[^,\x00]{{1,80}},)?\s+{AUX}{VERBS}\b(?:\s+that)?\s*[:,]?\s*$")
 _SENT_START = re.compile(
@@ -124,29 +125,63 @@ def _can_close(c: str, prev: str, nxt: str) -> bool:
     return c in SPACED or not prev.isspace()
 
 
+#: an unclosed quote may close on one of this many following lines (one sentence a line,
+#: as in the corpus, puts a quote of several sentences on several lines)
+CARRY_LINES = 8
+
+
+def _scan_line(text: str, ls: int, le: int
+               ) -> tuple[list[tuple[int, int]], list[tuple[str, int]], list[tuple[str, int]]]:
+    """One line: its closed outermost quotes, its unclosed openers ``(closers, pos)`` and
+    its orphan closing marks ``(mark, pos)`` (a closer with nothing open before it)."""
+    out, orphans = [], []
+    stack: list[tuple[str, int]] = []
+    for i in range(ls, le):
+        c = text[i]
+        if c not in MARKS:
+            continue
+        prev = text[i - 1] if i > ls else " "
+        nxt = text[i + 1] if i + 1 < le else " "
+        k = next((k for k in range(len(stack) - 1, -1, -1) if c in stack[k][0]), None)
+        if k is not None and _can_close(c, prev, nxt):
+            if k == 0:
+                out.append((stack[0][1], i + 1))
+            del stack[k:]
+        elif c in OPENERS and _can_open(c, prev, nxt) and not (
+                c == "”" and not (prev.isspace() and nxt.isalnum())):
+            stack.append((OPENERS[c], i))
+        elif not stack and c in CLOSERS and _can_close(c, prev, nxt) and c not in "'’":
+            orphans.append((c, i))
+    return out, stack, orphans
+
+
 def quotes(text: str) -> list[tuple[int, int]]:
-    """Outermost quotations ``[opening mark, after closing mark)``; an unclosed one runs to
-    the end of its line."""
-    out = []
-    for ls, le in _lines(text):
-        stack: list[tuple[str, int]] = []  # (closing marks, position of the opening)
-        for i in range(ls, le):
-            c = text[i]
-            if c not in MARKS:
-                continue
-            prev = text[i - 1] if i > ls else " "
-            nxt = text[i + 1] if i + 1 < le else " "
-            k = next((k for k in range(len(stack) - 1, -1, -1) if c in stack[k][0]), None)
-            if k is not None and _can_close(c, prev, nxt):
-                if k == 0:
-                    out.append((stack[0][1], i + 1))
-                del stack[k:]
-            elif c in OPENERS and _can_open(c, prev, nxt) and not (c == "”" and not stack
-                                                                   and prev.isalnum()):
-                stack.append((OPENERS[c], i))
-        if stack:
-            out.append((stack[0][1], le))
-    return out
+    """Outermost quotations ``[opening mark, after closing mark)``. An unclosed one closes
+    at the first unmatched closing mark of the next few lines, else at its line's end."""
+    lines = _lines(text)
+    scans = [_scan_line(text, ls, le) for ls, le in lines]
+    out: list[tuple[int, int]] = []
+    used: set[int] = set()
+    skip_to = -1
+    for n, ((_, le), (closed, stack, _)) in enumerate(zip(lines, scans, strict=True)):
+        if n <= skip_to:  # inside a quote carried over from an earlier line
+            out += [q for q in closed if q[0] > out[-1][1]] if out else closed
+            continue
+        out += closed
+        if not stack:
+            continue
+        closers, pos = stack[0]
+        end = le
+        for m in range(n + 1, min(len(lines), n + 1 + CARRY_LINES)):
+            hit = next(((c, i) for c, i in scans[m][2] if c in closers and i not in used), None)
+            if hit is not None:
+                used.add(hit[1])
+                end, skip_to = hit[1] + 1, m
+                break
+            if scans[m][0] or scans[m][1]:  # a line with quotes of its own: not inside one
+                break
+        out.append((pos, end))
+    return sorted(out)
 
 
 def _masked(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -239,9 +274,10 @@ def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[
     """The speaker phrase named next to each quotation, and where it is."""
     out: list[tuple[str | None, int]] = []
     for a, b in spans:
-        ls, le = next((ls, le) for ls, le in lines if ls <= a <= le)
+        ls = next(ls for ls, le in lines if ls <= a <= le)
+        le = next(le for ls, le in lines if ls <= b - 1 <= le)  # the closing mark's line
         if m := _AFTER_QUOTE.match(masked[b : min(le, b + 120)]):
-            g = next(g for g in "abc" if m.group(g))
+            g = next(g for g in "abcd" if m.group(g))
             out.append((m.group(g), b + m.start(g)))
         elif m := _BEFORE_QUOTE.search(masked[max(ls, a - 160) : a]):
             out.append((m.group("a"), max(ls, a - 160) + m.start("a")))
