@@ -248,6 +248,12 @@ def quantize_encoder(fp32: Path, out: Path, rows: Sequence[np.ndarray],
     class _Reader(WindowReader, CalibrationDataReader):
         pass
 
+    if settings.method != "MinMax":
+        # the histogram calibrators stack every feed's outputs into one array: windows of
+        # one length only (the full windows, nearly all of them)
+        lengths = [len(r) for r in rows]
+        common = max(set(lengths), key=lengths.count)
+        rows = [r for r in rows if len(r) == common]
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
         # ORT's graph clean-up and ONNX shape inference, as the quantiser recommends
@@ -294,9 +300,23 @@ def quantize_folder(src: Path | str, out: Path | str, data: Path | str,
         _quantize_single(folder, data, settings)
     top = json.loads((out / "manifest.json").read_text())
     top["name"] = f"{manifest.get('name', src.name)}-static"
-    top[QUANTIZATION_KEY] = _record(settings, src)
     (out / "manifest.json").write_text(json.dumps(top, indent=2) + "\n")
+    write_record(out, _record(settings, src))
     return out
+
+
+def write_record(folder: Path, record: dict[str, Any]) -> None:
+    """Record how ``folder``'s encoder was quantised: in its manifest (``quantization``)
+    where this propscope's manifest schema knows the key, else beside it in
+    ``quantization.json`` (a folder the loader treats as any other)."""
+    from ..model_io import MANIFEST_SCHEMA
+
+    if QUANTIZATION_KEY in MANIFEST_SCHEMA:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest[QUANTIZATION_KEY] = record
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    else:
+        (folder / "quantization.json").write_text(json.dumps(record, indent=2) + "\n")
 
 
 def _record(settings: StaticSettings, src: Path) -> dict[str, Any]:
@@ -309,9 +329,7 @@ def _quantize_single(folder: Path, data: Path | str, settings: StaticSettings) -
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = fp32_encoder(folder, Path(tmp) / "fp32.onnx")
         quantize_encoder(fp32, folder / "encoder.onnx", rows, settings)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest[QUANTIZATION_KEY] = {**_record(settings, folder), "windows": len(rows)}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    write_record(folder, {**_record(settings, folder), "windows": len(rows)})
 
 
 def main(argv: Sequence[str] | None = None) -> None:
