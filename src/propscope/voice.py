@@ -37,6 +37,7 @@ APOSTROPHE_LIKE = {"'", "’", "‘"}
 SPACED = {"«", "»", "‹", "›"}  # French typography puts a space inside guillemets
 
 VERBS = (r"(?:said|says|say|tells|tell|wrote|writes|write|added|adds|stated|states|"
+         r"warn|claim|insist|argue|note|chanted|shouted|screamed|yelled|"
          r"claimed|claims|declared|declares|insisted|insists|argued|argues|explained|"
          r"explains|noted|notes|warned|warns|tweeted|tweets|asked|asks|replied|replies|"
          r"continued|commented|announced|announces|stressed|stresses|emphasized|emphasised|"
@@ -50,8 +51,21 @@ NAME = rf"(?:{CAP}(?:\s+(?:{PARTICLE}[\s-])?{CAP}){{0,4}})"
 PRONOUN = r"(?:he|she|they|He|She|They|I|we|We)"
 DESC = (r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir)\s+"
         r"(?:(?!(?:that|which|who|and|or)\b)[\w’'-]+\s+){0,3}?[\w’'-]+")
-WHO = rf"(?:{NAME}|{PRONOUN}|{DESC})"
-AUX = r"(?:(?:has|have|had|also|then|later|reportedly|once|recently|publicly)\s+){0,2}"
+#: unnamed sources that report speech ("experts warn that ...")
+BARE = (r"(?:[Ee]xperts|[Oo]fficials|[Cc]ritics|[Aa]nalysts|[Ss]cientists|[Rr]esearchers|"
+        r"[Aa]uthorities|[Pp]olice|[Ww]itnesses|[Ss]ources|[Oo]bservers|[Aa]ctivists|"
+        r"[Rr]esidents|[Dd]octors|[Pp]rosecutors|[Rr]eports?|[Ss]tudies)")
+WHO = rf"(?:{NAME}|{PRONOUN}|{DESC}|{BARE})"
+AUX = (r"(?:(?:has|have|had|also|then|later|reportedly|once|recently|publicly|now|still|"
+       r"repeatedly|often)\s+){0,2}")
+#: a quote introduced by a participle ("... Farrakhan was filmed in Tehran chanting "):
+#: its speaker is the first full name of the sentence
+_ING = re.compile(r"\b(?:saying|stating|claiming|chanting|shouting|declaring|adding|"
+                  r"writing|insisting|warning|calling|tweeting)\s*(?:that\s*)?[:,]?\s*$")
+
+#: what may stand between a speaker and the verb: ", the mayor of X," or "from the
+#: University of Y"
+APPOSITION = r"(?:\s*,[^,\x00]{1,80},|\s+(?:from|of|at|with)\s+[^,\x00]{1,60}?)?"
 
 _AFTER_QUOTE = re.compile(
     rf"^[,.!?…]?\s*(?:[—–-]\s*)?(?:(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS}\b|"
@@ -59,9 +73,9 @@ _AFTER_QUOTE = re.compile(
     rf"according\s+to\s+(?P<c>{NAME}|{DESC})|"
     rf"[—–-]\s*(?P<d>{NAME})\s*(?:$|[,(\r]))")
 _BEFORE_QUOTE = re.compile(
-    rf"(?P<a>{WHO})(?:\s*,[^,\x00]{{1,80}},)?\s+{AUX}{VERBS}\b(?:\s+that)?\s*[:,]?\s*$")
+    rf"(?P<a>{WHO}){APPOSITION}\s+{AUX}{VERBS}\b(?:\s+that)?\s*[:,]?\s*$")
 _SENT_START = re.compile(
-    rf"^[^\w\x00]*(?P<who>{WHO})(?:\s*,[^,\x00]{{1,80}},)?\s+{AUX}{VERBS}\b(?:\s+that\b)?[\s:,]*")
+    rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?(?P<who>{WHO}){APPOSITION}\s+{AUX}{VERBS}\b(?:\s+that\b)?[\s:,]*")
 _ACCORDING_START = re.compile(
     r"^\W*(?:[Aa]ccording\s+to|[Aa]s\s+reported\s+by|[Ii]n\s+the\s+words\s+of)\s+"
     r"(?P<who>[^,\x00]{1,80}?)\s*,\s*")
@@ -210,9 +224,11 @@ def clean_speaker(phrase: str | None) -> str | None:
     if cur:
         runs.append(cur)
     if runs:
-        run = runs[-1]
-        while len(run) > 1 and run[0] in TITLES:
-            run = run[1:]
+        for k, run in enumerate(runs):
+            while len(run) > 1 and run[0] in TITLES:
+                run = run[1:]
+            runs[k] = run
+        run = next((r for r in runs if len(r) >= 2), runs[-1])
         return " ".join(run).strip(" ,.;:’'") or None
     words = phrase.split()
     if words and words[0] in FUNCTION and len(words) > 1:
@@ -223,20 +239,22 @@ def clean_speaker(phrase: str | None) -> str | None:
 def _labels(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """Paragraph speaker labels: ``(text start, line end, speaker)``."""
     found = []
-    for ls, le in lines:
+    first = next((k for k, (ls, le) in enumerate(lines) if text[ls:le].strip()), 0)
+    for k, (ls, le) in enumerate(lines):
         m = _LABEL.match(text, ls, le)
         if m:
-            found.append((m.end(), le, m.group("label").strip()))
+            found.append((m.end(), le, m.group("label").strip(), k == first))
     counts: dict[str, int] = {}
-    for *_, label in found:
+    for *_, label, _ in found:
         counts[label] = counts.get(label, 0) + 1
     out = []
-    for start, end, label in found:
+    for start, end, label, headline in found:
         if label.lower().rstrip(".") in NOT_SPEAKERS:
             continue
         dash = _DASH_LABEL.match(label)
         words = label.split()
-        plain = re.fullmatch(NAME, label) is not None and len(words) >= 2
+        plain = (re.fullmatch(NAME, label) is not None and len(words) >= 2
+                 and (not headline or text[start:start + 1] in MARKS))
         if dash:
             out.append((start, end, dash.group("name")))
         elif counts[label] >= 2 and len(words) <= 4 or plain:
@@ -281,6 +299,8 @@ def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[
             out.append((m.group(g), b + m.start(g)))
         elif m := _BEFORE_QUOTE.search(masked[max(ls, a - 160) : a]):
             out.append((m.group("a"), max(ls, a - 160) + m.start("a")))
+        elif _ING.search(masked[ls:a]) and (p := _PERSON.search(masked, ls, a)):
+            out.append((p.group(), p.start()))
         else:
             out.append((None, a))
     return out
@@ -332,8 +352,10 @@ def voice_regions(text: str, sentences: Sequence[tuple[int, int]]
             around = [r for r in attributed if r.start <= b and a <= r.end and r.speaker]
             before = [r for r in attributed if ls <= r.start < a and r.speaker]
             name = (around[0].speaker if around else before[-1].speaker if before else None)
-        if name is None and quoted and quoted[-1].start >= ls:
-            name = quoted[-1].speaker  # a quote going on after another in its paragraph
+        if name is None and quoted and (quoted[-1].start >= ls or a == ls + len(
+                text[ls:le]) - len(text[ls:le].lstrip()) and quoted[-1].end >= (
+                lines[line - 1][0] if line else 0)):
+            name = quoted[-1].speaker  # a quote going on after another (same or last line)
         quoted.append(Region(a, b, name))
     return quoted, attributed
 

@@ -1,0 +1,117 @@
+"""Voice accuracy, speaker F1 and target F1 (exact and partial) of ``targets.annotate``
+against the hand-annotated gold set ``data/voice-targets/gold.jsonl`` (its README says
+how it was annotated). The spans are the gold ones: this measures voices and targets,
+not span finding.
+
+    python benchmarks/voice_targets_eval.py [--gold data/voice-targets/gold.jsonl]
+        [--data ../shared/ptc] [--show]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from propscope.corpus import read_articles
+from propscope.results import Result, Sentence
+from propscope.sentences import split_sentences
+from propscope.spans import Article, Span
+from propscope.targets import TARGETING, annotate
+
+STOP = {"the", "a", "an", "of", "rep.", "sen.", "mr.", "ms.", "dr."}
+
+
+def norm(name: str | None) -> str | None:
+    if not name:
+        return None
+    words = [w for w in name.lower().replace("’", "'").split() if w not in STOP]
+    return " ".join(w.removesuffix("'s") for w in words) or None
+
+
+def f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def predict(rows: list[dict], texts: dict[str, str]) -> list[tuple[dict, object]]:
+    """Each gold row with the SpanRole ``annotate`` gives its span."""
+    by_article: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_article[r["article"]].append(r)
+    out = []
+    for aid, items in by_article.items():
+        text = texts[aid]
+        spans = [Span(r["start"], r["end"], next((t for t in r["techniques"] if t in TARGETING),
+                                                 r["techniques"][0])) for r in items]
+        result = Result(Article(aid, text), spans,
+                        [Sentence(a, b, []) for a, b in split_sentences(text)], {})
+        annotate([result], targets=True)
+        out += list(zip(items, result.roles, strict=True))
+    return out
+
+
+def _same_entity(pred: object, gold: dict) -> bool:
+    """Partial match: a name word in common (entity or mention against the gold text)."""
+    g = set((norm(gold["text"]) or "").split())
+    return any(g & set((norm(x) or "").split()) for x in (pred.entity, pred.text))
+
+
+def score(pairs: list[tuple[dict, object]], show: bool = False) -> dict[str, float]:
+    voice_ok = 0
+    sp = [0, 0, 0]
+    exact = [0, 0, 0]
+    partial = [0, 0, 0]
+    for gold, role in pairs:
+        voice_ok += gold["voice"] == role.voice
+        g, p = norm(gold["speaker"]), norm(role.speaker)
+        sp[0] += bool(g and p and g == p)
+        sp[1] += bool(p and p != g)
+        sp[2] += bool(g and p != g)
+        if show and (gold["voice"] != role.voice or g != p):
+            print(f"voice {gold['article']} {gold['text'][:50]!r}: gold {gold['voice']}/"
+                  f"{gold['speaker']}, got {role.voice}/{role.speaker}")
+        if "targets" not in gold:
+            continue
+        preds = list(role.targets or ())
+        golds = gold["targets"]
+        hit_g = {k for k, t in enumerate(golds) for q in preds
+                 if (q.start, q.end) == (t["start"], t["end"])}
+        hit_p = {k for k, q in enumerate(preds) for t in golds
+                 if (q.start, q.end) == (t["start"], t["end"])}
+        exact[0] += len(hit_g)
+        exact[1] += len(preds) - len(hit_p)
+        exact[2] += len(golds) - len(hit_g)
+        pg = {k for k, t in enumerate(golds) if any(_same_entity(q, t) for q in preds)}
+        pp = {k for k, q in enumerate(preds) if any(_same_entity(q, t) for t in golds)}
+        partial[0] += len(pg)
+        partial[1] += len(preds) - len(pp)
+        partial[2] += len(golds) - len(pg)
+        if show and (len(pg) < len(golds) or len(pp) < len(preds)):
+            print(f"targets {gold['article']} {gold['text'][:50]!r}: gold "
+                  f"{[t['text'] for t in golds]}, got {[q.entity for q in preds]}")
+    n = len(pairs)
+    return {"spans": n, "voice_accuracy": voice_ok / n if n else 0.0,
+            "speaker_f1": f1(*sp)[2], "target_f1_exact": f1(*exact)[2],
+            "target_f1_partial": f1(*partial)[2],
+            "target_p_r_partial": f1(*partial)[:2],
+            "targets_gold": exact[0] + exact[2]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--gold", default="data/voice-targets/gold.jsonl")
+    ap.add_argument("--data", default="../shared/ptc")
+    ap.add_argument("--show", action="store_true", help="print every disagreement")
+    args = ap.parse_args()
+    rows = [json.loads(line) for line in Path(args.gold).read_text().splitlines() if line]
+    arts = read_articles(Path(args.data) / "train-articles", {r["article"] for r in rows})
+    texts = {aid: a.text if hasattr(a, "text") else a for aid, a in arts.items()}
+    res = score(predict(rows, texts), args.show)
+    print(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()
