@@ -105,8 +105,12 @@ def main() -> None:
     ap.add_argument("--gold", default="data/voice-targets/gold.jsonl")
     ap.add_argument("--data", default="../shared/ptc")
     ap.add_argument("--show", action="store_true", help="print every disagreement")
+    ap.add_argument("--part", choices=("tuning", "held-out", "all"), default="all",
+                    help="the rows annotated before the rules were last changed (tuning), "
+                         "after (held-out), or all")
     args = ap.parse_args()
     rows = [json.loads(line) for line in Path(args.gold).read_text().splitlines() if line]
+    rows = [r for r in rows if args.part in ("all", r.get("part"))]
     arts = read_articles(Path(args.data) / "train-articles", {r["article"] for r in rows})
     texts = {aid: a.text if hasattr(a, "text") else a for aid, a in arts.items()}
     res = score(predict(rows, texts), args.show)
