@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..config import MODEL_FORMAT, DecodeConfig, TrainConfig
+from ..config import DEFAULT_DATA_DIR, MODEL_FORMAT, DecodeConfig, TrainConfig
 from .model import SpanTagger
 
 OUTPUTS = ["bio_logits", "states", "technique_logits"]
@@ -79,7 +79,10 @@ def write_model_folder(
     train_config: TrainConfig,
     decode: DecodeConfig,
     extra: dict[str, Any] | None = None,
+    data_dir: Path | str = DEFAULT_DATA_DIR,
 ) -> Path:
+    """Export ``model`` into the folder ``out`` with its manifest (``data_dir``: the corpus
+    it was trained on, for the manifest's rebuild command)."""
     out.mkdir(parents=True, exist_ok=True)
     keep = tuple(k for k in train_config.keep_fp32.split(",") if k)
     export_onnx(model, out / "encoder.onnx", quantize=train_config.quantize, keep_fp32=keep,
@@ -96,7 +99,7 @@ def write_model_folder(
         "files": ["encoder.onnx", "tokenizer.json", "span_head.npz"],
         "train_config": train_config.to_dict(),
         "decode": decode.to_dict(),
-        "rebuild": f"propscope train --data ../shared/ptc --out models/{out.name}",
+        "rebuild": f"propscope train --data {data_dir} --out models/{out.name}",
         **(extra or {}),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

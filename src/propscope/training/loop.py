@@ -209,7 +209,8 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
                         "encoder": cfg.encoder,
                         "encoder_shape": [model.encoder.config.hidden_size,
                                           model.encoder.config.num_hidden_layers],
-                        "train_minutes": round((time.monotonic() - t0) / 60, 1)})
+                        "train_minutes": round((time.monotonic() - t0) / 60, 1)},
+                       data_dir)
     if cfg.keep == "last":  # cross-validation: the held-out fold tunes nothing either
         return {"epochs": state["epoch"]}
     return retune_folder(out, data_dir, log, valid_c)
