@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import socket
 import threading
 import time
@@ -340,3 +341,60 @@ def test_web_api_url_field(server, tmp_path):
     first, second = batch.json()["results"]
     assert first["article"]["title"] == "Experts push disastrous plan"
     assert second["error"]["code"] == "fetch_failed" and "404" in second["error"]["message"]
+
+
+def test_page_web_address_field_in_a_real_browser(server, tmp_path):
+    """The page's web-address field: a real server (``serve --allow-private``) fetches the
+    local page, and the result shows its title; a bad address gets a one-line message."""
+    from pathlib import Path
+
+    from .conftest import start_server, stop_server
+
+    chromium = "/usr/bin/chromium"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not Path(chromium).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the browser tests: playwright or chromium is missing")
+        pytest.skip("playwright or chromium is not installed")
+    proc, base, log = start_server(["--model", "keywords", "--allow-private", "--db",
+                                    str(tmp_path / "a.sqlite3"), "--log-level", "warning"],
+                                   tmp_path / "server.log")
+    try:
+        wait_for(f"{base}/healthz", proc)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium,
+                                        args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            page.goto(f"{base}/")
+            page.wait_for_selector("body[data-ready=true]")
+            page.fill("#url", f"{server}/page")
+            page.click("#analyse")
+            page.wait_for_selector("#result:not([hidden])", timeout=20_000)
+            assert page.inner_text("#article-title") == "Experts push disastrous plan"
+            assert "disastrous" in page.inner_text("#article")
+            page.fill("#url", "ftp://example.com/x")
+            page.click("#analyse")
+            page.wait_for_function("document.querySelector('#status').textContent"
+                                   ".includes('http or https')", timeout=10_000)
+            browser.close()
+    finally:
+        stop_server(proc, log)
+    assert [p for p, _ in Handler.seen] == ["/page"]
+
+
+def wait_for(url: str, proc, seconds: float = 30) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if json.load(r)["status"] == "ok":
+                    return
+        except OSError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.1)
