@@ -56,6 +56,7 @@ class Handler(BaseHTTPRequestHandler):
             "/to-loopback": lambda: self._redirect(f"http://127.0.0.1:{self.server.server_port}"
                                                    "/page"),
             "/loop": lambda: self._redirect("/loop"),
+            "/caf%C3%A9?q=%C3%A9": lambda: self._send(200, b"Accents.", "text/plain"),
         }
         routes.get(self.path, lambda: self._send(404, b"", "text/plain"))()
 
@@ -156,6 +157,16 @@ def test_fetches_a_page_with_its_metadata(server):
     assert art.url == f"{server}/page"
     path, agent = Handler.seen[-1]
     assert path == "/page" and agent.startswith("propscope/") and "propscope" in agent
+
+
+def test_non_ascii_paths_and_host_names(server, monkeypatch):
+    assert fetch_article(f"{server}/café?q=é", allow_private=True).text == "Accents."
+    port = int(server.rsplit(":", 1)[1])
+    fake_dns(monkeypatch, {"xn--bcher-kva.example": ["127.0.0.1"]})  # bücher.example
+    assert fetch_article(f"http://bücher.example:{port}/plain", allow_private=True).text \
+        == "Plain café text.\n"
+    with pytest.raises(URLRefused, match="not a valid host name"):
+        fetch_article("http://a..b/", allow_private=True)
 
 
 def test_plain_text_pages_and_redirects_on_loopback(server):

@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from . import __version__
 from .errors import InputError
@@ -127,6 +127,10 @@ def check_url(url: str, allow_private: bool = False, timeout: float = TIMEOUT_S)
     host = parts.hostname
     if not host:
         raise URLRefused("the URL names no host", where=url)
+    try:  # an international name travels as its ASCII (IDNA) form
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise URLRefused(f"not a valid host name {host!r}", where=url) from None
     port = port or (443 if scheme == "https" else 80)
     addresses = _resolve(host, port, timeout)
     if not addresses:
@@ -138,7 +142,8 @@ def check_url(url: str, allow_private: bool = False, timeout: float = TIMEOUT_S)
                     f"refused: {host} resolves to the non-public address {address} "
                     "(private, loopback, link-local or reserved; --allow-private permits it)",
                     where=url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                 safe="/?&=%:@!$'()*+,;~[]")  # non-ASCII characters percent-encoded
     return Target(url, scheme, host, port, path, addresses[0])
 
 
