@@ -308,5 +308,13 @@ def page_article(page: Page, aid: str) -> Article:
 
 def fetch_article(url: str, allow_private: bool = False, timeout: float = TIMEOUT_S,
                   max_bytes: int = MAX_BYTES, aid: str | None = None) -> Article:
-    """The article at ``url`` (id: the URL as given), or a one-line ``InputError``."""
-    return page_article(fetch_page(url, allow_private, timeout, max_bytes), aid or url)
+    """The article at ``url`` (id: the URL as given), or a one-line ``InputError`` (also
+    for a failure nobody foresaw: one URL never stops the other inputs)."""
+    try:
+        return page_article(fetch_page(url, allow_private, timeout, max_bytes), aid or url)
+    except InputError:
+        raise
+    except Exception as e:
+        first = (str(e).splitlines() or [""])[0]
+        raise FetchError(f"cannot fetch ({type(e).__name__}{': ' + first if first else ''})",
+                         where=url) from None
