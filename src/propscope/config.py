@@ -117,6 +117,9 @@ class DecodeConfig:
     extend_threshold: float | None = None  # tokens this likely extend a span (None: same)
     max_gap: int = 0  # unmarked tokens a span may bridge within a line
     second_label_ratio: float = 0.5  # add a 2nd technique when p2 >= ratio * p1 (FLC)
+    # spans scoring below this are left out (the score is p(span) x p(technique) for
+    # named BIO spans, the technique head's mean for its own): fewer wrong names for FLC
+    min_score: float = 0.0
     # "span_head": label each BIO span with the span classifier; "token_head": spans per
     # technique from the per-token technique head (models trained with one); "union": both
     labeller: str = "span_head"

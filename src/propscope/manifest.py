@@ -36,6 +36,7 @@ MANIFEST_SCHEMA: dict[str, str] = {
     "context": "string",  # the second stage's file (context.npz)
     "context_in_predict": "boolean",  # it also names the spans predict finds (else classify)
     "context_cv": "object",  # how the second stage was fitted and what it scored
+    "decode_cv": "object",  # how decoding settings were chosen in cross-validation
     "reader": "object",  # the reader operating point (reader.ReaderConfig)
     "profile": "string",  # the profile (config.PROFILES) an installed model package serves
     # measured speed, shown by ``propscope models``: {"articles_per_s": number, "threads":

@@ -110,7 +110,11 @@ def _num(value: Any) -> str:
 def _cv_text(row: dict[str, Any]) -> str | None:
     parts = []
     ctx = row.get("context_cv") or {}
-    if "tc_with" in ctx:
+    cv = ctx.get("cv_tc") or {}
+    if "with" in cv:
+        parts.append(f"CV TC {_num(cv.get('without'))} -> {_num(cv['with'])} with the "
+                     "second stage")
+    elif "tc_with" in ctx:
         parts.append(f"TC {_num(ctx.get('tc_without'))} -> {_num(ctx['tc_with'])} with the "
                      "second stage")
     reader = row.get("reader_cv") or {}
@@ -138,10 +142,13 @@ def format_row(row: dict[str, Any]) -> str:
         lines.append(f"  error    {row['error']}")
     else:
         valid = row.get("metrics_valid") or {}
+        # a second stage fitted on valid scores TC there in-sample: say so beside it
+        seen = "valid" in str((row.get("context_cv") or {}).get("fitted_on") or "").split("+")
         lines += [f"  encoder  {row.get('encoder') or '?'}",
                   f"  size     {row['size_bytes'] / 1e6:.1f} MB",
-                  "  valid    " + ("  ".join(f"{k.upper()} {_num(v)}" for k, v in valid.items())
-                                   or "not recorded"),
+                  "  valid    " + ("  ".join(
+                      f"{k.upper()} {_num(v)}" + (" (in-sample)" if k == "tc" and seen else "")
+                      for k, v in valid.items()) or "not recorded"),
                   f"  CV       {_cv_text(row) or 'not recorded'}",
                   f"  speed    {_speed_text(row)}"]
     if row["path"]:

@@ -42,18 +42,26 @@ def head_namer(head: SpanHead, techniques: Sequence[str]) -> Namer:
 
 def decode(enc: Encoded, config: DecodeConfig, head: Namer) -> list[Span]:
     """The spans of one article: BIO spans named by ``head``, spans per technique from the
-    per-token technique head, or both (``config.labeller``)."""
+    per-token technique head, or both (``config.labeller``); those scoring at least
+    ``config.min_score``."""
     if not enc.offsets:
         return []
     if enc.tech is None or config.labeller == "span_head":
-        return labelled_spans(enc, config, head)
-    if config.labeller == "token_head":
-        return technique_spans(enc, config, head.techniques)
-    # "union": technique-head spans and the classifier-named BIO spans, where spans of
-    # one technique that overlap become one (their union, best score): the SemEval
-    # measures merge them the same way, so this only removes duplicates for readers
+        found = labelled_spans(enc, config, head)
+    elif config.labeller == "token_head":
+        found = technique_spans(enc, config, head.techniques)
+    else:
+        found = union(technique_spans(enc, config, head.techniques)
+                      + labelled_spans(enc, config, head))
+    return [s for s in found if s.score >= config.min_score]
+
+
+def union(spans: Sequence[Span]) -> list[Span]:
+    """Technique-head spans and classifier-named BIO spans together, where spans of one
+    technique that overlap become one (their union, best score): the SemEval measures
+    merge them the same way, so this only removes duplicates for readers."""
     by_tech: dict[str | None, list[Span]] = {}
-    for s in technique_spans(enc, config, head.techniques) + labelled_spans(enc, config, head):
+    for s in spans:
         by_tech.setdefault(s.technique, []).append(s)
     out = []
     for tech, group in by_tech.items():
