@@ -318,3 +318,85 @@ def test_round_trip_through_label_studio(capsys, tmp_path, label_studio):
                             "--articles", str(out), "--measure", "flc", "--json")
     assert code == 0, err
     assert 0 < json.loads(stdout)["f1"] < 1
+
+
+CHROMIUM = "/usr/bin/chromium"
+#: what the editor test selects with the mouse: after the emoji, after a CRLF, at a line end
+SELECT = ("outrageous", "𝒳 better", "plan.")
+
+
+@pytest.mark.slow
+def test_the_editor_counts_offsets_as_propscope_does(capsys, tmp_path, label_studio):
+    """How Label Studio's own editor counts offsets (code points? UTF-16 units? CRLF?):
+    a reviewer selects words with the mouse in a real browser, and the exported offsets
+    must be Python string indices of the text as imported."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the browser tests: playwright or chromium is missing")
+        pytest.skip("playwright or chromium is not installed")
+    url, token, _ = label_studio
+    api = httpx.Client(base_url=url, headers={"Authorization": f"Token {token}"}, timeout=60)
+    project = api.post("/api/projects", json={"title": "editor offsets",
+                                              "label_config": labeling_config()}).json()
+    api.post(f"/api/projects/{project['id']}/import",
+             json=[{"data": {"text": HARD, "id": "hard"}}]).raise_for_status()
+    (task_id,) = [t["id"] for t in api.get("/api/tasks", params={"project": project["id"]})
+                  .json()["tasks"]]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}/user/login/")
+        page.fill("input[name=email]", "reviewer@example.com")
+        page.fill("input[name=password]", "round-trip-1")
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{url}/projects/{project['id']}/data?task={task_id}")
+        page.get_by_text("Loaded_Language", exact=True).first.wait_for(timeout=60_000)
+        for words in SELECT:
+            page.get_by_text("Loaded_Language", exact=True).first.click()
+            drag_over(page, words)
+        page.get_by_role("button", name="Submit").click()
+        deadline = time.monotonic() + 30
+        while True:  # the export lists annotated tasks only: none until the submit lands
+            exported = api.get(f"/api/projects/{project['id']}/export",
+                               params={"exportType": "JSON"}).json()
+            if exported:
+                break
+            assert time.monotonic() < deadline, "the annotation was not saved"
+            time.sleep(0.5)
+        browser.close()
+    got = import_export(exported)
+    assert got.skipped == [] and got.articles["hard"].text == HARD
+    assert got.labels["hard"] == sorted(Span(*at(HARD, w), "Loaded_Language") for w in SELECT)
+    regions = exported[0]["annotations"][0]["result"]
+    assert sorted((r["value"]["start"], r["value"]["end"]) for r in regions) == sorted(
+        at(HARD, w) for w in SELECT)  # as exported: no conversion was needed
+
+
+def drag_over(page, words: str) -> None:
+    """Select ``words`` in the editor's text with the mouse."""
+    box = page.evaluate("""(words) => {
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const i = n.textContent.indexOf(words);
+        if (i >= 0 && n.parentElement.closest('[class*=richtext]')) {
+          const r = document.createRange();
+          r.setStart(n, i);
+          r.setEnd(n, i + words.length);
+          const b = r.getBoundingClientRect();
+          return {x: b.left, y: b.top, w: b.width, h: b.height};
+        }
+      }
+      return null;
+    }""", words)
+    assert box, f"{words!r} is not in the editor"
+    y = box["y"] + box["h"] / 2
+    page.mouse.move(box["x"] + 0.5, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["w"] - 0.5, y, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(300)
