@@ -2,7 +2,8 @@
 (a project made with label-studio-sdk, tasks imported, annotations submitted through its
 API, exported) -> ``propscope import label-studio`` -> the PTC folder ``train`` and
 ``evaluate`` read. Offsets and labels must survive exactly, non-ASCII text and CRLF
-included. Offline parts first; the server test is marked slow.
+included. Offline parts first; the server tests are marked slow: the round trip through
+its API, and its own editor in a real browser (how it counts offsets when a person selects).
 
 Label Studio pins packages that clash with ours, so it lives in its own virtual
 environment (``make labelstudio-venv``: ``.venv-labelstudio``, or

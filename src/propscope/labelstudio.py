@@ -6,7 +6,8 @@ character offsets into the task's ``text``, which it keeps exactly as imported (
 included). Its editor (1.23; ``libs/editor``: ``[...text].length`` in ``domManager`` and
 ``selection-tools``) counts Unicode code points, and each ``\\r`` and ``\\n`` as one
 character (it draws each as a line break) -- the same offsets as propscope's (Python string
-indices). Older editors counted UTF-16 code units, which differ after a character outside
+indices; ``tests/test_labelstudio.py`` checks it with words selected in its editor in a real
+browser). Older editors counted UTF-16 code units, which differ after a character outside
 the Basic Multilingual Plane (an emoji, say). On import, a region whose ``text`` does not
 match the article at its offsets is tried again as UTF-16 offsets and taken if that matches;
 else it is skipped with the reason.
