@@ -1,6 +1,8 @@
 """Five-fold CV figures of a recipe from its out-of-fold encodings (benchmarks/cv_folds.py).
 
     python benchmarks/cv_report.py --cv runs/cv-minilm [--context l2=30,balance=0.2]
+    # the shipped model's floor: its span and labeller settings kept, the rest tuned
+    python benchmarks/cv_report.py --cv runs/cv-minilm --keep-decode src/propscope/models/default
 
 Decoding (span seed/extend thresholds by SI; labeller and technique-head thresholds, then
 the second-name ratio and the score floor, by SI + FLC while SI and SLC stay within 0.005)
@@ -33,8 +35,23 @@ from propscope.training.oof import oof_folds
 SLACK = 0.005
 
 
-def tune(folds, gold, texts) -> dict:
-    """Decoding chosen on the pooled out-of-fold encodings (see module docstring)."""
+#: the decoding settings the first two steps choose (``--keep-decode`` takes a model's)
+SPANS_AND_LABELLER = ("span_threshold", "extend_threshold", "max_gap", "labeller",
+                      "technique_threshold", "technique_extend")
+
+
+def tune(folds, gold, texts, keep: dict | None = None) -> dict:
+    """Decoding chosen on the pooled out-of-fold encodings (see module docstring); with
+    ``keep``, the span and labeller settings are those and only the last step is tuned."""
+    if keep:
+        start = {k: keep[k] for k in SPANS_AND_LABELLER if k in keep}
+    else:
+        start = tune_labeller(folds, gold, tune_spans(folds, gold))
+    return tune_floor(folds, gold, texts, {**start, "second_label_ratio": 0.5,
+                                           "min_score": 0.0})
+
+
+def tune_spans(folds, gold) -> dict:
     best, best_f1 = {}, -1.0
     for hi in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
         for lo in (x for x in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35) if x <= hi):
@@ -45,6 +62,10 @@ def tune(folds, gold, texts) -> dict:
             if f1 > best_f1:
                 best, best_f1 = {"span_threshold": hi, "extend_threshold": lo, "max_gap": 2}, f1
     print(f"span decoding {best}: pooled SI {best_f1:.4f}", file=sys.stderr)
+    return best
+
+
+def tune_labeller(folds, gold, best: dict) -> dict:
     chosen, chosen_f1 = {**best, "labeller": "span_head"}, -1.0
     grid = (0.2, 0.3, 0.4, 0.5)
     cands = [{**best, "labeller": "span_head"}] + [
@@ -56,12 +77,16 @@ def tune(folds, gold, texts) -> dict:
         if f1 > chosen_f1:
             chosen, chosen_f1 = cand, f1
     print(f"labeller {chosen}: pooled SI + FLC {chosen_f1:.4f}", file=sys.stderr)
-    # then the second name of a BIO span (ratio 1: only on a tie) and the score floor, by
-    # SI + FLC among those that keep SI and SLC within SLACK of the labeller's
-    start = chosen
+    return chosen
+
+
+def tune_floor(folds, gold, texts, start: dict) -> dict:
+    """The second name of a BIO span (ratio 1: only on a tie) and the score floor, by SI +
+    FLC among those that keep SI and SLC within SLACK of ``start``'s."""
     start_pred = predictions(folds, start)
     floor_si = metrics.si_score(start_pred, gold).overall.f1 - SLACK
     floor_slc = metrics.slc_score(start_pred, gold, texts).overall.f1 - SLACK
+    chosen, chosen_f1 = start, -1.0
     for ratio in (0.5, 0.7, 1.0):
         for floor in (0.0, 0.1, 0.15, 0.2, 0.25, 0.3):
             cand = {**start, "second_label_ratio": ratio, "min_score": floor}
@@ -137,12 +162,17 @@ def main() -> int:
     ap.add_argument("--data", default="../shared/ptc")
     ap.add_argument("--cv", required=True)
     ap.add_argument("--context", help="second-stage setting, e.g. l2=30,balance=0.2")
+    ap.add_argument("--keep-decode", metavar="MODEL",
+                    help="keep MODEL's span and labeller settings; tune only the second-name "
+                    "ratio and the score floor (how the shipped model's were chosen)")
     args = ap.parse_args()
     data = Path(args.data)
     corpus = load_split(data)
     folds = list(oof_folds(data, args.cv))
     gold = {a: corpus.gold[a] for f in folds for a in f.ids}
-    decode = tune(folds, gold, {a: corpus.articles[a].text for a in gold})
+    keep = (json.loads((Path(args.keep_decode) / "manifest.json").read_text())["decode"]
+            if args.keep_decode else None)
+    decode = tune(folds, gold, {a: corpus.articles[a].text for a in gold}, keep)
     report = {"folds": [f.k for f in folds], "articles": len(gold), "decode": decode,
               "encoder only": figures(folds, corpus, decode)}
     if args.context and len(folds) < 2:
