@@ -64,11 +64,18 @@ def test_dequantised_graph_is_the_dynamic_graphs_source(fp32, tmp_path):
     assert not any(n.op_type in ("MatMulInteger", "DynamicQuantizeLinear") for n in graph.node)
 
 
-def test_static_int8_outputs_do_not_depend_on_batch_mates(fp32, rows, tmp_path, ptc):
-    from propscope.training.quantize import StaticSettings, calibration_windows, quantize_encoder
+@pytest.fixture(scope="module")
+def static_folder(tmp_path_factory, ptc) -> Path:
+    """The shipped (first) model with its encoder static INT8, calibrated on 2 articles."""
+    from propscope.training.quantize import StaticSettings, quantize_folder
 
-    calib = calibration_windows(single_model_dir(), ptc, 2)
-    static = quantize_encoder(fp32, tmp_path / "static.onnx", calib, StaticSettings(articles=2))
+    out = tmp_path_factory.mktemp("static") / "model"
+    return quantize_folder(single_model_dir(), out, ptc,
+                           StaticSettings(articles=2, ops=("MatMul", "Gather")))
+
+
+def test_static_int8_outputs_do_not_depend_on_batch_mates(static_folder, rows):
+    static = static_folder / "encoder.onnx"
     graph = onnx.load(str(static)).graph
     assert not any(n.op_type == "DynamicQuantizeLinear" for n in graph.node)
     # a window alone, then with louder and shorter batch-mates (padding included)
@@ -83,3 +90,25 @@ def test_static_int8_outputs_do_not_depend_on_batch_mates(fp32, rows, tmp_path, 
     dyn = _session(single_model_dir() / "encoder.onnx")
     moved = np.abs(_run(dyn, mates)[0] - _run(dyn, [target])[0]).max()
     assert moved > 1e-3
+
+
+def test_static_folder_reads_windows_in_batches_and_spans_do_not_depend_on_what_else_is_sent(
+        static_folder, ptc):
+    """The loader batches a static INT8 folder's windows (dynamic ones: one per call), and
+    an article's spans are the same alone and sent with others."""
+    from propscope.corpus import load_split
+    from propscope.model_io import load_folder
+    from propscope.predictors.encoding import window_encoders
+
+    model = load_folder(static_folder)
+    (encoder,) = window_encoders(model.encoder)
+    assert encoder.batch_size > 1
+    assert [e.batch_size for e in window_encoders(load_folder(single_model_dir()).encoder)] \
+        == [1]
+    valid = load_split(ptc, "valid")
+    texts = [valid.articles[a].text for a in list(valid.articles)[:3]]
+    together = model.predict(texts)
+    for k, text in enumerate(texts):
+        alone = model.holding().predict([text])[0]  # an empty cache: encoded again
+        assert [(s.start, s.end, s.technique, round(s.score, 6)) for s in alone] == \
+            [(s.start, s.end, s.technique, round(s.score, 6)) for s in together[k]]

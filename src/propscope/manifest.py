@@ -42,6 +42,9 @@ MANIFEST_SCHEMA: dict[str, str] = {
     # measured speed, shown by ``propscope models``: {"articles_per_s": number, "threads":
     # integer, "command": string} (benchmarks/analyze_speed.py)
     "speed": "object",
+    # how the encoder was quantised (training/quantize.py): {"kind": "static", ...} marks
+    # fixed activation scales, so the loader batches its windows (model_io.STATIC_BATCH)
+    "quantization": "object",
 }
 
 _IS: dict[str, Callable[[Any], bool]] = {

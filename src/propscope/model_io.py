@@ -86,6 +86,11 @@ def _single_files(folder: Path, threads: int, optimize: bool = True):
     return pieces, runner, head
 
 
+#: Windows per encoder call for static INT8 encoders: their activation scales are fixed, so
+#: an article's outputs do not depend on its batch-mates (dynamic INT8 ones: 1 per call).
+STATIC_BATCH = 8
+
+
 def load_folder(folder: Path | str, threads: int | None = None):
     from .predictors.neural import neural_predictor
 
@@ -105,7 +110,9 @@ def load_folder(folder: Path | str, threads: int | None = None):
         n_threads = (threads if threads is not None
                      else config.onnx_threads())
         pieces, runner, head = _single_files(folder, n_threads)
-        predictor = neural_predictor(pieces, runner, head, manifest["techniques"], decode, info)
+        static = (manifest.get("quantization") or {}).get("kind") == "static"
+        predictor = neural_predictor(pieces, runner, head, manifest["techniques"], decode, info,
+                                     batch_size=STATIC_BATCH if static else 1)
     return _with_stages(predictor, folder, manifest)
 
 

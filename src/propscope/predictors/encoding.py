@@ -94,7 +94,9 @@ class WindowEncoder:
     ``batch_size``: windows per encoder call. 1 by default: INT8 encoders scale their
     activations per call (dynamic quantisation), so windows run together would change each
     other's outputs, and an article's spans would depend on what else was sent with it. On
-    this CPU one window per call is as fast (BENCHMARKS.md).
+    this CPU one window per call is as fast (BENCHMARKS.md). Static INT8 encoders (fixed
+    activation scales, manifest ``quantization``) are read several windows per call, the
+    windows sorted by length.
     """
 
     pieces: WordPieces
@@ -118,6 +120,8 @@ class WindowEncoder:
                   for gs, (ids, _) in zip(grids, tokenized, strict=True)]
         jobs = [(k, r, w, lo, hi) for k, gs in enumerate(grids) for r, g in enumerate(gs)
                 for w, (lo, hi) in enumerate(g)]
+        if self.batch_size > 1:  # windows of like length together: little padding
+            jobs.sort(key=lambda job: job[4] - job[3])
         stitched: list[list[np.ndarray] | None] = [None] * len(texts)
         for b in range(0, len(jobs), self.batch_size):
             batch = jobs[b : b + self.batch_size]
