@@ -107,6 +107,35 @@ class TrainConfig:
         return asdict(self)
 
 
+#: the help line of each ``propscope train`` flag (one per TrainConfig field)
+TRAIN_HELP: dict[str, str] = {
+    "encoder": "pretrained encoder to fine-tune: minilm or mpnet (from their PyPI packages)",
+    "window": "word pieces a training window holds",
+    "stride": "word pieces between the starts of two windows (less than --window: overlap)",
+    "batch_size": "windows a training step reads",
+    "epochs": "passes over the training articles",
+    "lr": "peak learning rate of the encoder",
+    "head_lr": "learning rate of the span and technique heads",
+    "weight_decay": "AdamW weight decay",
+    "warmup": "share of the steps the learning rate warms up over",
+    "span_loss_weight": "weight of the BIO span loss",
+    "technique_loss_weight": "weight of the per-token technique head's loss (0: no such head)",
+    "bf16": "train in bfloat16 autocast on the CPU",
+    "seed": "random seed (weights of the heads, window order)",
+    "patience": "epochs without a better valid SI + TC before stopping",
+    "max_articles": "train on at most this many articles (smoke tests)",
+    "max_steps": "stop after this many steps (smoke tests)",
+    "quantize": "export the encoder with INT8 weights",
+    "keep_fp32": "weights left fp32 when quantising: node-name parts, comma-separated",
+    "threads": "CPU threads for training and export",
+    "extra_articles": "self-training: a folder of article<ID>.txt files added to training",
+    "extra_labels": "self-training: a PTC labels file of spans for --extra-articles",
+    "train_split": "split to train on: train, or cvK (all folds but K) of folds.json",
+    "valid_split": "split to early-stop and tune on: valid, or foldK",
+    "keep": "best: keep the epoch with the best valid SI + TC; last: the last epoch",
+}
+
+
 @dataclass
 class DecodeConfig:
     """How token probabilities become spans; stored in the model manifest."""

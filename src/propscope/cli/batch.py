@@ -25,7 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="folders of .txt/.html, .jsonl, .csv or .parquet files, or globs")
     p.add_argument("--out", "-o", required=True, metavar="DIR",
                    help="output folder (articles/, spans/, run.json); the same DIR resumes")
-    p.add_argument("--engine", choices=("local", "dask"), default="local")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: worker processes on this machine; dask: a Dask cluster "
+                   "(default: local)")
     p.add_argument("--workers", type=int, default=None,
                    help="local worker processes (default: one per CPU; 0 = in this process)")
     p.add_argument("--scheduler", metavar="ADDRESS",

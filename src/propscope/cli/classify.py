@@ -16,9 +16,13 @@ HELP = "fill in the technique column of a SemEval TC file (ID<TAB>?<TAB>START<TA
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("articles", metavar="ARTICLES_DIR")
-    p.add_argument("spans", metavar="SPANS_FILE")
-    p.add_argument("--out", "-o", required=True)
+    p.add_argument("articles", metavar="ARTICLES_DIR",
+                   help="folder of article<ID>.txt files (PTC layout)")
+    p.add_argument("spans", metavar="SPANS_FILE",
+                   help="PTC TSV of spans to name (id, start, end; a technique column is "
+                   "ignored)")
+    p.add_argument("--out", "-o", required=True,
+                   help="labels file to write (PTC TSV: id, technique, start, end)")
     add_model_argument(p)
 
 

@@ -20,14 +20,19 @@ HELP = ("score PRED against GOLD (SemEval-2020 Task 11 SI, TC, FLC, SLC), or run
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("pred", nargs="?", metavar="PRED")
-    p.add_argument("gold", nargs="?", metavar="GOLD")
-    p.add_argument("--measure", choices=("si", "tc", "flc", "slc"), default="si")
+    p.add_argument("pred", nargs="?", metavar="PRED",
+                   help="predicted labels file (PTC TSV); without it, the model is run")
+    p.add_argument("gold", nargs="?", metavar="GOLD", help="gold labels file (PTC TSV)")
+    p.add_argument("--measure", choices=("si", "tc", "flc", "slc"), default="si",
+                   help="measure for a PRED/GOLD pair (default: si)")
     p.add_argument("--articles", help="article folder (needed for slc; checks offsets)")
-    p.add_argument("--per-technique", action="store_true")
+    p.add_argument("--per-technique", action="store_true",
+                   help="also print precision, recall and F1 per technique")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--data", help="PTC folder: run the model on --split and print all measures")
-    p.add_argument("--split", default="valid")
+    p.add_argument("--split", default="valid",
+                   help="split of --data: train or valid (splits.json), foldK or cvK (folds.json) "
+                   "(default: valid)")
     p.add_argument("--plots", help="folder for PNGs: TC confusion matrix, per-technique F1")
     add_model_argument(p)
 

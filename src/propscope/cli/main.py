@@ -51,10 +51,22 @@ def os_error_line(e: OSError) -> str:
     return f"{' -> '.join(paths)}: {reason}" if paths else reason
 
 
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Shell completion where argcomplete is installed (``pip install argcomplete``, then
+    ``eval "$(register-python-argcomplete propscope)"``); nothing otherwise."""
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    parser = build_parser()
+    _complete(parser)
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except SystemExit as e:  # a usage error (one line, already printed), --help, --version
         return e.code if isinstance(e.code, int) else 2
     try:

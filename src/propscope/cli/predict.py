@@ -16,9 +16,12 @@ HELP = "write ID<TAB>TECHNIQUE<TAB>START<TAB>END for every span found in article
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("articles", metavar="ARTICLES_DIR")
-    p.add_argument("--out", "-o", required=True)
-    p.add_argument("--threshold", type=float, default=0.0)
+    p.add_argument("articles", metavar="ARTICLES_DIR",
+                   help="folder of article<ID>.txt files (PTC layout)")
+    p.add_argument("--out", "-o", required=True,
+                   help="labels file to write (PTC TSV: id, technique, start, end)")
+    p.add_argument("--threshold", type=float, default=0.0,
+                   help="leave out spans scoring below this (default: 0, all)")
     add_model_argument(p)
 
 

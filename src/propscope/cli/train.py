@@ -20,12 +20,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     defaults = config.TrainConfig()
     for f in fields(config.TrainConfig):
         value = getattr(defaults, f.name)
+        flag, text = f"--{f.name.replace('_', '-')}", config.TRAIN_HELP.get(f.name)
+        if text:
+            text += f" (default: {value})"
         if isinstance(value, bool):
-            p.add_argument(f"--{f.name.replace('_', '-')}", type=lambda s: s.lower() in
-                           ("1", "true", "yes"), default=value, metavar="BOOL")
+            p.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"),
+                           default=value, metavar="BOOL", help=text)
         elif isinstance(value, int | float | str) or value is None:
             kind = type(value) if value is not None else int
-            p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=value)
+            p.add_argument(flag, type=kind, default=value, help=text)
 
 
 def run(args: argparse.Namespace) -> int:
