@@ -37,17 +37,19 @@ from propscope.training.quantize import (
     quantize_encoder,
 )
 
-LINEAR = {}  # the defaults: projections only, fp32 outputs, MinMax, per channel, QDQ
+# StaticSettings' defaults: QDQ, MinMax, per-channel weights, MatMul outputs fp32, the
+# projections only (attention's Q.K and P.V MatMuls, both inputs activations, stay fp32)
 VARIANTS: dict[str, dict[str, Any]] = {
-    "qdq": LINEAR,
+    "qdq": {},
+    "qdq_attn": {"exclude": ()},  # attention's Q.K and P.V INT8 too
     "qop": {"format": "QOperator"},
-    "qdq_attn": {"const_b_only": False},  # attention's Q.K and P.V too
     "qdq_qout": {"float_outputs": False},  # MatMul outputs re-quantised
     "qdq_tensor": {"per_channel": False},
     "qdq_pct": {"method": "Percentile", "percentile": 99.999},
     "qdq_pct9999": {"method": "Percentile", "percentile": 99.99},
     "qdq_entropy": {"method": "Entropy"},
-    "qdq_ffn_fp32": {"exclude": tuple(f"layer.{i}/output/dense" for i in range(6))},
+    "qdq_ffn_fp32": {"exclude": ("/attention/self/MatMul",
+                                 *(f"layer.{i}/output/dense" for i in range(6)))},
     "qdq_gather": {"ops": ("MatMul", "Gather")},
 }
 

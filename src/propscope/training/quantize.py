@@ -47,12 +47,14 @@ class StaticSettings:
     method: str = "MinMax"  # "MinMax", "Percentile" or "Entropy"
     per_channel: bool = True
     ops: tuple[str, ...] = ("MatMul",)  # op types to quantise (Gather, Add, ...: also try)
-    exclude: tuple[str, ...] = ()  # node-name substrings that stay fp32
+    # node-name substrings that stay fp32: by default attention's Q.K and P.V MatMuls
+    exclude: tuple[str, ...] = ("/attention/self/MatMul",)
     percentile: float = 99.999  # for method Percentile
     articles: int = 120  # train-split articles whose windows calibrate
     reduce_range: bool = False
     activation: str = "QUInt8"  # activation type: QUInt8 (u8s8, VNNI) or QInt8
-    # MatMuls with a constant weight only (the projections), not attention's Q.K and P.V
+    # MatMuls with a constant weight only (QOperator format; QDQ ignores it, so attention's
+    # Q.K and P.V are left out by name: ``exclude``)
     const_b_only: bool = True
     # MatMul outputs stay fp32 (QDQ: DequantizeLinear -> MatMul fuses to
     # MatMulIntegerToFloat, as dynamic INT8 runs; no re-quantisation of the output)
@@ -341,7 +343,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--method", default="MinMax", choices=("MinMax", "Percentile", "Entropy"))
     ap.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor")
     ap.add_argument("--ops", default="MatMul", help="op types to quantise, comma-separated")
-    ap.add_argument("--exclude", default="", help="node-name substrings kept fp32")
+    ap.add_argument("--exclude", default="/attention/self/MatMul",
+                    help="node-name substrings kept fp32 (default: attention's Q.K, P.V)")
     ap.add_argument("--articles", type=int, default=120)
     ap.add_argument("--percentile", type=float, default=99.999)
     args = ap.parse_args(argv)
