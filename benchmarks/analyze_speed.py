@@ -4,6 +4,10 @@ Also times the raw encoder (ONNX Runtime) on the same windows, for the overhead 
 and states the compute bound (model FLOPs per token against the CPU's peak).
 
     python benchmarks/analyze_speed.py [--model PATH] [--runs 3] [--data ../shared/ptc]
+
+``--model`` given several times times the folders side by side: each repeat runs them one
+after the other (old, new, old, new, ...) on the same articles, so that load from other
+processes falls on all of them alike; one report per folder, with its speed-up over the first.
 """
 
 from __future__ import annotations
@@ -59,7 +63,8 @@ def encoder_seconds(encoder, texts: list[str], runs: int) -> tuple[float, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default=None)
+    ap.add_argument("--model", action="append", default=None,
+                    help="model folder (several: timed side by side, runs alternating)")
     ap.add_argument("--data", default="../shared/ptc")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=8, help="articles per analyze call")
@@ -68,22 +73,35 @@ def main() -> None:
 
     from propscope.config import DEFAULT_MODEL_DIR
 
-    folder = Path(args.model) if args.model else DEFAULT_MODEL_DIR
-    t0 = time.perf_counter()
-    predictor = load_folder(folder)
-    load_s = time.perf_counter() - t0
+    folders = [Path(m) for m in args.model] if args.model else [DEFAULT_MODEL_DIR]
     corpus = load_split(Path(args.data), "valid")
     texts = [a.text for a in corpus.articles.values()]
+    loaded = []
+    for folder in folders:
+        t0 = time.perf_counter()
+        predictor = load_folder(folder)
+        loaded.append((folder, predictor, time.perf_counter() - t0))
+    runs: list[list[float]] = [[] for _ in loaded]
+    for _ in range(args.runs):
+        for k, (_, predictor, _) in enumerate(loaded):
+            fresh = predictor.holding()  # an empty cache: every run encodes again
+            t0 = time.perf_counter()
+            for i in range(0, len(texts), args.batch):
+                analyze(texts[i : i + args.batch], predictor=fresh)
+            runs[k].append(time.perf_counter() - t0)
+    reports = [report(folder, predictor, load_s, texts, runs[k], args)
+               for k, (folder, predictor, load_s) in enumerate(loaded)]
+    for r in reports[1:]:
+        r["speedup_over_first"] = round(r["articles_per_s"] / reports[0]["articles_per_s"], 2)
+    print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
+
+
+def report(folder: Path, predictor, load_s: float, texts: list[str], runs: list[float],
+           args: argparse.Namespace) -> dict:
+    """One folder's figures: ``runs`` are its whole-pipeline seconds; its bare encoders
+    are timed here on the same windows."""
     encoders = window_encoders(predictor.encoder)
     n_tokens = sum(len(encoders[0].pieces(t)[0]) for t in texts)
-
-    runs = []
-    for _ in range(args.runs):
-        fresh = predictor.holding()  # an empty cache: every run encodes again
-        t0 = time.perf_counter()
-        for k in range(0, len(texts), args.batch):
-            analyze(texts[k : k + args.batch], predictor=fresh)
-        runs.append(time.perf_counter() - t0)
     total = statistics.median(runs)
 
     # the raw encoder(s) on the same windows the pipeline runs (an ensemble: every member's)
@@ -103,7 +121,7 @@ def main() -> None:
     # (An INT8 bound: encoders that keep some weights fp32 cannot reach it.)
     ghz = args.ghz
     peak_int8 = 2 * ghz * 1e9 * 128
-    report = {
+    return {
         "model": str(folder),
         "articles": len(texts),
         "tokens": n_tokens,
@@ -120,9 +138,10 @@ def main() -> None:
         "peak_int8_ops_per_s": peak_int8,
         "compute_bound_tokens_per_s_int8": round(peak_int8 / flops),
         "encoder_share_of_peak": round(window_tokens / enc / (peak_int8 / flops), 3),
+        # the process's peak (with several folders: all of them loaded)
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "windows_per_call": encoders[0].batch_size,
     }
-    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":
