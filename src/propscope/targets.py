@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,8 @@ OBJECTS = {"dobj", "obj", "attr", "pobj", "dative", "oprd", "iobj"}
 EPITHET_TYPES = ("person", "organisation", "group", "place")
 
 _NLP: Any = None
+#: modules hidden while spaCy loads (thinc would import them if installed)
+NOT_AT_INFERENCE = ("torch", "transformers", "tensorflow", "mxnet", "cupy")
 
 
 class TargetsUnavailable(PropscopeError):
@@ -52,19 +55,31 @@ def load_nlp() -> Any:
     """The spaCy pipeline, loaded once (TargetsUnavailable says what is missing)."""
     global _NLP
     if _NLP is None:
-        name = os.environ.get("PROPSCOPE_SPACY_MODEL", PIPELINE)
+        # thinc (under spaCy) imports torch when it can; inference never needs torch
+        # (seconds and hundreds of MB), so it is hidden while spaCy loads, unless loaded
+        blocked = [m for m in NOT_AT_INFERENCE if m not in sys.modules]
+        sys.modules.update(dict.fromkeys(blocked))
         try:
-            import spacy
-        except ImportError:
-            raise TargetsUnavailable(f"targets not found: spaCy is not installed ({INSTALL})"
-                                     ) from None
-        try:
-            _NLP = spacy.load(name, exclude=["lemmatizer"])
-        except (OSError, ImportError) as e:
-            raise TargetsUnavailable(f"targets not found: the spaCy pipeline {name} cannot be "
-                                     f"loaded ({str(e).splitlines()[0][:120]}; {INSTALL})"
-                                     ) from None
+            _NLP = _load(os.environ.get("PROPSCOPE_SPACY_MODEL", PIPELINE))
+        finally:
+            for m in blocked:
+                if sys.modules.get(m, 0) is None:
+                    del sys.modules[m]
     return _NLP
+
+
+def _load(name: str) -> Any:
+    try:
+        import spacy
+    except ImportError:
+        raise TargetsUnavailable(f"targets not found: spaCy is not installed ({INSTALL})"
+                                 ) from None
+    try:
+        return spacy.load(name, exclude=["lemmatizer"])
+    except (OSError, ImportError) as e:
+        raise TargetsUnavailable(f"targets not found: the spaCy pipeline {name} cannot be "
+                                 f"loaded ({str(e).splitlines()[0][:120]}; {INSTALL})"
+                                 ) from None
 
 
 # ---------------------------------------------------------------- entity mentions
