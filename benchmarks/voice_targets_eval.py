@@ -105,9 +105,8 @@ def main() -> None:
     ap.add_argument("--gold", default="data/voice-targets/gold.jsonl")
     ap.add_argument("--data", default="../shared/ptc")
     ap.add_argument("--show", action="store_true", help="print every disagreement")
-    ap.add_argument("--part", choices=("tuning", "held-out", "all"), default="all",
-                    help="the rows annotated before the rules were last changed (tuning), "
-                         "after (held-out), or all")
+    ap.add_argument("--part", choices=("tuning", "held-out-1", "held-out-2", "all"),
+                    default="all", help="which rows (data/voice-targets/README.md)")
     args = ap.parse_args()
     rows = [json.loads(line) for line in Path(args.gold).read_text().splitlines() if line]
     rows = [r for r in rows if args.part in ("all", r.get("part"))]

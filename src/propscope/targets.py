@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -43,6 +44,9 @@ OBJECTS = {"dobj", "obj", "attr", "pobj", "dative", "oprd", "iobj"}
 EPITHET_TYPES = ("person", "organisation", "group", "place")
 
 _NLP: Any = None
+PERSON_PRONOUNS = {"he", "she"}
+PRONOUN = "pronoun"  # a mention type resolved by find_targets
+_FULL_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+")
 #: modules hidden while spaCy loads (thinc would import them if installed)
 NOT_AT_INFERENCE = ("torch", "transformers", "tensorflow", "mxnet", "cupy")
 
@@ -218,7 +222,24 @@ def _targets_in(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[Mention]
                          and not (a <= t.idx < b)]
                 if found:
                     return [_mention(e) for e in dict.fromkeys(found)]
+    # a subject "he" / "she": the person named last before it (find_targets resolves it)
+    subject = next((c for c in verb.children if c.dep_ in SUBJECTS), None)
+    if subject is not None and subject.lower_ in PERSON_PRONOUNS:
+        return [(subject.idx, subject.idx + len(subject), subject.text, PRONOUN)]
     return []
+
+
+def _person_before(text: str, at: int) -> Mention | None:
+    """The last full name (two or more capitalised words) before ``at``."""
+    found = None
+    for m in _FULL_NAME.finditer(text, max(0, at - 3000), at):
+        words = m.group().split()
+        while words and words[0] in {"The", "A", "An", "But", "And", "In", "On", "As"}:
+            words = words[1:]
+        if len(words) >= 2:
+            start = m.end() - len(" ".join(words))
+            found = (start, m.end(), text[start:m.end()], "person")
+    return found
 
 
 #: a sentence longer than this is read in windows of about this size around its spans
@@ -273,8 +294,10 @@ def find_targets(results: Sequence[Result], batch_size: int = 64
         ents = {t.i: e for e in doc.ents if e.label_ in TYPES and len(e) <= 6 for t in e}
         for k in ks:
             s = r.spans[k]
-            found[(id(r), k)] = [(a + m[0], a + m[1], m[2], m[3])
-                                 for m in _targets_in(doc, s.start - a, s.end - a, ents)]
+            found[(id(r), k)] = [
+                (a + m[0], a + m[1], m[2], m[3]) if m[3] != PRONOUN else p
+                for m in _targets_in(doc, s.start - a, s.end - a, ents)
+                if m[3] != PRONOUN or (p := _person_before(r.text, a + m[0])) is not None]
     out = []
     for r in results:
         keys = [(id(r), k) for k in range(len(r.spans)) if (id(r), k) in found]

@@ -43,7 +43,8 @@ VERBS = (r"(?:said|says|say|tells|tell|wrote|writes|write|added|adds|stated|stat
          r"continued|commented|announced|announces|stressed|stresses|emphasized|emphasised|"
          r"alleged|alleges|admitted|admits|suggested|suggests|posted|posts|remarked|"
          r"responded|concluded|charged|quipped|thundered|boasted|fumed|lamented|"
-         r"complained|complains|predicted|"
+         r"complained|complains|predicted|concludes|concluded|reports|reported|believes|"
+         r"maintains|maintained|contends|recalled|acknowledged|conceded|"
          r"told\s+(?:[\w.’'-]+\s*?){1,3}?(?=\s+that\b|\s*[:,])|told\s+[\w’'-]+)")
 PARTICLE = r"(?:al|el|bin|ibn|de|da|del|van|von|der|den|la|le|du|di|ben|abu|of)"
 CAP = r"(?:(?:Mr|Mrs|Ms|Dr|St|Jr|Sen|Rep|Gen|Gov|Col|Lt|Prof)\.|[A-Z]\.|[A-Z][\w’'-]*)"
@@ -84,6 +85,8 @@ _SAID_END = re.compile(
     rf",\s*(?:(?P<a>{NAME}|{PRONOUN}|{DESC})\s+{AUX}{VERBS}|"
     rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{DESC}))"
     r"(?=\s*(?:[.!?;:\x00]|,\s*(?:who|which|a|an|the|adding|according)\b|$))")
+#: "Given his experience, Saviano said, he expects nothing": the whole sentence is his
+_SAID_MID = re.compile(rf",\s*(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS},\s+\S")
 _SAYING = re.compile(r",\s*(?:saying|adding|claiming|insisting|arguing|warning)\s+(?:that\s+)?")
 _LABEL = re.compile(r"[ \t]*(?P<label>[^\s:\"“«][^:\n\"“«]{0,60}?)[ \t]*:[ \t]+(?=\S)")
 _DASH_LABEL = re.compile(rf"^(?P<name>{NAME})\s*(?:[–—]|\s-\s|,)\s*\S.{{0,60}}$")
@@ -279,6 +282,8 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
         elif (m := _SAID_END.search(s)) and len(s[: m.start()].split()) >= 3:
             g = "a" if m.group("a") else "b"
             out.append((a, a + m.start(), m.group(g), a + m.start(g)))
+        elif m := _SAID_MID.search(s):
+            out.append((a, b, m.group("a"), a + m.start("a")))
         elif m := _SAYING.search(s):
             head = s[: m.start()].split(",")[0]
             who = clean_speaker(head)
