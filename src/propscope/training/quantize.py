@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -288,37 +290,33 @@ def quantize_encoder(fp32: Path, out: Path, rows: Sequence[np.ndarray],
 
 # -- whole folders ---------------------------------------------------------------------------
 def quantize_folder(src: Path | str, out: Path | str, data: Path | str,
-                    settings: StaticSettings = StaticSettings()) -> Path:
+                    settings: StaticSettings = StaticSettings(),
+                    command: str | None = None) -> Path:
     """A copy of model folder ``src`` (single or ensemble) at ``out`` whose encoders are
     static INT8, calibrated on ``settings.articles`` train-split articles' windows. Each
-    quantised manifest records how (``quantization``)."""
+    quantised manifest records how (``quantization``; ``kind: static`` makes the loader
+    batch the windows), the top one also the ``command`` that rebuilds it."""
     src, out = Path(src), Path(out)
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(src, out)
     manifest = json.loads((src / "manifest.json").read_text())
     members = manifest.get("members") or []
-    for folder in [out / m for m in members] or [out]:
-        _quantize_single(folder, data, settings)
+    for name in members or [""]:
+        _quantize_single(out / name if name else out, src / name if name else src, data,
+                         settings)
     top = json.loads((out / "manifest.json").read_text())
     top["name"] = f"{manifest.get('name', src.name)}-static"
     (out / "manifest.json").write_text(json.dumps(top, indent=2) + "\n")
-    write_record(out, _record(settings, src))
+    write_record(out, {**_record(settings, src), **({"command": command} if command else {})})
     return out
 
 
 def write_record(folder: Path, record: dict[str, Any]) -> None:
-    """Record how ``folder``'s encoder was quantised: in its manifest (``quantization``)
-    where this propscope's manifest schema knows the key, else beside it in
-    ``quantization.json`` (a folder the loader treats as any other)."""
-    from ..model_io import MANIFEST_SCHEMA
-
-    if QUANTIZATION_KEY in MANIFEST_SCHEMA:
-        manifest = json.loads((folder / "manifest.json").read_text())
-        manifest[QUANTIZATION_KEY] = record
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    else:
-        (folder / "quantization.json").write_text(json.dumps(record, indent=2) + "\n")
+    """Record how ``folder``'s encoder was quantised in its manifest (``quantization``)."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest[QUANTIZATION_KEY] = record
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 def _record(settings: StaticSettings, src: Path) -> dict[str, Any]:
@@ -326,12 +324,13 @@ def _record(settings: StaticSettings, src: Path) -> dict[str, Any]:
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
-def _quantize_single(folder: Path, data: Path | str, settings: StaticSettings) -> None:
+def _quantize_single(folder: Path, src: Path, data: Path | str,
+                     settings: StaticSettings) -> None:
     rows = calibration_windows(folder, data, settings.articles, settings.seed)
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = fp32_encoder(folder, Path(tmp) / "fp32.onnx")
         quantize_encoder(fp32, folder / "encoder.onnx", rows, settings)
-    write_record(folder, {**_record(settings, folder), "windows": len(rows)})
+    write_record(folder, {**_record(settings, src), "windows": len(rows)})
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -353,7 +352,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                               ops=tuple(o for o in args.ops.split(",") if o),
                               exclude=tuple(e for e in args.exclude.split(",") if e),
                               articles=args.articles, percentile=args.percentile)
-    print(quantize_folder(args.src, args.out, args.data, settings))
+    command = "python -m propscope.training.quantize " + " ".join(
+        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    print(quantize_folder(args.src, args.out, args.data, settings, command))
 
 
 if __name__ == "__main__":
