@@ -27,11 +27,10 @@ from propscope.context import build_lexicon
 from propscope.corpus import load_split
 from propscope.training.context_fit import (
     Rows,
-    article_rows,
     classify_rows,
     cross_validate,
     fit,
-    fold_lexicon,
+    fold_rows,
     gold_of,
 )
 from propscope.training.oof import oof_folds
@@ -54,15 +53,12 @@ def main() -> int:
     sources = []
     lexicons = []
     for fold in oof_folds(data, args.cv, None if args.cv else args.model):
-        predictor, k, ids, encs = fold.predictor, fold.k, fold.ids, fold.encodings
-        techniques = predictor.techniques
-        lexicon = fold_lexicon(everything, data, k, techniques)
+        techniques = fold.predictor.techniques
+        lexicon, rows = fold_rows(data, everything, fold)
         lexicons.append(lexicon)
-        parts = [article_rows(predictor, a, e, everything.gold[a], lexicon)
-                 for a, e in zip(ids, encs, strict=True)]
-        folds.append(Rows.concat([p for p in parts if len(p.y)]))
+        folds.append(rows)
         sources.append(fold)
-        print(f"fold {k}: {len(ids)} articles, {len(folds[-1].y)} rows", file=sys.stderr)
+        print(f"fold {fold.k}: {len(fold.ids)} articles, {len(rows.y)} rows", file=sys.stderr)
     assert techniques is not None
     allrows = Rows.concat(folds)
     gold = gold_of(allrows, techniques)

@@ -33,7 +33,7 @@ from propscope.training.context_fit import (
     classify_rows,
     cross_validate,
     fit,
-    fold_lexicon,
+    fold_rows,
     gold_of,
 )
 from propscope.training.loop import encode_corpus
@@ -72,10 +72,7 @@ def main() -> int:
     techniques = None
     for fold in oof_folds(data, args.cv):
         techniques = fold.predictor.techniques
-        lexicon = fold_lexicon(everything, data, fold.k, techniques)
-        parts = [article_rows(fold.predictor, a, e, everything.gold[a], lexicon)
-                 for a, e in zip(fold.ids, fold.encodings, strict=True)]
-        folds.append(Rows.concat([p for p in parts if len(p.y)]))
+        folds.append(fold_rows(data, everything, fold)[1])
     assert techniques is not None
     cv_rows = Rows.concat(folds)
     keep = [k for k, a in enumerate(cv_rows.article) if a in train_ids]

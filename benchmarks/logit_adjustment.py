@@ -20,11 +20,10 @@ from propscope import metrics
 from propscope.corpus import load_split
 from propscope.training.context_fit import (
     Rows,
-    article_rows,
     classify_rows,
     cross_validate,
     fit,
-    fold_lexicon,
+    fold_rows,
     gold_of,
 )
 from propscope.training.oof import oof_folds
@@ -43,10 +42,7 @@ def main() -> int:
     folds, techniques = [], []
     for f in oof_folds(data, args.cv):
         techniques = f.predictor.techniques
-        lex = fold_lexicon(corpus, data, f.k, techniques)
-        parts = [article_rows(f.predictor, a, e, corpus.gold[a], lex)
-                 for a, e in zip(f.ids, f.encodings, strict=True)]
-        folds.append(Rows.concat([p for p in parts if len(p.y)]))
+        folds.append(fold_rows(data, corpus, f)[1])
     rows = Rows.concat(folds)
     gold = gold_of(rows, techniques)
     t = len(techniques)

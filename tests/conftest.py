@@ -12,6 +12,20 @@ PTC = Path(os.environ.get("PROPSCOPE_DATA", ROOT.parent / "shared" / "ptc"))
 VECTORS = PTC / "scorer-vectors"
 
 
+def needs_spacy() -> pytest.MarkDecorator:
+    """Skip a module when spaCy or its pipeline is missing (propscope[targets]), never under
+    CI, which installs them."""
+    from propscope.targets import TargetsUnavailable, load_nlp
+
+    try:
+        load_nlp()
+        missing = False
+    except TargetsUnavailable:
+        missing = True
+    return pytest.mark.skipif(os.environ.get("CI") != "true" and missing,
+                              reason="spaCy is not installed (propscope[targets])")
+
+
 @pytest.fixture(scope="session")
 def ptc() -> Path:
     if not (PTC / "splits.json").exists():

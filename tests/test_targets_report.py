@@ -5,7 +5,6 @@ checked against a hand count. Targets need spaCy: skipped without it, except und
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,10 @@ pytest.importorskip("duckdb")
 pytest.importorskip("pyarrow")
 
 from propscope.batch import build_report, render_report_html, run_batch  # noqa: E402
-from propscope.targets import TargetsUnavailable, load_nlp  # noqa: E402
 
+from .conftest import needs_spacy  # noqa: E402
 
-def _no_spacy() -> bool:
-    try:
-        load_nlp()
-    except TargetsUnavailable:
-        return True
-    return False
-
-
-pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true" and _no_spacy(),
-                                reason="spaCy is not installed (propscope[targets])")
+pytestmark = needs_spacy()
 
 # keywords model: traitor, so-called (Name calling), outrageous (Loaded language), patriot
 # (Flag-waving, not a targeting technique)

@@ -6,10 +6,7 @@ installs it; elsewhere the test skips without it)."""
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
+from .conftest import needs_spacy
 from .test_web_browser import browser, marks, page, server, viewport  # noqa: F401
 
 # keyword spans: so-called (Name calling, author, aimed at Tom Reed), outrageous (Loaded
@@ -19,18 +16,7 @@ ARTICLE = ("Senator Tom Reed, a so-called expert, pushed an outrageous plan on M
            "“Every patriot knows that the traitor Bob Smith lies,” said Anna Berg.")
 
 
-def _no_spacy() -> bool:
-    from propscope.targets import TargetsUnavailable, load_nlp
-
-    try:
-        load_nlp()
-    except TargetsUnavailable:
-        return True
-    return False
-
-
-pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true" and _no_spacy(),
-                                reason="spaCy is not installed (propscope[targets])")
+pytestmark = needs_spacy()
 
 
 def test_voice_filter_tooltip_and_targets_panel(page, server):  # noqa: F811

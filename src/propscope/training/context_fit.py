@@ -25,6 +25,7 @@ from ..context import (
 from ..corpus import Corpus, split_ids
 from ..predictors.neural import Encoded, NeuralPredictor
 from ..spans import Span
+from .oof import Fold
 
 
 @dataclass
@@ -49,6 +50,16 @@ def fold_lexicon(corpus: Corpus, data_dir: Path | str, k: int, techniques: Seque
     held = set(split_ids(Path(data_dir), f"fold{k}"))
     return build_lexicon(((corpus.articles[a].text, s) for a in corpus.articles
                           if a not in held for s in corpus.gold[a]), techniques)
+
+
+def fold_rows(data_dir: Path | str, corpus: Corpus, fold: Fold) -> tuple[dict, Rows]:
+    """The lexicon for an out-of-fold ``fold`` (``oof.oof_folds``) and the rows of its
+    articles' gold spans (articles without any left out)."""
+    techniques = fold.predictor.techniques
+    lexicon = fold_lexicon(corpus, data_dir, fold.k, techniques)
+    parts = [article_rows(fold.predictor, a, e, corpus.gold[a], lexicon)
+             for a, e in zip(fold.ids, fold.encodings, strict=True)]
+    return lexicon, Rows.concat([p for p in parts if len(p.y)])
 
 
 def article_rows(predictor: NeuralPredictor, aid: str, enc: Encoded, gold: Sequence[Span],
