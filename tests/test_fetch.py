@@ -388,8 +388,8 @@ def test_page_web_address_field_in_a_real_browser(server, tmp_path):
             assert "disastrous" in page.inner_text("#article")
             page.fill("#url", "ftp://example.com/x")
             page.click("#analyse")
-            page.wait_for_function("document.querySelector('#status').textContent"
-                                   ".includes('http or https')", timeout=10_000)
+            # a selector wait, not wait_for_function: the page's CSP forbids string evaluation
+            page.locator("#status", has_text="http or https").wait_for(timeout=10_000)
             browser.close()
     finally:
         stop_server(proc, log)
