@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("pyarrow")
 
 from propscope.batch import run_batch  # noqa: E402
-from propscope.batch.store import Store  # noqa: E402
+from propscope.batch.store import RunStore  # noqa: E402
 from propscope.cli.main import main  # noqa: E402
 from propscope.config import DEFAULT_MODEL_DIR  # noqa: E402
 from propscope.errors import ModelError  # noqa: E402
@@ -225,13 +225,13 @@ def test_a_dead_running_run_reads_as_interrupted(tmp_path, capsys):
         last.pop(key)
     last["pid"] = _dead_pid()
     (out / "run.json").write_text(json.dumps(m))
-    assert Store(out).read_manifest()["status"] == "interrupted"
+    assert RunStore(out).read_manifest()["status"] == "interrupted"
     assert main(["report", str(out), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["run_status"] == "interrupted"
     # a run still going (here: this process) is left alone
     last["pid"] = os.getppid()
     (out / "run.json").write_text(json.dumps(m))
-    assert Store(out).read_manifest()["status"] == "running"
+    assert RunStore(out).read_manifest()["status"] == "running"
     last["pid"] = _dead_pid()
     (out / "run.json").write_text(json.dumps(m))
     # the next run records the dead session as interrupted

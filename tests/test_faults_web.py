@@ -17,7 +17,7 @@ import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 
 from propscope.predictors.keywords import KeywordPredictor  # noqa: E402
-from propscope.web import Settings, create_app  # noqa: E402
+from propscope.web import WebSettings, create_app  # noqa: E402
 from propscope.web.jobs import JobCancelled, JobQueue, install_checkpoints  # noqa: E402
 
 API = "/api/v1"
@@ -177,7 +177,7 @@ def test_a_cheaper_job_goes_first_and_a_running_one_stops_when_cancelled():
 
 def test_deadline_answers_503_and_stops_the_work(tmp_path):
     slow = SlowPredictor(per_call=0.01)
-    app = create_app(Settings(db=":memory:", deadline=0.5), predictor=slow)
+    app = create_app(WebSettings(db=":memory:", deadline=0.5), predictor=slow)
 
     async def scenario():
         async with client_for(app) as c:
@@ -199,7 +199,7 @@ def test_deadline_answers_503_and_stops_the_work(tmp_path):
 
 def test_queued_work_of_a_client_that_left_never_runs():
     slow = SlowPredictor(per_call=0.01)
-    app = create_app(Settings(db=":memory:"), predictor=slow)
+    app = create_app(WebSettings(db=":memory:"), predictor=slow)
 
     async def scenario():
         async with client_for(app) as c:
@@ -220,7 +220,7 @@ def test_queued_work_of_a_client_that_left_never_runs():
 
 def test_running_work_of_a_client_that_left_stops():
     slow = SlowPredictor(per_call=0.01)
-    app = create_app(Settings(db=":memory:"), predictor=slow)
+    app = create_app(WebSettings(db=":memory:"), predictor=slow)
 
     async def scenario():
         t0 = time.monotonic()
@@ -273,7 +273,7 @@ def raw_post(port: int, text: str) -> socket.socket:
 
 def test_hostile_clients_do_not_hold_up_a_polite_one():
     slow = SlowPredictor(per_call=0.01)  # 150,000 characters: 3 s of work
-    app = create_app(Settings(db=":memory:"), predictor=slow)  # 200,000 characters, 1 MiB
+    app = create_app(WebSettings(db=":memory:"), predictor=slow)  # 200,000 characters, 1 MiB
     with Server(app) as srv:
         stayers = [raw_post(srv.port, big(f"STAY{k}", 190_000)) for k in range(2)]
         hostile = [raw_post(srv.port, big(f"HANG{k}", 150_000)) for k in range(9)]

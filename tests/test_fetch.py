@@ -330,9 +330,9 @@ def test_web_api_url_field(server, tmp_path):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from propscope.web import Settings, create_app
+    from propscope.web import WebSettings, create_app
 
-    app = create_app(Settings(model="keywords", db=str(tmp_path / "a.sqlite3")))
+    app = create_app(WebSettings(model="keywords", db=str(tmp_path / "a.sqlite3")))
     client = TestClient(app)
     refused = client.post("/api/v1/analyze", json={"url": f"{server}/page"})
     assert refused.status_code == 422 and refused.json()["code"] == "url_refused"

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from propscope.errors import InputError  # noqa: E402
 from propscope.predictors.keywords import KeywordPredictor  # noqa: E402
 from propscope.techniques import TECHNIQUE_NAMES  # noqa: E402
-from propscope.web import Settings, create_app  # noqa: E402
+from propscope.web import WebSettings, create_app  # noqa: E402
 
 TEXT = ("The so-called experts pushed a disastrous plan. Every patriot knows better.\n"
         "It rained on Tuesday.\n")
@@ -32,7 +32,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def client(db):
-    return TestClient(create_app(Settings(model="keywords", db=db)))
+    return TestClient(create_app(WebSettings(model="keywords", db=db)))
 
 
 def post_raw(client, body: bytes, ctype: str | None = "application/json", path=f"{API}/analyze"):
@@ -93,15 +93,15 @@ def test_healthz(client):
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ok" and body["model"]["name"] == "keywords"
-    assert body["queue"]["capacity"] == Settings().workers + Settings().queue_size
-    assert body["queue"]["max_chars"] == Settings().max_chars
+    assert body["queue"]["capacity"] == WebSettings().workers + WebSettings().queue_size
+    assert body["queue"]["max_chars"] == WebSettings().max_chars
 
 
 def test_healthz_and_analyses_name_the_model_but_not_its_folder(db, tmp_path):
     class Located(KeywordPredictor):
         info = {"name": "located", "version": "1", "path": str(tmp_path / "secret-models")}
 
-    c = TestClient(create_app(Settings(db=db), predictor=Located()))
+    c = TestClient(create_app(WebSettings(db=db), predictor=Located()))
     health = c.get("/healthz")
     assert health.json()["model"] == {"name": "located", "version": "1"}
     analysis = c.post(f"{API}/analyze", json={"text": TEXT})
@@ -134,13 +134,13 @@ def test_analyze_text_and_saved_copy(client, db):
     assert client.get(f"/a/{data['id']}").status_code == 200
 
     # the file is created on first use and outlives the app: the permalink still works
-    other = TestClient(create_app(Settings(model="keywords", db=db)))
+    other = TestClient(create_app(WebSettings(model="keywords", db=db)))
     assert other.get(f"{API}/analyses/{data['id']}").json()["spans"] == data["spans"]
 
 
 def test_db_created_on_first_use(tmp_path):
     path = tmp_path / "new.sqlite3"
-    c = TestClient(create_app(Settings(model="keywords", db=str(path))))
+    c = TestClient(create_app(WebSettings(model="keywords", db=str(path))))
     assert not path.exists()
     assert c.post(f"{API}/analyze", json={"text": TEXT}).status_code == 200
     assert path.exists()
@@ -209,7 +209,7 @@ def test_batch_isolates_every_article(db):
                 raise InputError("cannot read this text")
             return super().predict(texts, **options)
 
-    c = TestClient(create_app(Settings(db=db), predictor=Picky()))
+    c = TestClient(create_app(WebSettings(db=db), predictor=Picky()))
     r = c.post(f"{API}/analyze/batch", json={"articles": [
         {"text": "A radical idea."}, {"text": "boom"}, {"text": "\ufeffa"},
         {"html": "<p>\u200b</p>"}, {"text": "please refuse"}, {"text": "A traitor."}]})
@@ -246,7 +246,7 @@ def test_batch_duplicate_ids(client):
 
 
 def test_batch_limits(db):
-    c = TestClient(create_app(Settings(model="keywords", db=db, max_batch=2)))
+    c = TestClient(create_app(WebSettings(model="keywords", db=db, max_batch=2)))
     r = c.post(f"{API}/analyze/batch", json={"articles": [{"text": "a"}] * 3})
     assert_error(r, 422, "too_many_articles")
     assert_error(c.post(f"{API}/analyze/batch", json={"articles": []}), 422, "invalid_fields")
@@ -295,7 +295,7 @@ def test_pages_and_docs(client):
 
 
 def test_root_path_behind_a_proxy(db):
-    c = TestClient(create_app(Settings(model="keywords", db=db)), root_path="/ps")
+    c = TestClient(create_app(WebSettings(model="keywords", db=db)), root_path="/ps")
     page = c.get("/ps/")
     assert 'src="/ps/static/app.js"' in page.text
     data = c.post("/ps/api/v1/analyze", json={"text": TEXT}).json()
@@ -361,7 +361,7 @@ def test_400_malformed(client, body, code):
 
 
 def test_413_too_large(db):
-    c = TestClient(create_app(Settings(model="keywords", db=db, max_bytes=2000)))
+    c = TestClient(create_app(WebSettings(model="keywords", db=db, max_bytes=2000)))
     big = json.dumps({"text": "word " * 1000}).encode()
     body = assert_error(post_raw(c, big), 413, "too_large")
     assert "2,000" in body["message"]
@@ -376,7 +376,7 @@ def test_413_too_large(db):
 
 
 def test_413_default_limit_is_one_mebibyte(client):
-    assert Settings().max_bytes == 1024 * 1024
+    assert WebSettings().max_bytes == 1024 * 1024
     big = json.dumps({"text": "a" * (1024 * 1024)}).encode()
     assert_error(post_raw(client, big), 413, "too_large")
     fits = json.dumps({"text": "outrageous " * 90_000}).encode()
@@ -384,13 +384,13 @@ def test_413_default_limit_is_one_mebibyte(client):
     # within the byte limit, but more characters than the default budget holds at once
     body = assert_error(post_raw(client, fits), 413, "too_long")
     assert "990,000 characters" in body["message"] and "200,000" in body["message"]
-    roomy = TestClient(create_app(Settings(model="keywords", db=":memory:",
+    roomy = TestClient(create_app(WebSettings(model="keywords", db=":memory:",
                                            max_chars=1024 * 1024)))
     assert post_raw(roomy, fits).status_code == 200
 
 
 def test_413_too_long_counts_a_batch_together(db):
-    c = TestClient(create_app(Settings(model="keywords", db=db, max_chars=100)))
+    c = TestClient(create_app(WebSettings(model="keywords", db=db, max_chars=100)))
     one = {"text": "radical " * 10}  # 80 characters
     assert c.post(f"{API}/analyze/batch", json={"articles": [one]}).status_code == 200
     r = c.post(f"{API}/analyze/batch", json={"articles": [one, one]})
@@ -442,7 +442,7 @@ def test_422_no_text_in_html(client):
 
 
 def test_503_when_the_model_fails_to_load(db):
-    c = TestClient(create_app(Settings(model="/no/such/model", db=db)))
+    c = TestClient(create_app(WebSettings(model="/no/such/model", db=db)))
     body = assert_error(c.post(f"{API}/analyze", json={"text": TEXT}), 503, "model_unavailable")
     assert "no such model folder" in body["message"]
     assert_error(c.post(f"{API}/analyze/batch", json={"articles": [{"text": TEXT}]}),
@@ -465,18 +465,18 @@ def test_predictor_failures_never_leak_a_trace(db):
         def predict(self, texts):
             raise InputError("cannot read this text")
 
-    c = TestClient(create_app(Settings(db=db), predictor=Broken()),
+    c = TestClient(create_app(WebSettings(db=db), predictor=Broken()),
                    raise_server_exceptions=False)
     body = assert_error(c.post(f"{API}/analyze", json={"text": TEXT}), 500, "internal_error")
     assert "secret" not in body["message"]
-    c = TestClient(create_app(Settings(db=db), predictor=Refusing()))
+    c = TestClient(create_app(WebSettings(db=db), predictor=Refusing()))
     assert_error(c.post(f"{API}/analyze", json={"text": TEXT}), 422, "bad_input")
 
 
 def test_unsaveable_analysis_still_answers(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    c = TestClient(create_app(Settings(model="keywords", db=str(blocker / "x.sqlite3"))))
+    c = TestClient(create_app(WebSettings(model="keywords", db=str(blocker / "x.sqlite3"))))
     r = c.post(f"{API}/analyze", json={"text": TEXT})
     assert r.status_code == 200
     assert r.json()["id"] is None and any("saved" in w for w in r.json()["warnings"])
@@ -499,7 +499,7 @@ async def wait_until(condition, timeout=5.0):
 
 def test_429_when_the_queue_is_full_and_healthz_stays_up(db):
     gate = GatePredictor()
-    app = create_app(Settings(db=db, workers=1, queue_size=1), predictor=gate)
+    app = create_app(WebSettings(db=db, workers=1, queue_size=1), predictor=gate)
     transport = httpx.ASGITransport(app=app)
 
     async def scenario():
@@ -534,7 +534,7 @@ def test_429_when_the_queue_is_full_and_healthz_stays_up(db):
 def test_simultaneous_requests_get_their_own_results(db):
     gate = GatePredictor(delay=0.02)
     gate.gate.set()
-    app = create_app(Settings(db=db, workers=2, queue_size=8), predictor=gate)
+    app = create_app(WebSettings(db=db, workers=2, queue_size=8), predictor=gate)
     transport = httpx.ASGITransport(app=app)
     texts = [f"Article {k}: the {' and then the '.join(['patriot'] * (k + 1))} view."
              for k in range(8)]

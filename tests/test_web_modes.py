@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from propscope.predictors.keywords import KeywordPredictor  # noqa: E402
 from propscope.reader import ReaderConfig  # noqa: E402
 from propscope.techniques import TECHNIQUES, parse_technique_list  # noqa: E402
-from propscope.web import Settings, create_app  # noqa: E402
+from propscope.web import WebSettings, create_app  # noqa: E402
 from propscope.web.confidence import (  # noqa: E402
     CONFIDENCE_LEVELS,
     confidence_level,
@@ -32,7 +32,7 @@ class ReaderKeywords(KeywordPredictor):
 
 @pytest.fixture
 def app(tmp_path):
-    return create_app(Settings(db=str(tmp_path / "a.sqlite3")), predictor=ReaderKeywords())
+    return create_app(WebSettings(db=str(tmp_path / "a.sqlite3")), predictor=ReaderKeywords())
 
 
 @pytest.fixture
@@ -111,8 +111,8 @@ def test_same_text_and_settings_give_the_same_permalink(app, client):
 
 def test_the_id_depends_on_the_model(tmp_path):
     db = str(tmp_path / "a.sqlite3")
-    one = TestClient(create_app(Settings(db=db), predictor=ReaderKeywords()))
-    other = TestClient(create_app(Settings(db=db), predictor=KeywordPredictor()))
+    one = TestClient(create_app(WebSettings(db=db), predictor=ReaderKeywords()))
+    other = TestClient(create_app(WebSettings(db=db), predictor=KeywordPredictor()))
     assert analyse(one)["id"] != analyse(other)["id"]
 
 
@@ -188,7 +188,7 @@ def test_the_page_and_the_saved_analysis_name_the_model_and_its_profile(tmp_path
     from propscope import model_io
 
     monkeypatch.setattr(model_io, "load_model", lambda path=None: ReaderKeywords())
-    client = TestClient(create_app(Settings(model="accurate", db=str(tmp_path / "a.db"))))
+    client = TestClient(create_app(WebSettings(model="accurate", db=str(tmp_path / "a.db"))))
     assert client.get("/healthz").json()["model"] == {
         "name": "reader-keywords", "version": "test", "profile": "accurate"}
     data = analyse(client)

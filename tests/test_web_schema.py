@@ -28,12 +28,12 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import positive_data_acceptance  # noqa: E402
 
 from propscope.spans import Article  # noqa: E402
-from propscope.web import Settings, create_app  # noqa: E402
+from propscope.web import WebSettings, create_app  # noqa: E402
 
 #: Generated cases per operation: bounded so the suite stays under a minute.
 EXAMPLES = 60
 
-app = create_app(Settings(model="keywords", db=":memory:"))
+app = create_app(WebSettings(model="keywords", db=":memory:"))
 # generated `url` requests never reach the network: every page is this one
 app.state.analyser.fetcher = lambda url, **_: Article(id=url, text="A fetched page.", url=url)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)

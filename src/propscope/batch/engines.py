@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import PropscopeError
 from ..ids import KnownIds
 from .readers import Part
-from .work import Settings, analyse_part, init_worker
+from .work import RunSettings, analyse_part, init_worker
 
 Outcome = tuple[Part, dict[str, Any] | BaseException]
 
@@ -24,7 +24,7 @@ class InlineEngine:
 
     name = "inline"
 
-    def __init__(self, settings: Settings, skip: KnownIds) -> None:
+    def __init__(self, settings: RunSettings, skip: KnownIds) -> None:
         self.settings, self.skip = settings, skip
         self.workers = 0
 
@@ -46,7 +46,7 @@ class LocalEngine:
 
     name = "local"
 
-    def __init__(self, settings: Settings, skip: KnownIds, workers: int) -> None:
+    def __init__(self, settings: RunSettings, skip: KnownIds, workers: int) -> None:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
@@ -109,7 +109,7 @@ class DaskEngine:
 
     name = "dask"
 
-    def __init__(self, settings: Settings, skip: KnownIds, scheduler: Any) -> None:
+    def __init__(self, settings: RunSettings, skip: KnownIds, scheduler: Any) -> None:
         try:
             from distributed import Client
         except ImportError:
@@ -175,7 +175,7 @@ class DaskEngine:
             self.client.close()
 
 
-def make_engine(name: str, settings: Settings, skip: KnownIds, workers: int | None,
+def make_engine(name: str, settings: RunSettings, skip: KnownIds, workers: int | None,
                 scheduler: Any = None):
     if name == "dask":
         return DaskEngine(settings, skip, scheduler)

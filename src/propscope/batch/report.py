@@ -75,9 +75,9 @@ def build_report(folder: str | Path, top: int = 10, articles: int | None = 200
     """Aggregates of a batch output folder (plain data, JSON-ready): ``top`` phrases per
     technique, and the ``articles`` most flagged articles (None: all) in a table."""
     folder = Path(folder)
-    from .store import Store
+    from .store import RunStore
 
-    manifest: dict[str, Any] = Store(folder).read_manifest() or {}  # a dead run: interrupted
+    manifest: dict[str, Any] = RunStore(folder).read_manifest() or {}  # a dead run: interrupted
     con = _connect(folder)
 
     ov = _rows(con, """

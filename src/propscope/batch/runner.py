@@ -21,8 +21,8 @@ from ..ids import IdRegistry, KnownIds, check_policy
 from .engines import make_engine
 from .outlets import field_of, parse_outlet_from
 from .readers import ParquetStreamer, Part, describe, plan
-from .store import Store
-from .work import SLUGS, Settings
+from .store import RunStore
+from .work import SLUGS, RunSettings
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -59,7 +59,7 @@ def _plan(inputs: list[str], part_size: int | None, engine: str, workers: int | 
     return (parts if size == AUTO_PART_SIZE else plan(inputs, size)), size
 
 
-def _check_same_config(prior: dict[str, Any] | None, settings: Settings, out: str) -> None:
+def _check_same_config(prior: dict[str, Any] | None, settings: RunSettings, out: str) -> None:
     if not prior:
         return
     before = prior.get("config", {}).get("output", {})
@@ -122,7 +122,7 @@ def run_batch(
                          on_duplicate)
     model = settings.model
     out = str(out)
-    store = Store(out)
+    store = RunStore(out)
     prior = store.read_manifest() if store.root.is_dir() else None
     _check_same_config(prior, settings, out)
     _check_model(model)
@@ -165,7 +165,7 @@ def run_batch(
 
 def _settings(model: str | None, threshold: float | None, mode: str,
               techniques: Sequence[str] | None, max_bytes: int | None, source: str | None,
-              outlet_from: str | None, on_duplicate: str) -> Settings:
+              outlet_from: str | None, on_duplicate: str) -> RunSettings:
     """The workers' settings, checked; a model folder's path made absolute (workers may
     run elsewhere, in another working folder)."""
     if threshold is not None and not 0.0 <= threshold <= 1.0:
@@ -173,7 +173,7 @@ def _settings(model: str | None, threshold: float | None, mode: str,
     check_policy(on_duplicate)
     if model and model != "keywords" and Path(model).exists():
         model = str(Path(model).resolve())
-    return Settings(model=model, threshold=threshold, mode=mode,
+    return RunSettings(model=model, threshold=threshold, mode=mode,
                     techniques=tuple(techniques) if techniques else None,
                     max_bytes=max_bytes, source=source,
                     outlet_from=parse_outlet_from(outlet_from))
@@ -193,7 +193,7 @@ def _new_session(started: str, engine: str, workers: int | None, part_size: int,
 
 
 def _new_manifest(out: str, inputs: list[str], parts: list[Part], prior: dict[str, Any] | None,
-                  settings: Settings, run_config: dict[str, Any]) -> dict[str, Any]:
+                  settings: RunSettings, run_config: dict[str, Any]) -> dict[str, Any]:
     """The run's manifest as it starts (``run_config``: engine, workers, scheduler, part
     size, duplicate policy)."""
     return {
@@ -211,7 +211,7 @@ def _new_manifest(out: str, inputs: list[str], parts: list[Part], prior: dict[st
     }
 
 
-def _start(eng: Any, store: Store, session: dict[str, Any], manifest: dict[str, Any]
+def _start(eng: Any, store: RunStore, session: dict[str, Any], manifest: dict[str, Any]
            ) -> None:
     """Record the session as started (with the engine's number of workers); the engine is
     closed if that fails."""
@@ -225,7 +225,7 @@ def _start(eng: Any, store: Store, session: dict[str, Any], manifest: dict[str, 
         raise
 
 
-def _analyse(eng: Any, parts: Iterable[Part], total: int, sink: tuple[Store, IdRegistry,
+def _analyse(eng: Any, parts: Iterable[Part], total: int, sink: tuple[RunStore, IdRegistry,
              dict[str, Any], dict[str, Any]], progress: ProgressFn | None) -> None:
     """Run the parts on the engine and write each as it comes back (``sink``: the store,
     the run's id registry, session and manifest); a model that fails to load ends the run."""
@@ -243,7 +243,7 @@ def _analyse(eng: Any, parts: Iterable[Part], total: int, sink: tuple[Store, IdR
             progress(done, total, f"{session['errors']} errors")
 
 
-def _finish(store: Store, manifest: dict[str, Any], session: dict[str, Any], status: str,
+def _finish(store: RunStore, manifest: dict[str, Any], session: dict[str, Any], status: str,
             n_parts: int, seconds: float) -> dict[str, Any]:
     """Close the session and the store with the final manifest; returns the folder's totals."""
     session.update({"finished": _now(), "seconds": round(seconds, 3),
@@ -296,7 +296,7 @@ _KEPT_WHEN_REFUSED = ("input", "source", "date", "month", "title", "url", "model
                       "model_version", "chars", "words", "text_hash")
 
 
-def _write(store: Store, part: Part, result: dict[str, Any], registry: IdRegistry,
+def _write(store: RunStore, part: Part, result: dict[str, Any], registry: IdRegistry,
            session: dict[str, Any], manifest: dict[str, Any]) -> None:
     rows, spans = _settle(result, registry, session)
     store.write_part(part.key, rows, spans)

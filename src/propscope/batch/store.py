@@ -121,7 +121,7 @@ def settle_stale(manifest: dict[str, Any]) -> dict[str, Any]:
             "sessions": [*sessions[:-1], {**last, "status": "interrupted"}]}
 
 
-class Store:
+class RunStore:
     def __init__(self, out: str | Path) -> None:
         self.root = Path(out)
         self.articles = self.root / "articles"

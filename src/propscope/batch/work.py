@@ -34,7 +34,7 @@ SLUGS: dict[str, str] = {t: slug(t) for t in TECHNIQUE_NAMES}
 
 
 @dataclass(frozen=True)
-class Settings:
+class RunSettings:
     """Everything about a run that changes its output (kept in run.json)."""
 
     model: str | None = None
@@ -181,7 +181,7 @@ def span_rows(aid: str, result: Result) -> list[dict[str, Any]]:
     return rows(aid, result)
 
 
-def analyse_part(part: Part, settings: Settings, skip: KnownIds | None = None
+def analyse_part(part: Part, settings: RunSettings, skip: KnownIds | None = None
                  ) -> dict[str, Any]:
     """Read and analyse one part; return its article rows, span rows and worker facts."""
     t0 = time.perf_counter()

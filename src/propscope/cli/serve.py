@@ -107,12 +107,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from ..web import Settings, create_app
+        from ..web import WebSettings, create_app
     except ImportError as e:
         raise PropscopeError(f"the web app needs the 'web' extra ({e}); "
                              "install it with: pip install 'propscope[web]'") from None
     sock = listen(args.host, args.port)
-    settings = Settings(model=args.model, db=args.db, max_bytes=args.max_bytes,
+    settings = WebSettings(model=args.model, db=args.db, max_bytes=args.max_bytes,
                         workers=args.workers, queue_size=args.queue, max_batch=args.max_batch,
                         max_chars=args.max_chars, deadline=args.deadline)
     app = create_app(settings)

@@ -1,5 +1,5 @@
 """The web app and REST API (``propscope serve``); needs the ``web`` extra."""
 
-from .app import Settings, create_app
+from .app import WebSettings, create_app
 
-__all__ = ["Settings", "create_app"]
+__all__ = ["WebSettings", "create_app"]

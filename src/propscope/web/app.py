@@ -1,6 +1,6 @@
 """The web app and REST API: a thin HTTP adapter over ``propscope.analyze``.
 
-``create_app(Settings(...))`` builds the ASGI app; ``propscope serve`` runs it on uvicorn.
+``create_app(WebSettings(...))`` builds the ASGI app; ``propscope serve`` runs it on uvicorn.
 The model is loaded once, when the app is built; if that fails every analysis answers
 503 and ``/healthz`` says why. The pieces:
 
@@ -35,7 +35,7 @@ from .jobs import JobQueue, install_checkpoints
 from .middleware import BodyGuard, MethodGuard, SecurityHeaders
 from .routes import api, pages, service
 from .service import Analyser, ClientGone, Limits
-from .storage import Store
+from .storage import AnalysisStore
 
 log = logging.getLogger("propscope.web")
 
@@ -43,7 +43,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 @dataclass
-class Settings:
+class WebSettings:
     model: str | None = None  # model folder; None: the shipped model; "keywords": test rules
     db: str = "propscope.sqlite3"  # SQLite file of saved analyses (":memory:" for none)
     max_bytes: int = 1024 * 1024  # largest request body accepted (413 beyond)
@@ -69,7 +69,7 @@ def _model_error_text(e: BaseException) -> str:
     return f"{type(e).__name__}: {first}" if first else type(e).__name__
 
 
-def _load_predictor(settings: Settings) -> tuple[Any, str | None]:
+def _load_predictor(settings: WebSettings) -> tuple[Any, str | None]:
     from ..model_io import load_model
 
     try:
@@ -80,9 +80,9 @@ def _load_predictor(settings: Settings) -> tuple[Any, str | None]:
         return None, error
 
 
-def create_app(settings: Settings | None = None, predictor: Any = None) -> FastAPI:
+def create_app(settings: WebSettings | None = None, predictor: Any = None) -> FastAPI:
     """Build the app. ``predictor`` (any object with ``predict``/``info``) overrides the model."""
-    settings = settings or Settings()
+    settings = settings or WebSettings()
     model_error, profile = None, None
     if predictor is None:
         predictor, model_error = _load_predictor(settings)
@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
     if predictor is not None:
         install_checkpoints(predictor)
     jobs = JobQueue(settings.workers, settings.queue_size, settings.max_chars)
-    store = Store(settings.db)
+    store = AnalysisStore(settings.db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

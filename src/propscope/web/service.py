@@ -24,7 +24,7 @@ from .confidence import confidence_level, model_facts, public_model_info, reader
 from .errors import ApiError
 from .jobs import Job, JobCancelled, JobQueue
 from .schemas import AnalyzeRequest
-from .storage import Store, content_id, now
+from .storage import AnalysisStore, content_id, now
 
 log = logging.getLogger("propscope.web")
 
@@ -45,7 +45,7 @@ class Limits:
 
 
 class Analyser:
-    def __init__(self, predictor: Any, store: Store, jobs: JobQueue, limits: Limits,
+    def __init__(self, predictor: Any, store: AnalysisStore, jobs: JobQueue, limits: Limits,
                  profile: str | None = None) -> None:
         self.predictor, self.store, self.jobs, self.limits = predictor, store, jobs, limits
         self.model = model_facts(predictor, profile)

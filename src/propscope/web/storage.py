@@ -39,7 +39,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Store:
+class AnalysisStore:
     """Thread-safe access to the analyses table; the file is opened on first use."""
 
     def __init__(self, path: str | Path) -> None:
