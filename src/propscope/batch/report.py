@@ -79,7 +79,36 @@ def build_report(folder: str | Path, top: int = 10, articles: int | None = 200
 
     manifest: dict[str, Any] = RunStore(folder).read_manifest() or {}  # a dead run: interrupted
     con = _connect(folder)
+    ov = _overview(con)
+    outlets = _outlets(con)
+    totals_by_technique = dict(con.execute(
+        "SELECT technique, count(*) FROM spans GROUP BY 1").fetchall())
+    cfg = manifest.get("config", {}).get("output", {})
+    return {
+        "folder": str(folder),
+        "model": manifest.get("model") or {},
+        "threshold": cfg.get("threshold"),
+        "techniques_selected": cfg.get("techniques"),
+        "run_status": manifest.get("status"),
+        "propscope_version": manifest.get("propscope_version"),
+        "overview": ov,
+        "techniques": {t: {"count": totals_by_technique.get(t, 0),
+                           "per_1k_words": _per_1k(totals_by_technique.get(t, 0), ov["words"])}
+                       for t in TECHNIQUE_NAMES},
+        "outlets": outlets,
+        "by_month": _by_month(con),
+        "top_phrases": _top_phrases(con, top),
+        **report_targets.targets_report(con, top),
+        "articles": report_articles.article_table(con, articles),
+        "text_kept": report_articles.has_text(con),
+        "outlet_from": cfg.get("outlet_from"),
+        "warnings": outlet_warnings(ov, outlets, cfg.get("outlet_from")),
+        "errors": _errors(con),
+        "method": METHOD,
+    }
 
+
+def _overview(con: Any) -> dict[str, Any]:
     ov = _rows(con, """
         SELECT (SELECT count(*) FROM articles) AS articles,
                (SELECT count(*) FROM articles WHERE error IS NOT NULL) AS errors,
@@ -91,7 +120,12 @@ def build_report(folder: str | Path, top: int = 10, articles: int | None = 200
     ov = {k: (v if v is not None else 0) if k not in ("first_month", "last_month") else v
           for k, v in ov.items()}
     _add_rates(ov)
+    return ov
 
+
+def _outlets(con: Any) -> list[dict[str, Any]]:
+    """One row per outlet: counts, rates, voices and technique counts (outlets whose every
+    article failed included)."""
     outlets = _rows(con, """
         SELECT outlet, count(*) AS articles, sum(words) AS words, sum(sentences) AS sentences,
                sum(flagged_sentences) AS flagged_sentences, sum(spans) AS spans,
@@ -101,7 +135,6 @@ def build_report(folder: str | Path, top: int = 10, articles: int | None = 200
                             "FROM articles WHERE error IS NOT NULL GROUP BY 1").fetchall())
     counts = {(o, t): n for o, t, n in con.execute(
         "SELECT outlet, technique, count(*) FROM spans GROUP BY 1, 2").fetchall()}
-    techniques = [t for t in TECHNIQUE_NAMES]
     voices = report_targets.outlet_voices(con)
     for row in outlets:
         row["errors"] = errs.get(row["outlet"], 0)
@@ -110,7 +143,7 @@ def build_report(folder: str | Path, top: int = 10, articles: int | None = 200
         row["techniques"] = {
             t: {"count": counts.get((row["outlet"], t), 0),
                 "per_1k_words": _per_1k(counts.get((row["outlet"], t), 0), row["words"])}
-            for t in techniques}
+            for t in TECHNIQUE_NAMES}
     for o, n in errs.items():  # outlets whose every article failed
         if o not in {r["outlet"] for r in outlets}:
             outlets.append({"outlet": o, "articles": 0, "words": 0, "sentences": 0,
@@ -118,55 +151,38 @@ def build_report(folder: str | Path, top: int = 10, articles: int | None = 200
                             "errors": n, "spans_per_1k_words": 0.0,
                             "flagged_sentence_share": 0.0, "voices": None,
                             "techniques": {t: {"count": 0, "per_1k_words": 0.0}
-                                           for t in techniques}})
+                                           for t in TECHNIQUE_NAMES}})
+    return outlets
 
-    by_month = _rows(con, """
+
+def _by_month(con: Any) -> list[dict[str, Any]]:
+    rows = _rows(con, """
         SELECT month, outlet, count(*) AS articles, sum(words) AS words,
                sum(sentences) AS sentences, sum(flagged_sentences) AS flagged_sentences,
                sum(spans) AS spans
         FROM ok WHERE month IS NOT NULL GROUP BY month, outlet ORDER BY month, outlet""")
-    for row in by_month:
+    for row in rows:
         _add_rates(row)
+    return rows
 
-    totals_by_technique = dict(con.execute(
-        "SELECT technique, count(*) FROM spans GROUP BY 1").fetchall())
+
+def _top_phrases(con: Any, top: int) -> dict[str, list[dict[str, Any]]]:
     phrases = report_articles.top_phrases(con, top)
     report_articles.add_contexts(con, phrases)
-    top_phrases: dict[str, list[dict[str, Any]]] = {t: [] for t in techniques}
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in TECHNIQUE_NAMES}
     for row in report_articles.clean_phrases(phrases):
-        top_phrases.setdefault(row.pop("technique"), []).append(row)
+        out.setdefault(row.pop("technique"), []).append(row)
+    return out
 
-    errors = _rows(con, """
+
+def _errors(con: Any) -> list[dict[str, Any]]:
+    """The 50 commonest problems, each with its count and one input that had it."""
+    return _rows(con, """
         WITH e AS (SELECT CASE WHEN starts_with(error, input || ': ')
                                THEN substr(error, length(input) + 3) ELSE error END AS problem,
                           input FROM articles WHERE error IS NOT NULL)
         SELECT problem, count(*) AS count, min(input) AS example FROM e
         GROUP BY problem ORDER BY count DESC, problem LIMIT 50""")
-
-    cfg = manifest.get("config", {}).get("output", {})
-    table = report_articles.article_table(con, articles)
-    return {
-        "folder": str(folder),
-        "model": manifest.get("model") or {},
-        "threshold": cfg.get("threshold"),
-        "techniques_selected": cfg.get("techniques"),
-        "run_status": manifest.get("status"),
-        "propscope_version": manifest.get("propscope_version"),
-        "overview": ov,
-        "techniques": {t: {"count": totals_by_technique.get(t, 0),
-                           "per_1k_words": _per_1k(totals_by_technique.get(t, 0), ov["words"])}
-                       for t in techniques},
-        "outlets": outlets,
-        "by_month": by_month,
-        "top_phrases": top_phrases,
-        **report_targets.targets_report(con, top),
-        "articles": table,
-        "text_kept": report_articles.has_text(con),
-        "outlet_from": cfg.get("outlet_from"),
-        "warnings": outlet_warnings(ov, outlets, cfg.get("outlet_from")),
-        "errors": errors,
-        "method": METHOD,
-    }
 
 
 #: Where outlets came from, by ``--outlet-from`` (``outlets``), for the report's words.
