@@ -32,6 +32,7 @@ from propscope.training.context_fit import (
     fit,
     fold_rows,
     gold_of,
+    store_stage,
 )
 from propscope.training.oof import oof_folds
 
@@ -91,16 +92,10 @@ def main() -> int:
         lexicon = build_lexicon(((a.text, s) for a, spans in everything.items() for s in spans),
                                 techniques)
         head = fit(allrows, len(techniques), lexicon, l2=l2, balance=bal)
-        folder = Path(args.write)
-        head.save(folder)
-        manifest = json.loads((folder / "manifest.json").read_text())
-        manifest["context"] = "context.npz"
-        manifest["files"] = sorted(set(manifest.get("files", [])) | {"context.npz"})
-        manifest["context_cv"] = {"rows": report["rows"], "setting": best[1],
-                                  "source": args.cv or f"{args.model} on valid",
-                                  "tc_without": report["base_tc"],
-                                  "tc_with": round(best[0], 4), "flc": report.get("flc")}
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        store_stage(Path(args.write), head, {
+            "rows": report["rows"], "setting": best[1],
+            "source": args.cv or f"{args.model} on valid", "tc_without": report["base_tc"],
+            "tc_with": round(best[0], 4), "flc": report.get("flc")})
     return 0
 
 

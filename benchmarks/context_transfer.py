@@ -35,6 +35,7 @@ from propscope.training.context_fit import (
     fit,
     fold_rows,
     gold_of,
+    store_stage,
 )
 from propscope.training.loop import encode_corpus
 from propscope.training.oof import oof_folds
@@ -76,8 +77,7 @@ def main() -> int:
     assert techniques is not None
     cv_rows = Rows.concat(folds)
     keep = [k for k, a in enumerate(cv_rows.article) if a in train_ids]
-    train_rows = Rows(cv_rows.x[keep], cv_rows.y[keep], [cv_rows.article[k] for k in keep],
-                      [cv_rows.span[k] for k in keep])
+    train_rows = cv_rows.subset(keep)
     train_lexicon = build_lexicon(((everything.articles[a].text, s) for a in train_ids
                                    for s in everything.gold[a]), techniques)
 
@@ -142,18 +142,12 @@ def mixed(train_rows: Rows, valid_rows: Rows, data: Path, techniques, l2, bal, t
         probs = np.zeros((len(valid_rows.y), len(techniques)), np.float32)
         for k in range(5):
             held = np.array([fold_of[a] == k for a in valid_rows.article])
-            part = _subset(valid_rows, ~held)
+            part = valid_rows.subset(np.nonzero(~held)[0])
             rows = Rows.concat([extra, part]) if extra is not None else part
             stage = fit(rows, len(techniques), {}, l2=l2, balance=bal)
             probs[held] = stage.probs_from_features(valid_rows.x[held])
         out[name] = round(tc(probs).overall.f1, 4)
     return out
-
-
-def _subset(rows: Rows, mask: np.ndarray) -> Rows:
-    idx = np.nonzero(mask)[0]
-    return Rows(rows.x[idx], rows.y[idx], [rows.article[k] for k in idx],
-                [rows.span[k] for k in idx])
 
 
 def _f1(score: metrics.Score, t: str) -> float | None:
@@ -187,11 +181,7 @@ def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report) -> 
     lexicon = build_lexicon(((a.text, s) for a, spans in everything.items() for s in spans),
                             techniques)
     stage = fit(rows, len(techniques), lexicon, l2=l2, balance=bal)
-    stage.save(folder)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["context"] = "context.npz"
-    manifest["files"] = sorted(set(manifest.get("files", [])) | {"context.npz"})
-    manifest["context_cv"] = {
+    store_stage(folder, stage, {
         "rows": int(len(rows.y)), "setting": f"l2={l2},balance={bal}",
         "source": "out-of-fold rows of the 5 fold models (all 371 articles) and this "
                   "model's rows of the 88 valid articles",
@@ -204,8 +194,7 @@ def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report) -> 
         "rebuild": "python benchmarks/cv_folds.py --out runs/cv-minilm && python "
                    f"benchmarks/context_transfer.py --cv runs/cv-minilm --l2 {l2} "
                    f"--balance {bal} --write MODEL",
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    })
 
 
 if __name__ == "__main__":

@@ -121,8 +121,7 @@ def transfer(args, data, corpus, rows, folds, techniques, make) -> dict:
     for kind in KINDS:
         r = Rows.concat([f[kind] for f in rows])
         keep = [k for k, a in enumerate(r.article) if a in train_ids]
-        stage = make(Rows(r.x[keep], r.y[keep], [r.article[k] for k in keep],
-                          [r.span[k] for k in keep]))
+        stage = make(r.subset(keep))
         stage.lexicon = lexicon
         flc = metrics.flc_score(predictions(model, stage, ids, encs), gold).overall.f1
         tc = metrics.tc_score(classify_rows(stage.probs_from_features(valid_rows.x), valid_rows,

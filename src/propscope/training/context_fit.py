@@ -7,6 +7,7 @@ its span set, and its lexicon block from a lexicon built without that article's 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from ..context import (
     token_means,
 )
 from ..corpus import Corpus, split_ids
+from ..predictors.decoding import bio_runs
 from ..predictors.neural import Encoded, NeuralPredictor
 from ..spans import Span
 from .oof import Fold
@@ -41,6 +43,16 @@ class Rows:
     def concat(parts: Sequence[Rows]) -> Rows:
         return Rows(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]),
                     [a for p in parts for a in p.article], [s for p in parts for s in p.span])
+
+    def subset(self, keep: Sequence[int] | np.ndarray) -> Rows:
+        """The rows at positions ``keep``, in that order."""
+        idx = list(keep)
+        return Rows(self.x[idx], self.y[idx], [self.article[k] for k in idx],
+                    [self.span[k] for k in idx])
+
+    @staticmethod
+    def empty() -> Rows:
+        return Rows(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [], [])
 
 
 def fold_lexicon(corpus: Corpus, data_dir: Path | str, k: int, techniques: Sequence[str]
@@ -62,16 +74,22 @@ def fold_rows(data_dir: Path | str, corpus: Corpus, fold: Fold) -> tuple[dict, R
     return lexicon, Rows.concat([p for p in parts if len(p.y)])
 
 
+def span_features(predictor: NeuralPredictor, enc: Encoded, spans: Sequence[Span],
+                  lexicon: Lexicon) -> np.ndarray:
+    """The second stage's input for an article's distinct ``spans`` (as at inference)."""
+    base = predictor.technique_probs(enc, spans)
+    feats = span_set_features(enc.text, spans, lexicon, len(predictor.techniques))
+    return feature_matrix(base, token_means(enc.offsets, enc.tech, spans), feats)
+
+
 def article_rows(predictor: NeuralPredictor, aid: str, enc: Encoded, gold: Sequence[Span],
                  lexicon: Lexicon) -> Rows:
     index = {t: k for k, t in enumerate(predictor.techniques)}
     ranges = sorted({(s.start, s.end) for s in gold})
     spans = [Span(a, b) for a, b in ranges]
     if not spans:
-        return Rows(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [], [])
-    base = predictor.technique_probs(enc, spans)
-    feats = span_set_features(enc.text, spans, lexicon, len(predictor.techniques))
-    x = feature_matrix(base, token_means(enc.offsets, enc.tech, spans), feats)
+        return Rows.empty()
+    x = span_features(predictor, enc, spans, lexicon)
     row_of = {r: k for k, r in enumerate(ranges)}
     picks = [(row_of[(s.start, s.end)], index[s.technique]) for s in gold
              if s.technique in index]
@@ -167,18 +185,11 @@ def predicted_rows(predictor: NeuralPredictor, aid: str, enc: Encoded, gold: Seq
     also names predicted spans), each labelled with the technique of the gold span it
     overlaps most; spans overlapping no gold span are left out (FLC gives them no credit
     whatever their name)."""
-    from .. import alignment
-
-    d = predictor.decode
-    found = alignment.decode_runs(enc.text, enc.offsets, alignment.in_span(enc.probs),
-                                  d.span_threshold, d.min_chars, d.extend_threshold, d.max_gap)
-    spans = [Span(s, e) for s, e, _ in found]
+    spans = [Span(s, e) for s, e, _ in bio_runs(enc, predictor.decode)]
     index = {t: k for k, t in enumerate(predictor.techniques)}
     if not spans:
-        return Rows(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [], [])
-    base = predictor.technique_probs(enc, spans)
-    feats = span_set_features(enc.text, spans, lexicon, len(predictor.techniques))
-    x = feature_matrix(base, token_means(enc.offsets, enc.tech, spans), feats)
+        return Rows.empty()
+    x = span_features(predictor, enc, spans, lexicon)
     keep, y = [], []
     for k, s in enumerate(spans):
         overlap = {}
@@ -191,3 +202,14 @@ def predicted_rows(predictor: NeuralPredictor, aid: str, enc: Encoded, gold: Seq
             y.append(index[max(overlap, key=overlap.__getitem__)])
     return Rows(x[keep], np.array(y, dtype=np.int64), [aid] * len(keep),
                 [(spans[k].start, spans[k].end) for k in keep])
+
+
+def store_stage(folder: Path, stage: ContextClassifier, context_cv: dict) -> None:
+    """Write ``stage`` into a model folder (context.npz) and name it in the manifest, with
+    how it was fitted and what it scored (``context_cv``)."""
+    stage.save(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["context"] = "context.npz"
+    manifest["files"] = sorted(set(manifest.get("files", [])) | {"context.npz"})
+    manifest["context_cv"] = context_cv
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
