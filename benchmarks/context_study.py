@@ -15,7 +15,6 @@ then the second stage for each setting), per technique for the best, as JSON at 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 from pathlib import Path
@@ -105,10 +104,9 @@ def flc_check(sources, folds, lexicons, techniques, everything, l2, bal) -> dict
     without, with_ = {}, {}
     for k, fold in enumerate(sources):
         train = Rows.concat([f for j, f in enumerate(folds) if j != k])
-        plain, second = copy.copy(fold.predictor), copy.copy(fold.predictor)
-        plain.context = None
-        second.context = fit(train, len(techniques), lexicons[k], l2=l2, balance=bal)
-        second.context_in_predict = True
+        plain = fold.predictor.with_context(None)
+        second = fold.predictor.with_context(
+            fit(train, len(techniques), lexicons[k], l2=l2, balance=bal), in_predict=True)
         for a, e in zip(fold.ids, fold.encodings, strict=True):
             without[a], with_[a] = plain.spans_from(e), second.spans_from(e)
     gold = {a: everything.gold[a] for a in without}

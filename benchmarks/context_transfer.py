@@ -15,7 +15,6 @@ Add ``--write FOLDER`` to fit the chosen setting on every article's out-of-fold 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import pickle
 import sys
@@ -167,8 +166,7 @@ def flc(model, stage, ids, encs, everything) -> dict:
     out = {}
     for name, context, in_predict in (("no_stage", None, False),
                                       ("stage_names_predicted", stage, True)):
-        p = copy.copy(model)
-        p.context, p.context_in_predict = context, in_predict
+        p = model.with_context(context, in_predict)
         pred = {a: p.spans_from(e) for a, e in zip(ids, encs, strict=True)}
         gold = {a: everything.gold[a] for a in ids}
         out[name] = round(metrics.flc_score(pred, gold).overall.f1, 4)

@@ -150,9 +150,9 @@ def with_context(folds, corpus, data: Path, setting: str) -> list:
     for k, f in enumerate(folds):
         train = Rows.concat([r for j, (_, r) in enumerate(rows) if j != k])
         g = copy.copy(f)
-        g.predictor = copy.copy(f.predictor)
-        g.predictor.context = fit(train, len(f.predictor.techniques), rows[k][0], l2, bal)
-        g.predictor.context_in_predict = True  # FLC shows what it does to predicted spans
+        # in_predict: FLC shows what it does to predicted spans
+        g.predictor = f.predictor.with_context(
+            fit(train, len(f.predictor.techniques), rows[k][0], l2, bal), in_predict=True)
         out.append(g)
     return out
 

@@ -13,7 +13,6 @@ on the 283 ``train`` articles' rows, applied to the shipped model on ``valid``.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 from pathlib import Path
@@ -51,8 +50,7 @@ def rows_of(predictor, ids, encs, corpus, lexicon) -> dict[str, Rows]:
 
 
 def predictions(predictor, stage, ids, encs) -> dict:
-    p = copy.copy(predictor)
-    p.context, p.context_in_predict = stage, stage is not None
+    p = predictor.with_context(stage, in_predict=stage is not None)
     return {a: p.spans_from(e) for a, e in zip(ids, encs, strict=True)}
 
 

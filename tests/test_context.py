@@ -147,3 +147,15 @@ def test_evaluate_warns_when_the_second_stage_saw_the_split(shipped_model, capsy
     assert "in-sample" in capsys.readouterr().err
     _warn_in_sample("fold9", None)
     assert capsys.readouterr().err == ""
+
+
+def test_with_context_leaves_the_predictor_as_it_was(shipped_model):
+    text = ("They call it a disastrous plan. A disastrous plan, again. "
+            "This disastrous plan must stop.\n")
+    spans = [Span(15, 30), Span(34, 49), Span(63, 78)]
+    plain = shipped_model.with_context(None)
+    assert plain.context is None and not plain.context_in_predict
+    assert shipped_model.context is not None
+    named = shipped_model.with_context(shipped_model.context, in_predict=True)
+    assert named.context_in_predict and not shipped_model.context_in_predict
+    assert named.classify(text, spans) == shipped_model.classify(text, spans)

@@ -61,6 +61,14 @@ class NeuralPredictor:
             other.encoder = self.encoder.with_readings(decode.readings)
         return other
 
+    def with_context(self, context: ContextClassifier | None, in_predict: bool = False
+                     ) -> NeuralPredictor:
+        """This predictor with ``context`` as its second stage (None: none), also naming the
+        spans predict finds when ``in_predict``."""
+        other = copy.copy(self)
+        other.context, other.context_in_predict = context, in_predict
+        return other
+
     def with_encoder(self, encoder: Encoder) -> NeuralPredictor:
         """This predictor reading texts with ``encoder`` (say, one with a cache holding a
         corpus's encodings)."""
