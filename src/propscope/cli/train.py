@@ -29,6 +29,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         elif isinstance(value, int | float | str) or value is None:
             kind = type(value) if value is not None else int
             p.add_argument(flag, type=kind, default=value, help=text)
+    p.add_argument("--soft-targets", default="", metavar="FILE",
+                   help="distil: train a student on a teacher's soft targets (built with "
+                        "python -m propscope.training.distil targets)")
+    p.add_argument("--gold-mix", type=float, default=0.5,
+                   help="with --soft-targets: weight of the gold labels in the train "
+                        "articles' targets (default: 0.5)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +46,12 @@ def run(args: argparse.Namespace) -> int:
                              ) from None
     cfg = config.TrainConfig(**{f.name: getattr(args, f.name) for f in fields(config.TrainConfig)
                                 if hasattr(args, f.name)})
-    result = train(args.data, args.out, cfg, log=lambda m: print(m, file=sys.stderr))
+    if getattr(args, "soft_targets", ""):
+        from ..training.distil import train_student
+
+        result = train_student(args.data, args.out, cfg, args.soft_targets, args.gold_mix,
+                               log=lambda m: print(m, file=sys.stderr))
+    else:
+        result = train(args.data, args.out, cfg, log=lambda m: print(m, file=sys.stderr))
     print(json.dumps(result, indent=2))
     return 0
