@@ -339,3 +339,42 @@ def test_report_reads_a_folder_resumed_across_the_text_hash_column(tmp_path, out
     first = sorted((tmp_path / "out" / "articles").glob("part-*.parquet"))[-1]
     pq.write_table(pq.read_table(first).drop(["text_hash"]), first)  # as an older propscope
     assert build_report(tmp_path / "out")["overview"]["articles"] == len(rows) == 4
+
+
+def test_one_error_record_shape_in_json_output_the_api_and_batch_rows(
+        capsys, tmp_path, exploding_keywords):
+    """``errors.error_record``: {id, code, message, input}, the same code for the same fault
+    in the CLI's JSON output, the API's batch results and a batch run's error rows."""
+    from fastapi.testclient import TestClient
+
+    from propscope.predictors.keywords import KeywordPredictor
+    from propscope.web import WebSettings, create_app
+
+    feed = tmp_path / "in.jsonl"
+    feed.write_text("\n".join(json.dumps(r) for r in (
+        {"id": "ok", "text": GOOD}, {"id": "boom", "text": "BOOM radical"},
+        {"id": "blank", "text": "   "})) + "\n")
+    code, rows, _ = analyze(capsys, str(feed))
+    cli_errors = {r["error"]["input"]: r["error"] for r in rows if "error" in r}
+    assert code == 1 and set(cli_errors) == {f"{feed}:2", f"{feed}:3"}
+    assert cli_errors[f"{feed}:2"]["id"] == "boom"
+    assert all(set(e) == {"id", "code", "message", "input"} for e in cli_errors.values())
+
+    _, brows, _ = batch(tmp_path, str(feed))
+    assert brows["ok"]["error"] is None and brows["ok"]["error_code"] is None
+    assert brows["boom"]["input"] == f"{feed}:2"
+    assert brows["boom"]["error"] == cli_errors[f"{feed}:2"]["message"]
+
+    client = TestClient(create_app(WebSettings(db=str(tmp_path / "w.db")),
+                                   predictor=KeywordPredictor()))
+    results = client.post("/api/v1/analyze/batch", json={"articles": [
+        {"id": "ok", "text": GOOD}, {"id": "boom", "text": "BOOM radical"},
+        {"id": "empty", "html": "<p>\u200b</p>"}]}).json()["results"]
+    assert "error" not in results[0]
+    assert results[1]["error"] == {"id": "boom", "code": "internal_error", "input": "articles.1",
+                                   "message": results[1]["error"]["message"]}
+    assert results[2]["error"]["id"] == "empty" and results[2]["error"]["input"] == "articles.2"
+    assert (cli_errors[f"{feed}:2"]["code"], brows["boom"]["error_code"]) == (
+        "internal_error", "internal_error")
+    assert (cli_errors[f"{feed}:3"]["code"], brows["blank"]["error_code"],
+            results[2]["error"]["code"]) == ("bad_input",) * 3

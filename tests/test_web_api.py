@@ -220,7 +220,8 @@ def test_batch_isolates_every_article(db):
     assert "bug" not in results[1]["error"]["message"]
     assert results[2]["spans"] == [] and results[2]["article"]["text"] == "\ufeffa"
     assert results[3]["error"]["code"] == "bad_input"
-    assert results[4]["error"] == {"code": "bad_input", "message": "cannot read this text"}
+    assert results[4]["error"] == {"id": None, "code": "bad_input", "input": "articles.4",
+                                   "message": "cannot read this text"}
     assert results[5]["spans"][0]["text"] == "traitor"
 
 
@@ -236,7 +237,7 @@ def test_batch_duplicate_ids(client):
     assert results[0]["article"]["id"] == "a1" and results[0]["spans"]
     assert results[1]["article"]["id"] == "b"
     err = results[2]["error"]
-    assert err["code"] == "duplicate_id"
+    assert (err["id"], err["code"], err["input"]) == ("a1", "duplicate_id", "articles.2")
     assert "articles.2" in err["message"] and "articles.0" in err["message"]
     assert "'a1'" in err["message"]
     # the same id with the same text: the first analysis again, said so

@@ -10,9 +10,46 @@ class PropscopeError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, *, where: str | None = None) -> None:
+    def __init__(self, message: str, *, where: str | None = None,
+                 article_id: str | None = None) -> None:
         self.where = where
+        self.article_id = article_id
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class InternalError(PropscopeError):
+    """An unexpected failure (a bug, a crashed library) on one input, as that input's
+    error: it never stops the others."""
+
+    code = "internal_error"
+
+
+def describe(e: BaseException) -> str:
+    """An exception in one line: "Type: first line of its message" (or "Type")."""
+    first = str(e).splitlines()[0] if str(e) else ""
+    return f"{type(e).__name__}{': ' + first if first else ''}"
+
+
+def unexpected(e: BaseException, what: str, where: str | None = None,
+               article_id: str | None = None) -> InternalError:
+    """An unexpected exception as one input's error: "WHERE: WHAT (Type: message)"."""
+    return InternalError(f"{what} ({describe(e)})", where=where, article_id=article_id)
+
+
+def error_record(err: BaseException, *, article_id: str | None = None,
+                 where: str | None = None, message: str | None = None) -> dict[str, str | None]:
+    """The one shape of an error about one input: ``{id, code, message, input}``.
+
+    ``input`` is the source position (a file, ``FILE:LINE`` of a JSONL feed, ``articles.2``
+    of an API batch); ``id`` the article's id where known. JSON output and the API put the
+    record under ``"error"``; a Parquet run holds it as the columns ``id``, ``error_code``,
+    ``error`` and ``input`` of the article's row. ``message`` replaces the error's own text
+    (the API hides an internal error's details).
+    """
+    return {"id": article_id if article_id is not None else getattr(err, "article_id", None),
+            "code": getattr(err, "code", InternalError.code),
+            "message": str(err) if message is None else message,
+            "input": where if where is not None else getattr(err, "where", None)}
 
 
 class InputError(PropscopeError):

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, describe
 from .inputs import is_blank
 from .spans import Article
 
@@ -315,6 +315,4 @@ def fetch_article(url: str, allow_private: bool = False, timeout: float = TIMEOU
     except InputError:
         raise
     except Exception as e:
-        first = (str(e).splitlines() or [""])[0]
-        raise FetchError(f"cannot fetch ({type(e).__name__}{': ' + first if first else ''})",
-                         where=url) from None
+        raise FetchError(f"cannot fetch ({describe(e)})", where=url) from None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import config
-from .errors import InputError, PropscopeError
+from .errors import InputError, PropscopeError, unexpected
 from .ids import file_id, record_id
 from .spans import Article
 
@@ -222,9 +222,7 @@ def _guarded(where: str, read: Callable[[], Article]) -> Item:
     except PropscopeError as e:
         return e
     except Exception as e:
-        first = str(e).splitlines()[0] if str(e) else ""
-        return PropscopeError(f"cannot read ({type(e).__name__}{': ' + first if first else ''})",
-                              where=where)
+        return unexpected(e, "cannot read", where)
 
 
 def folder_files(folder: Path, suffixes: Iterable[str] = TEXT_SUFFIXES) -> list[Path]:

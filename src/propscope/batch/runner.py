@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError, PropscopeError
+from ..errors import ModelError, PropscopeError, error_record
 from ..ids import IdRegistry, KnownIds, check_policy
 from .engines import make_engine
 from .outlets import field_of, parse_outlet_from
@@ -284,7 +284,9 @@ def _settle(result: dict[str, Any], registry: IdRegistry, session: dict[str, Any
         if adm.action in ("identical", "skip"):
             continue
         if adm.action == "error" and not row["error"]:
-            row = {**{c: row.get(c) for c in _KEPT_WHEN_REFUSED}, "error": str(adm.error)}
+            record = error_record(adm.error, article_id=row["id"], where=row["input"])
+            row = {**{c: row.get(c) for c in _KEPT_WHEN_REFUSED}, "error": record["message"],
+                   "error_code": record["code"]}
         rows.append({**row, "id": adm.id})
         ids[k] = adm.id
     spans = [{**s, "article_id": ids[s["row"]]} for s in result["spans"] if s["row"] in ids]

@@ -43,7 +43,8 @@ def articles_schema():
     ]
     fields += [(f"n_{c}", pa.int64()) for c in SLUGS.values()]
     fields += [(f"share_{c}", pa.float64()) for c in SLUGS.values()]
-    fields += [("warning", pa.string()), ("error", pa.string()), ("text_hash", pa.string()),
+    fields += [("warning", pa.string()), ("error", pa.string()), ("error_code", pa.string()),
+               ("text_hash", pa.string()),
                ("text", pa.string())]
     return pa.schema(fields)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, describe
 from ..ids import record_id
 from ..inputs import checked_record
 from ..spans import Article
@@ -73,9 +73,7 @@ def _kept(rec: dict[str, Any], keep: tuple[str, ...]) -> dict[str, str]:
 def as_input_error(e: Exception, where: str) -> InputError:
     if isinstance(e, InputError):
         return e
-    first = str(e).splitlines()[0] if str(e) else ""
-    return InputError(f"cannot read ({type(e).__name__}{': ' + first if first else ''})",
-                      where=where)
+    return InputError(f"cannot read ({describe(e)})", where=where)
 
 
 def record_article(rec: dict[str, Any], where: str, max_bytes: int | None,

@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import config
 from ..core import Result, analyze
-from ..errors import InputError, ModelError
+from ..errors import InputError, ModelError, error_record, unexpected
 from ..ids import KnownIds, already_done, text_digest
 from ..spans import Article
 from ..techniques import TECHNIQUE_NAMES
@@ -153,7 +153,7 @@ def article_row(aid: str, where: str, result: Result, info: dict[str, Any]) -> d
         "chars": len(text), "words": len(text.split()),
         "sentences": s["sentences"], "flagged_sentences": s["flagged_sentences"],
         "spans": s["spans"], "propaganda_share": s["propaganda_share"],
-        "warning": "; ".join(result.warnings) or None, "error": None,
+        "warning": "; ".join(result.warnings) or None, "error": None, "error_code": None,
         "text": text,  # for the report's highlighted view of each article
     })
     for tech, col in SLUGS.items():
@@ -165,12 +165,15 @@ def article_row(aid: str, where: str, result: Result, info: dict[str, Any]) -> d
 
 def error_row(aid: str, where: str, art: Article | None, error: Exception,
               info: dict[str, Any]) -> dict[str, Any]:
+    """An article's row holding its error (``errors.error_record``: the row's ``id`` and
+    ``input`` with ``error_code`` and ``error``, the message)."""
     row = _base_row(aid, where, art, info, getattr(error, "meta", None))
-    message = str(error) if isinstance(error, InputError) else (
-        f"{where}: analysis failed ({type(error).__name__}: {str(error).splitlines()[0]})"
-        if str(error) else f"{where}: analysis failed ({type(error).__name__})")
+    err = error if isinstance(error, InputError) else unexpected(error, "analysis failed",
+                                                                 where, aid)
+    record = error_record(err, article_id=aid, where=where)
     row.update({"chars": len(art.text) if art else None,
-                "words": len(art.text.split()) if art else None, "error": message})
+                "words": len(art.text.split()) if art else None,
+                "error": record["message"], "error_code": record["code"]})
     return row
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from .. import config, fetch
 from ..core import Result, analyze
-from ..errors import InputError, PropscopeError
+from ..errors import InputError, PropscopeError, unexpected
 from ..fetch import fetch_article, looks_like_url
 from ..ids import IdRegistry, check_tsv_id, text_digest
 from ..inputs import Item, Located, iter_located
@@ -145,9 +145,7 @@ def _analyse(art: Article, where: str, predictor: Predictor, threshold: float | 
     except PropscopeError as e:
         return e
     except Exception as e:
-        first = str(e).splitlines()[0] if str(e) else ""
-        return PropscopeError(f"analysis failed ({type(e).__name__}"
-                              f"{': ' + first if first else ''})", where=where)
+        return unexpected(e, "analysis failed", where, art.id)
     assert isinstance(result, Result)
     return result
 

@@ -6,13 +6,13 @@ import json
 from collections.abc import Sequence
 
 from ..corpus import format_labels
-from ..errors import PropscopeError
+from ..errors import PropscopeError, error_record
 from ..ids import check_tsv_id
 from ..results import Result
 
 
-def error_record(err: PropscopeError) -> dict:
-    return {"error": {"code": err.code, "message": str(err), "input": err.where}}
+def _record(item: Result | PropscopeError) -> dict:
+    return item.to_dict() if isinstance(item, Result) else {"error": error_record(item)}
 
 
 def _dumps(data: object, indent: int | None = None) -> str:
@@ -22,15 +22,12 @@ def _dumps(data: object, indent: int | None = None) -> str:
 
 
 def render_json(items: Sequence[Result | PropscopeError]) -> str:
-    rows = [r.to_dict() if isinstance(r, Result) else error_record(r) for r in items]
+    rows = [_record(r) for r in items]
     return _dumps(rows[0] if len(rows) == 1 else rows, indent=2) + "\n"
 
 
 def render_jsonl(items: Sequence[Result | PropscopeError]) -> str:
-    return "".join(
-        _dumps(r.to_dict() if isinstance(r, Result) else error_record(r)) + "\n"
-        for r in items
-    )
+    return "".join(_dumps(_record(r)) + "\n" for r in items)
 
 
 def render_ptc(items: Sequence[Result | PropscopeError]) -> str:

@@ -88,7 +88,8 @@ async def batch_endpoint(body: BatchRequest, request: Request) -> JSONResponse:
     """Up to the server's `max_batch` articles (default 16) in one call; their lengths
     count together against its character limit. Results come in the same order; an
     article that cannot be analysed (say, HTML without article text) gives
-    `{"error": {"code", "message"}}` in its place, and never fails the others. Articles
+    `{"error": {"id", "code", "message", "input"}}` in its place (`input`: its position,
+    `articles.N`), and never fails the others. Articles
     with the same `id` must have the same text: a later one with other text gets the
     error `duplicate_id` naming both positions; a later one with the same text gets the
     first one's analysis again."""

@@ -237,8 +237,18 @@ class ConfigOut(BaseModel):
     model: dict[str, Any] | None = Field(..., description="name, version, profile")
 
 
+class ErrorRecord(BaseModel):
+    """``errors.error_record``: the one shape of an error about one input (also in the
+    CLI's JSON output and the ``error_code`` / ``error`` columns of a batch run)."""
+
+    id: str | None = Field(..., description="the article's id, where it has one")
+    code: str = Field(..., description="stable machine-readable code")
+    message: str = Field(..., description="one human-readable line")
+    input: str | None = Field(..., description="its position in the request: articles.N")
+
+
 class BatchItemOut(BaseModel):
-    error: ErrorBody
+    error: ErrorRecord
 
 
 class BatchOut(BaseModel):

@@ -15,7 +15,7 @@ from fastapi import Request
 
 from .. import __version__
 from ..core import Result, analyze
-from ..errors import PropscopeError
+from ..errors import PropscopeError, error_record
 from ..fetch import fetch_article
 from ..ids import IdRegistry, text_digest
 from ..inputs import html_to_text
@@ -129,9 +129,8 @@ class Analyser:
             elif admission.action == "identical":
                 out.append(self._repeat(out[first[req.id]], first[req.id]))
             else:  # same id, other text: the first keeps the id, this one is an error
-                err = admission.error
-                out.append({"error": {"code": getattr(err, "code", "duplicate_id"),
-                                      "message": str(err)}})
+                out.append({"error": error_record(admission.error, article_id=req.id,
+                                                  where=f"articles.{k}")})
         return out
 
     def _isolated(self, req: AnalyzeRequest, k: int) -> dict[str, Any]:
@@ -140,12 +139,12 @@ class Analyser:
         except JobCancelled:
             raise
         except PropscopeError as e:
-            return {"error": {"code": e.code, "message": str(e)}}
-        except Exception:  # a bug must not sink the other articles
+            return {"error": error_record(e, article_id=req.id, where=f"articles.{k}")}
+        except Exception as e:  # a bug must not sink the other articles
             log.exception("propscope: internal error on batch article %d", k)
-            return {"error": {"code": "internal_error",
-                              "message": "this article could not be analysed; see the "
-                                         "server's log"}}
+            return {"error": error_record(
+                e, article_id=req.id, where=f"articles.{k}",
+                message="this article could not be analysed; see the server's log")}
 
     @staticmethod
     def _repeat(data: dict[str, Any], k: int) -> dict[str, Any]:
