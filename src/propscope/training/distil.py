@@ -41,7 +41,7 @@ import torch
 
 from .. import alignment
 from ..config import DEFAULT_DATA_DIR, DecodeConfig, TrainConfig
-from ..corpus import load_split, read_articles
+from ..corpus import Corpus, load_split, read_articles
 from ..span_features import surface_features
 from ..spans import Article, Span
 from .loop import _pretrained, _Run, record_scores, update_manifest
@@ -369,6 +369,9 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
     techniques = list(meta["techniques"])
     train_c = load_split(Path(data_dir), cfg.train_split)
     valid_c = load_split(Path(data_dir), cfg.valid_split)
+    if cfg.max_articles:  # smoke tests
+        valid_c = Corpus(dict(list(valid_c.articles.items())[: cfg.max_articles]),
+                         valid_c.gold)
     leaked = sorted(set(targets) & set(valid_c.articles))
     if leaked:
         raise ValueError(f"the soft targets hold {len(leaked)} {cfg.valid_split} articles "
@@ -417,12 +420,13 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
         run.checkpoint()
 
     model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
-    cfg.extra.update({"soft_targets": str(targets_path), "gold_mix": gold_mix})
+    cfg.extra.update({"soft_targets": str(targets_path), "gold_mix": gold_mix,
+                      "distilled_from": meta["teacher"]})
     write_model_folder(model, out, enc_dir / "tokenizer.json", techniques, cfg, decode,
                        {"history": state["history"], "encoder": cfg.encoder,
                         "encoder_shape": [model.encoder.config.hidden_size,
                                           model.encoder.config.num_hidden_layers],
-                        "distilled_from": meta["teacher"]},
+                        "train_minutes": round(state.get("minutes", 0.0), 1)},
                        data_dir)
     update_manifest(out, rebuild=(f"propscope train --data {data_dir} --out {out} "
                                   f"--soft-targets {targets_path} --gold-mix {gold_mix} "
@@ -488,10 +492,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.add_argument("--extra-articles", default="../shared/unlabeled-news",
                    help="folder of unlabelled article<ID>.txt files ('' for none)")
     t.add_argument("--out", required=True, help="npz file to write")
+    c = sub.add_parser("compare", help="score model folders on valid: their own decoding, "
+                                       "with and without their second stage")
+    c.add_argument("--model", action="append", required=True, help="model folder (repeat)")
+    c.add_argument("--data", default=str(DEFAULT_DATA_DIR), help="PTC folder")
+    c.add_argument("--split", default="valid")
+    c.add_argument("--retune", action="store_true",
+                   help="also re-tune each model's decoding on the split (as train does)")
     args = p.parse_args(argv)
+    if args.command == "compare":
+        for row in compare(args.model, args.data, args.split, args.retune):
+            print(json.dumps(row), flush=True)
+        return 0
     build_targets(args.teacher, args.data, args.extra_articles, args.out, args.split,
                   log=lambda m: print(m, file=sys.stderr, flush=True))
     return 0
+
+
+def compare(folders: Sequence[str], data_dir: str, split: str = "valid",
+            retune: bool = False) -> list[dict[str, Any]]:
+    """SI, TC, FLC, SLC of each model folder on ``split``, with its own decoding; with its
+    second stage (if it has one) and without; with ``retune``, also with its decoding
+    re-tuned on ``split`` itself (how ``train`` chooses a model's decoding)."""
+    from ..evaluation import evaluate_predictor
+    from ..model_io import load_folder
+    from .loop import encode_corpus, tune
+
+    corpus = load_split(Path(data_dir), split)
+    rows: list[dict[str, Any]] = []
+    for folder in folders:
+        predictor = load_folder(folder)
+        t0 = time.monotonic()
+        encs = encode_corpus(predictor, corpus)
+        seconds = round(time.monotonic() - t0, 1)
+        variants = [("own decoding, no second stage", predictor.with_context(None))]
+        if predictor.context is not None:
+            variants.append(("own decoding, with its second stage", predictor))
+        if retune:
+            chosen = tune(predictor, corpus, lambda m: None, encs)
+            variants.append((f"decoding re-tuned on {split}, no second stage",
+                             predictor.with_context(None).with_decode(chosen)))
+        for what, p in variants:
+            scores = evaluate_predictor(p.holding(encs), corpus).summary()
+            rows.append({"model": str(folder), "name": predictor.name, "variant": what,
+                         **scores, "encode_seconds": seconds})
+    return rows
 
 
 if __name__ == "__main__":
