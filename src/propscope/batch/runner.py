@@ -87,6 +87,11 @@ class _Terminate:
             signal.signal(signal.SIGTERM, self.old)
 
 
+#: Where a run's results go: the store, the run's id registry, the session's record and the
+#: manifest.
+Sink = tuple[RunStore, IdRegistry, dict[str, Any], dict[str, Any]]
+
+
 def run_batch(
     inputs: Sequence[str],
     out: str | Path,
@@ -138,6 +143,17 @@ def run_batch(
         "scheduler": scheduler if isinstance(scheduler, str) else None,
         "part_size": part_size, "on_duplicate": on_duplicate})
     eng = make_engine(engine, settings, skip, workers, scheduler) if todo else None
+    status, totals = _execute(eng, todo, (store, IdRegistry(on_duplicate, known=skip), session,
+                                          manifest), settings, len(parts), t0, progress)
+    return {**session, "out": out, "status": status, "totals": totals}
+
+
+def _execute(eng: Any, todo: list[Part], sinks: Sink, settings: RunSettings, n_parts: int,
+             t0: float, progress: ProgressFn | None) -> tuple[str, dict[str, int]]:
+    """Analyse the parts ``todo`` with ``eng`` (None when nothing is left to do) into the
+    store; the run's status and the folder's totals. Whatever happens (an interrupt, a
+    failure), the manifest ends saying how the run ended."""
+    store, _registry, session, manifest = sinks
     _start(eng, store, session, manifest)
     status = "interrupted"
     try:
@@ -146,8 +162,7 @@ def run_batch(
                 field = field_of(settings.outlet_from)
                 streamer = ParquetStreamer((field,) if field else ())
                 _analyse(eng, (streamer.load(p) for p in todo), sum(p.size for p in todo),
-                         (store, IdRegistry(on_duplicate, known=skip), session, manifest),
-                         progress)
+                         sinks, progress)
             status = "complete" if session["parts_failed"] == 0 else "incomplete"
     except KeyboardInterrupt:
         raise
@@ -159,8 +174,8 @@ def run_batch(
     finally:
         if eng is not None:
             eng.close(cancel=status in ("interrupted", "failed"))
-        totals = _finish(store, manifest, session, status, len(parts), time.perf_counter() - t0)
-    return {**session, "out": out, "status": status, "totals": totals}
+        totals = _finish(store, manifest, session, status, n_parts, time.perf_counter() - t0)
+    return status, totals
 
 
 def _settings(model: str | None, threshold: float | None, mode: str,
@@ -225,8 +240,8 @@ def _start(eng: Any, store: RunStore, session: dict[str, Any], manifest: dict[st
         raise
 
 
-def _analyse(eng: Any, parts: Iterable[Part], total: int, sink: tuple[RunStore, IdRegistry,
-             dict[str, Any], dict[str, Any]], progress: ProgressFn | None) -> None:
+def _analyse(eng: Any, parts: Iterable[Part], total: int, sink: Sink,
+             progress: ProgressFn | None) -> None:
     """Run the parts on the engine and write each as it comes back (``sink``: the store,
     the run's id registry, session and manifest); a model that fails to load ends the run."""
     store, registry, session, manifest = sink

@@ -84,76 +84,32 @@ def dequantize_dynamic(src: Path, dst: Path) -> Path:
     ``MatMul(x, (W_q - zp) * s)``, and every de-quantised ``Gather`` of an INT8 table a
     ``Gather`` of the fp32 table. Nodes left without consumers are dropped."""
     import onnx
-    from onnx import helper, numpy_helper
 
     model = onnx.load(str(src))
     graph = model.graph
-    inits = {i.name: i for i in graph.initializer}
-    arr = {name: numpy_helper.to_array(t) for name, t in inits.items()}
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for n in graph.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
-    producer = {o: n for n in graph.node for o in n.output}
-
-    def dequant(q: str, scale: str, zp: str | None) -> np.ndarray:
-        w = arr[q].astype(np.float32)
-        z = arr[zp].astype(np.float32) if zp else np.float32(0)
-        return (w - z) * arr[scale].astype(np.float32)
-
-    new_inits: list[onnx.TensorProto] = []
-    replace: dict[str, onnx.NodeProto] = {}  # output name -> replacing node
+    index = _GraphIndex(graph)
+    new_inits: list[Any] = []
+    replace: dict[str, Any] = {}  # output name -> replacing node
     drop: set[str] = set()
     for n in graph.node:
         if n.op_type == "MatMulInteger":
-            x_q, w_q, _x_zp, w_zp = (list(n.input) + [""] * 4)[:4]
-            dql = producer[x_q]
-            assert dql.op_type == "DynamicQuantizeLinear", dql.op_type
-            x = dql.input[0]
-            (cast,) = consumers[n.output[0]]
-            (mul,) = consumers[cast.output[0]]
-            assert cast.op_type == "Cast" and mul.op_type == "Mul", (cast.op_type, mul.op_type)
-            # the scale Mul feeding the output Mul: Mul(x_scale, w_scale)
-            other = next(i for i in mul.input if i != cast.output[0])
-            scales_mul = producer[other]
-            w_scale = next(i for i in scales_mul.input if i in arr)
-            name = w_q.removesuffix("_quantized")
-            w = dequant(w_q, w_scale, w_zp or None)
-            new_inits.append(numpy_helper.from_array(w, name))
-            replace[mul.output[0]] = helper.make_node(
-                "MatMul", [x, name], [mul.output[0]], name=n.name.removesuffix("_quant"))
-            drop.update({n.name, cast.name, mul.name, scales_mul.name})
-        elif n.op_type == "DequantizeLinear" and n.input[0] not in arr:
-            gather = producer[n.input[0]]
-            if gather.op_type != "Gather":
-                continue
-            table_q, indices = gather.input[0], gather.input[1]
-            name = table_q.removesuffix("_quantized")
-            zp = n.input[2] if len(n.input) > 2 else None
-            new_inits.append(numpy_helper.from_array(dequant(table_q, n.input[1], zp), name))
-            replace[n.output[0]] = helper.make_node(
-                "Gather", [name, indices], [n.output[0]], name=gather.name,
-                axis=next((a.i for a in gather.attribute if a.name == "axis"), 0))
-            drop.update({gather.name, n.name})
-    nodes = []
-    for n in graph.node:
-        if n.name in drop:
-            if n.output[0] in replace:
-                nodes.append(replace[n.output[0]])
-            continue
-        nodes.append(n)
-    # drop what no longer has a consumer (DynamicQuantizeLinear, unused initializers)
-    outputs = {o.name for o in graph.output}
-    while True:
-        used = {i for n in nodes for i in n.input} | outputs
-        kept = [n for n in nodes if any(o in used for o in n.output)]
-        if len(kept) == len(nodes):
-            break
-        nodes = kept
+            found = index.matmul(n)
+        elif n.op_type == "DequantizeLinear" and n.input[0] not in index.arr:
+            found = index.gather(n)
+        else:
+            found = None
+        if found is not None:
+            init, node, dropped = found
+            new_inits.append(init)
+            replace[node.output[0]] = node
+            drop.update(dropped)
+    nodes = [replace[n.output[0]] if n.name in drop else n for n in graph.node
+             if n.name not in drop or n.output[0] in replace]
+    nodes = _prune(nodes, {o.name for o in graph.output})
     used = {i for n in nodes for i in n.input}
     graph.ClearField("node")
     graph.node.extend(_topological(nodes, [i.name for i in graph.input]
-                                   + [t.name for t in new_inits] + list(inits)))
+                                   + [t.name for t in new_inits] + list(index.inits)))
     keep_inits = [t for t in graph.initializer if t.name in used]
     graph.ClearField("initializer")
     graph.initializer.extend(keep_inits + [t for t in new_inits if t.name in used])
@@ -161,6 +117,76 @@ def dequantize_dynamic(src: Path, dst: Path) -> Path:
     onnx.checker.check_model(model)
     onnx.save(model, str(dst))
     return dst
+
+
+class _GraphIndex:
+    """A quantised graph's initializers (as arrays), producers and consumers, and the fp32
+    replacement of each de-quantisable pattern: ``(new initializer, new node, names of the
+    nodes it replaces)``."""
+
+    def __init__(self, graph: Any) -> None:
+        from onnx import numpy_helper
+
+        self.inits = {i.name: i for i in graph.initializer}
+        self.arr = {name: numpy_helper.to_array(t) for name, t in self.inits.items()}
+        self.consumers: dict[str, list[Any]] = {}
+        for n in graph.node:
+            for i in n.input:
+                self.consumers.setdefault(i, []).append(n)
+        self.producer = {o: n for n in graph.node for o in n.output}
+
+    def dequant(self, q: str, scale: str, zp: str | None) -> np.ndarray:
+        w = self.arr[q].astype(np.float32)
+        z = self.arr[zp].astype(np.float32) if zp else np.float32(0)
+        return (w - z) * self.arr[scale].astype(np.float32)
+
+    def matmul(self, n: Any) -> tuple[Any, Any, set[str]]:
+        """``DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul(scale)`` as one MatMul."""
+        from onnx import helper, numpy_helper
+
+        x_q, w_q, _x_zp, w_zp = (list(n.input) + [""] * 4)[:4]
+        dql = self.producer[x_q]
+        assert dql.op_type == "DynamicQuantizeLinear", dql.op_type
+        (cast,) = self.consumers[n.output[0]]
+        (mul,) = self.consumers[cast.output[0]]
+        assert cast.op_type == "Cast" and mul.op_type == "Mul", (cast.op_type, mul.op_type)
+        # the scale Mul feeding the output Mul: Mul(x_scale, w_scale)
+        other = next(i for i in mul.input if i != cast.output[0])
+        scales_mul = self.producer[other]
+        w_scale = next(i for i in scales_mul.input if i in self.arr)
+        name = w_q.removesuffix("_quantized")
+        init = numpy_helper.from_array(self.dequant(w_q, w_scale, w_zp or None), name)
+        node = helper.make_node("MatMul", [dql.input[0], name], [mul.output[0]],
+                                name=n.name.removesuffix("_quant"))
+        return init, node, {n.name, cast.name, mul.name, scales_mul.name}
+
+    def gather(self, n: Any) -> tuple[Any, Any, set[str]] | None:
+        """A ``DequantizeLinear`` of a ``Gather`` of an INT8 table as a ``Gather`` of the fp32
+        table (None when it de-quantises something else)."""
+        from onnx import helper, numpy_helper
+
+        gather = self.producer[n.input[0]]
+        if gather.op_type != "Gather":
+            return None
+        table_q, indices = gather.input[0], gather.input[1]
+        name = table_q.removesuffix("_quantized")
+        zp = n.input[2] if len(n.input) > 2 else None
+        init = numpy_helper.from_array(self.dequant(table_q, n.input[1], zp), name)
+        node = helper.make_node(
+            "Gather", [name, indices], [n.output[0]], name=gather.name,
+            axis=next((a.i for a in gather.attribute if a.name == "axis"), 0))
+        return init, node, {gather.name, n.name}
+
+
+def _prune(nodes: list[Any], outputs: set[str]) -> list[Any]:
+    """``nodes`` without those whose outputs nobody uses (DynamicQuantizeLinear, ...),
+    repeated until none is left."""
+    while True:
+        used = {i for n in nodes for i in n.input} | outputs
+        kept = [n for n in nodes if any(o in used for o in n.output)]
+        if len(kept) == len(nodes):
+            return nodes
+        nodes = kept
 
 
 def _topological(nodes: Sequence[Any], known: Sequence[str]) -> list[Any]:
