@@ -1,15 +1,19 @@
 """Voice accuracy, speaker F1 and target F1 (exact and partial) of ``targets.annotate``
 against the hand-annotated gold set ``data/voice-targets/gold.jsonl`` (its README says
 how it was annotated). The spans are the gold ones: this measures voices and targets,
-not span finding.
+not span finding. Rows of ``"source": "unlabeled-news"`` are read from ``--news`` and
+checked against their ``article_sha1``.
 
     python benchmarks/voice_targets_eval.py [--gold data/voice-targets/gold.jsonl]
-        [--data ../shared/ptc] [--show]
+        [--data ../shared/ptc] [--news ../shared/unlabeled-news]
+        [--part tuning|held-out-1|held-out-2|held-out-3|all] [--source ptc|unlabeled-news]
+        [--show]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -36,6 +40,21 @@ def f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
+def load_texts(rows: list[dict], data: Path, news: Path) -> dict[str, str]:
+    """Article texts of the rows: PTC ones from ``data/train-articles``, unlabelled news
+    from ``news`` (each checked against the row's ``article_sha1``)."""
+    texts: dict[str, str] = {}
+    for source, folder in (("ptc", data / "train-articles"), ("unlabeled-news", news)):
+        ids = {r["article"] for r in rows if r.get("source", "ptc") == source}
+        if ids:
+            texts |= {aid: a.text for aid, a in read_articles(folder, ids).items()}
+    for r in rows:
+        digest = r.get("article_sha1")
+        if digest and hashlib.sha1(texts[r["article"]].encode("utf-8")).hexdigest() != digest:
+            raise SystemExit(f"article{r['article']}.txt differs from the annotated text")
+    return texts
+
+
 def predict(rows: list[dict], texts: dict[str, str]) -> list[tuple[dict, object]]:
     """Each gold row with the SpanRole ``annotate`` gives its span."""
     by_article: dict[str, list[dict]] = defaultdict(list)
@@ -49,7 +68,8 @@ def predict(rows: list[dict], texts: dict[str, str]) -> list[tuple[dict, object]
         result = Result(Article(aid, text), spans,
                         [Sentence(a, b, []) for a, b in split_sentences(text)], {})
         annotate([result], targets=True)
-        out += list(zip(items, result.roles, strict=True))
+        out += [({**r, "text": text[r["start"]:r["end"]]}, role)
+                for r, role in zip(items, result.roles, strict=True)]
     return out
 
 
@@ -104,15 +124,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--gold", default="data/voice-targets/gold.jsonl")
     ap.add_argument("--data", default="../shared/ptc")
+    ap.add_argument("--news", default="../shared/unlabeled-news")
     ap.add_argument("--show", action="store_true", help="print every disagreement")
-    ap.add_argument("--part", choices=("tuning", "held-out-1", "held-out-2", "all"),
-                    default="all", help="which rows (data/voice-targets/README.md)")
+    ap.add_argument("--part", default="all",
+                    choices=("tuning", "held-out-1", "held-out-2", "held-out-3", "all"),
+                    help="which rows (data/voice-targets/README.md)")
+    ap.add_argument("--source", choices=("ptc", "unlabeled-news"),
+                    help="only the rows of one source (default: both)")
     args = ap.parse_args()
     rows = [json.loads(line) for line in Path(args.gold).read_text().splitlines() if line]
-    rows = [r for r in rows if args.part in ("all", r.get("part"))]
-    arts = read_articles(Path(args.data) / "train-articles", {r["article"] for r in rows})
-    texts = {aid: a.text if hasattr(a, "text") else a for aid, a in arts.items()}
+    rows = [r for r in rows if args.part in ("all", r.get("part"))
+            and args.source in (None, r.get("source", "ptc"))]
+    texts = load_texts(rows, Path(args.data), Path(args.news))
     res = score(predict(rows, texts), args.show)
+    res["articles"] = len({r["article"] for r in rows})
     print(json.dumps(res, indent=2))
 
 
