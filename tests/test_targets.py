@@ -210,3 +210,27 @@ def test_a_long_run_on_text_keeps_to_the_parse_budget():
     if r.roles[0].targets is not None:  # with spaCy: the first spans only, and a note
         assert any("first 40,000 characters" in n for n in r.notes)
         assert r.roles[-1].targets is None
+
+
+CONTEXT_TEXT = ("Bernie Sanders met voters in Iowa on Monday. Everyone saw his shameful lies "
+                "again.\nDemocrats met in the capital. They are shameless hypocrites.\n"
+                "Senator Elizabeth Warren spoke at length. Her plan is a disgrace.\n")
+
+
+@needs_spacy
+def test_pronouns_and_the_sentence_before_name_the_target():
+    r = propscope.analyze(CONTEXT_TEXT, predictor=Marks([
+        ("shameful lies", "Loaded_Language"), ("shameless hypocrites", "Name_Calling,Labeling"),
+        ("a disgrace", "Name_Calling,Labeling")]))
+    got = [[(t.entity, t.type) for t in role.targets or ()] for role in r.roles]
+    assert got == [[("Bernie Sanders", "person")],  # "his" -> the person named before
+                   [("Democrats", "group")],  # "They" -> the group in the sentence before
+                   [("Elizabeth Warren", "person")]]  # nothing in the sentence: the one before
+    for role in r.roles:
+        for t in role.targets:
+            assert CONTEXT_TEXT[t.start:t.end] == t.text
+
+
+def test_page_furniture_is_no_part_of_a_name():
+    assert targets_mod._person_before("Photo Carl Sagan looked up. He", 28)[2] == "Carl Sagan"
+    assert targets_mod._person_before("Advertisement Saviano looked up. He", 31) is None

@@ -3,8 +3,11 @@
 
 Targets are looked for on spans of the techniques that aim at someone (``TARGETING``):
 the named entities inside the span; else the entity the span's head modifies or is in
-apposition to ("his poodle Erdogan"); else the subject, then the object, of the verb the
-span hangs from, where that is an entity. Only the sentences holding such spans are
+apposition to ("his poodle Erdogan"); else a pronoun in the span (he / his / she / her:
+the person named last before it; they / their: the group or organisation); else the
+subject, then the object, of the verb the span hangs from, where that is an entity (or
+he / she); else the entity named last before the span in its sentence, then in the
+sentence before. Only the sentences holding such spans (and the one before each) are
 parsed, all of a batch in one ``nlp.pipe``. Mentions of one entity in an article are
 merged ("Trump", "Donald Trump", "Swamp-Drunk Trump" -> "Donald Trump").
 
@@ -45,6 +48,11 @@ EPITHET_TYPES = ("person", "organisation", "group", "place")
 
 _NLP: Any = None
 PERSON_PRONOUNS = {"he", "she"}
+#: pronouns in a span that stand for its target: a person, or a group / organisation
+SPAN_PERSON_PRONOUNS = {"he", "him", "his", "she", "her", "hers", "himself", "herself"}
+SPAN_GROUP_PRONOUNS = {"they", "them", "their", "theirs", "themselves"}
+#: the entity before the span (the fallback) is looked for this far back, in characters
+CONTEXT = 400
 PRONOUN = "pronoun"  # a mention type resolved by find_targets
 _FULL_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+")
 #: modules hidden while spaCy loads (thinc would import them if installed)
@@ -148,10 +156,34 @@ NOMINAL = {"amod", "compound", "advmod", "nmod", "poss", "det", "appos", "conj",
            "nummod", "acl", "prep", "pobj"}
 
 
+#: words before a name that are page furniture, not part of it ("Getty Carl Sagan")
+FURNITURE = {"advertisement", "getty", "photo", "image", "images", "video", "watch",
+             "reuters", "ap", "afp", "file", "credit", "trending", "related"}
+
+
+def _entities(doc: Any) -> list[Any]:
+    """The parse's entities of the target types, less page furniture in front ("Getty
+    Carl Sagan" -> "Carl Sagan") and less words taken for a name that are none (a
+    person or organisation whose last word is no proper noun: "Nah", "Childish")."""
+    out = []
+    for e in doc.ents:
+        if e.label_ not in TYPES or len(e) > 6:
+            continue
+        k = 0
+        while k < len(e) - 1 and e[k].lower_ in FURNITURE:
+            k += 1
+        if k:
+            e = type(e)(doc, e.start + k, e.end, label=e.label)
+        if e.label_ in ("PERSON", "ORG") and e[-1].pos_ != "PROPN":
+            continue
+        out.append(e)
+    return out
+
+
 def _inside(doc: Any, a: int, b: int) -> list[Any]:
     """Entities in the span (or short ones it cuts into: a headline in title case can be
     read as one long entity, which is no target)."""
-    return [e for e in doc.ents if e.label_ in TYPES and e.start_char < b and a < e.end_char
+    return [e for e in _entities(doc) if e.start_char < b and a < e.end_char
             and (a <= e.start_char and e.end_char <= b or len(e) <= 4)]
 
 
@@ -188,7 +220,7 @@ def _epithet_of(doc: Any, b: int, ents: dict[int, Any]) -> Mention | None:
         run.append(t)
     if not run:
         return None
-    words = [t.text for t in doc if t.is_alpha]
+    words = [t.text for t in run[0].sent if t.is_alpha]
     if sum(w[:1].isupper() for w in words) >= 0.6 * len(words):
         run = run[:1]  # a headline in title case: only the name itself is sure
     e = ents.get(run[0].i)
@@ -197,8 +229,50 @@ def _epithet_of(doc: Any, b: int, ents: dict[int, Any]) -> Mention | None:
     return (start, end, doc.text[start:end], kind)
 
 
+def _before(doc: Any, at: int, kinds: set[str], lo: int) -> Mention | None:
+    """The entity of one of ``kinds`` named last before ``at`` (not before ``lo``)."""
+    found = [e for e in _entities(doc) if TYPES[e.label_] in kinds
+             and lo <= e.start_char and e.end_char <= at]
+    return _mention(found[-1]) if found else None
+
+
+def _pronoun_target(doc: Any, tokens: list[Any], lo: int) -> list[Mention]:
+    """The person (he, his, she, her) or group (they, their) a pronoun in the span stands
+    for: named last before it in the parsed text; a person not found there is left to
+    ``find_targets`` (a full name earlier in the article)."""
+    for t in tokens:
+        low = t.lower_
+        if low in SPAN_PERSON_PRONOUNS:
+            m = _before(doc, t.idx, {"person"}, lo)
+            return [m] if m else [(t.idx, t.idx + len(t), t.text, PRONOUN)]
+        if low in SPAN_GROUP_PRONOUNS:
+            m = _before(doc, t.idx, {"group", "organisation"}, lo)
+            return [m] if m else []
+    return []
+
+
 def _targets_in(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[Mention]:
     """The entities a span ``[a, b)`` (offsets in ``doc``) aims at (see the module)."""
+    found = _targets_syntax(doc, a, b, ents)
+    if found:
+        return found
+    # the person, organisation or group named last before the span: in its sentence,
+    # then in the sentence before (places, often settings, are left out here)
+    kinds = {"person", "organisation", "group"}
+    piece = doc.char_span(a, b, alignment_mode="expand")
+    sent = piece[0].sent if piece is not None and len(piece) else None
+    lo = sent.start_char if sent is not None else a
+    m = _before(doc, a, kinds, lo)
+    if m is None and sent is not None and sent.start > 0:
+        prev = doc[sent.start - 1].sent
+        if lo - prev.start_char <= CONTEXT:
+            m = _before(doc, lo, kinds, prev.start_char)
+    return [m] if m else []
+
+
+def _targets_syntax(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[Mention]:
+    """Targets from the span and its parse: entities inside, the entity its head
+    describes, a pronoun in it, the subject or object of its verb."""
     if inside := _inside(doc, a, b):
         if len(inside) == 1 and inside[0].end_char == b and doc.text[a:b] == inside[0].text:
             if (m := _epithet_of(doc, b + 1, ents)) is not None and m[0] <= b + 1:
@@ -211,6 +285,8 @@ def _targets_in(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[Mention]
     head = next((t for t in tokens if not (a <= t.head.idx < b) or t.head.i == t.i), tokens[0])
     if (e := _climb(head, a, b, ents)) is not None:
         return [_mention(e)]
+    if found := _pronoun_target(doc, tokens, 0):
+        return found
     # the subject, then the object, of the verb the span hangs from
     verb = head
     while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
@@ -234,7 +310,8 @@ def _person_before(text: str, at: int) -> Mention | None:
     found = None
     for m in _FULL_NAME.finditer(text, max(0, at - 3000), at):
         words = m.group().split()
-        while words and words[0] in {"The", "A", "An", "But", "And", "In", "On", "As"}:
+        while words and (words[0] in {"The", "A", "An", "But", "And", "In", "On", "As"}
+                         or words[0].lower() in FURNITURE):
             words = words[1:]
         if len(words) >= 2:
             start = m.end() - len(" ".join(words))
@@ -263,6 +340,8 @@ def _sentence_jobs(result: Result) -> tuple[list[tuple[int, int, list[int]]], bo
                   else (span.start, span.end))
         if sb - sa > WINDOW:  # not a real sentence: a window around the span
             sa, sb = max(sa, span.start - WINDOW // 4), min(sb, span.end + WINDOW // 4)
+        elif i > 0 and sa - result.sentences[i - 1].start <= CONTEXT:
+            sa = result.sentences[i - 1].start  # the sentence before, for context
         sb = max(sb, span.end)
         if jobs and jobs[-1][0] <= sa < jobs[-1][1] and max(sb, jobs[-1][1]) - jobs[-1][0] <= \
                 max(WINDOW, jobs[-1][1] - jobs[-1][0]):
@@ -291,7 +370,7 @@ def find_targets(results: Sequence[Result], batch_size: int = 64
     docs = load_nlp().pipe((r.text[a:b] for r, (a, b, _) in jobs), batch_size=batch_size)
     found: dict[tuple[int, int], list[tuple[int, int, str, str]]] = {}
     for (r, (a, _, ks)), doc in zip(jobs, docs, strict=True):
-        ents = {t.i: e for e in doc.ents if e.label_ in TYPES and len(e) <= 6 for t in e}
+        ents = {t.i: e for e in _entities(doc) for t in e}
         for k in ks:
             s = r.spans[k]
             found[(id(r), k)] = [
