@@ -162,3 +162,34 @@ def test_a_quote_over_several_lines_closes_where_its_closing_mark_is():
     assert voice_of(text, "absurd")[0] != "quoted"
     assert voice_of(text, "Another")[0] == "quoted"
     assert voice_of(text, "author speaks") == ("author", None)  # no closing mark: line end
+
+
+BLOCK = ("Ranchers want a pardon.\n"
+         "According to the White House petition on behalf of the ranchers by Protect The "
+         "Harvest:\n"
+         "The case is a manifest miscarriage of justice.\n"
+         "This matter remains a blight on the federal agencies.\n"
+         "I completely agree with that assessment.\n"
+         "The Daily Mail report continued:\n"
+         "Soros compared Orban to the Nazis.\n"
+         "\n"
+         "Nobody was surprised by the outcome.\n")
+
+
+def test_a_line_introducing_a_block_quote_attributes_the_paragraphs_after_it():
+    assert voice_of(BLOCK, "miscarriage") == ("attributed", "Protect The Harvest")
+    assert voice_of(BLOCK, "blight") == ("attributed", "Protect The Harvest")
+    assert voice_of(BLOCK, "completely agree") == ("author", None)  # first person: the author
+    assert voice_of(BLOCK, "Ranchers") == ("author", None)
+    assert voice_of(BLOCK, "Nazis") == ("attributed", "Daily Mail")
+    assert voice_of(BLOCK, "surprised") == ("author", None)  # after a blank line
+
+
+def test_as_x_concludes_and_made_it_clear():
+    text = ("As The American Mirror’s Kyle Olsen concludes so eloquently, she benefits from a "
+            "privilege that protects her.\nFrancis made it clear that the reading is the only "
+            "one allowed. The weather was fine.")
+    assert voice_of(text, "privilege") == ("attributed", "Kyle Olsen")
+    assert voice_of(text, "only one allowed") == ("attributed", "Francis")
+    assert voice_of(text, "weather") == ("author", None)
+    assert clean_speaker("CNN’s Jake Tapper") == "Jake Tapper"

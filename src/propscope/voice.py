@@ -8,7 +8,11 @@ the article text exactly as given (CRLF and non-ASCII text included).
 - **attributed**: reported speech without quotation marks: "X said (that) ...",
   "..., X said.", "..., said X.", "According to X, ...", "..., according to X.", "X, ...,
   saying ..."; or the text after a paragraph's speaker label ("Name – Title: ...",
-  "Name, title: ...", "Full Name: ...", and interview labels that recur, "Q:", "HELMS:").
+  "Name, title: ...", "Full Name: ...", and interview labels that recur, "Q:", "HELMS:");
+  or the paragraphs after a line introducing a block quote ("According to the petition by
+  X:", "X writes:"), up to a paragraph in the first person singular ("I agree ..."), a
+  signature line ("— Name"), a quotation of its own or a blank line (at most
+  ``BLOCK_LINES`` lines); "As X concludes, ..." covers the rest of its sentence.
 - **author**: everything else.
 
 A quote's speaker is found after it (``," he said``, ``," said Maria Lopez``), before it
@@ -45,6 +49,7 @@ VERBS = (r"(?:said|says|say|tells|tell|wrote|writes|write|added|adds|stated|stat
          r"responded|concluded|charged|quipped|thundered|boasted|fumed|lamented|"
          r"complained|complains|predicted|concludes|concluded|reports|reported|believes|"
          r"maintains|maintained|contends|recalled|acknowledged|conceded|"
+         r"made\s+(?:it\s+)?clear|makes\s+(?:it\s+)?clear|"
          r"told\s+(?:[\w.’'-]+\s*?){1,3}?(?=\s+that\b|\s*[:,])|told\s+[\w’'-]+)")
 PARTICLE = r"(?:al|el|bin|ibn|de|da|del|van|von|der|den|la|le|du|di|ben|abu|of)"
 CAP = r"(?:(?:Mr|Mrs|Ms|Dr|St|Jr|Sen|Rep|Gen|Gov|Col|Lt|Prof)\.|[A-Z]\.|[A-Z][\w’'-]*)"
@@ -80,6 +85,15 @@ _SENT_START = re.compile(
 _ACCORDING_START = re.compile(
     r"^\W*(?:[Aa]ccording\s+to|[Aa]s\s+reported\s+by|[Ii]n\s+the\s+words\s+of)\s+"
     r"(?P<who>[^,\x00]{1,80}?)\s*,\s*")
+_AS_START = re.compile(
+    rf"^[^\w\x00]*As\s+(?P<who>{WHO}){APPOSITION}\s+{AUX}{VERBS}(?:\s+(?:so|very|quite|most|rather|[a-z]+ly)){{0,3}}\s*,\s*")
+#: a line introducing a block quote: "According to the petition by X:", "X writes:"
+_BLOCK_INTRO = re.compile(
+    rf"(?:[Aa]ccording\s+to\s+(?P<who>[^:\x00]{{1,150}}?)|"
+    rf"(?P<who2>{WHO}){APPOSITION}\s+{AUX}{VERBS})\s*:\s*$")
+#: a block quote runs over at most this many following lines
+BLOCK_LINES = 15
+_FIRST_PERSON = re.compile(r"^\W*I(?:\s|[’']\w)")
 _ACCORDING_END = re.compile(r",?\s+according\s+to\s+(?P<who>[^,.;\x00]{1,80})")
 _SAID_END = re.compile(
     rf",\s*(?:(?P<a>{NAME}|{PRONOUN}|{DESC})\s+{AUX}{VERBS}|"
@@ -230,6 +244,9 @@ def clean_speaker(phrase: str | None) -> str | None:
         for k, run in enumerate(runs):
             while len(run) > 1 and run[0] in TITLES:
                 run = run[1:]
+            owners = [j for j, w in enumerate(run[:-1]) if w.endswith(("’s", "'s"))]
+            if owners:  # "The American Mirror’s Kyle Olsen" -> "Kyle Olsen"
+                run = run[owners[-1] + 1:]
             runs[k] = run
         run = next((r for r in runs if len(r) >= 2), runs[-1])
         return " ".join(run).strip(" ,.;:’'") or None
@@ -265,6 +282,37 @@ def _labels(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str
     return out
 
 
+def _block_quotes(text: str, masked: str, lines: list[tuple[int, int]]
+                  ) -> list[tuple[int, int, str]]:
+    """Paragraphs after a line introducing a block quote: ``(start, end, speaker)``."""
+    out = []
+    for k, (ls, le) in enumerate(lines):
+        line = masked[ls:le]
+        if len(line) > 250 or not line.rstrip().endswith(":"):
+            continue
+        m = _BLOCK_INTRO.search(line)
+        if m is None:
+            continue
+        who = m.group("who") or m.group("who2")
+        if " by " in who and who.rsplit(" by ", 1)[1][:1].isupper():
+            who = who.rsplit(" by ", 1)[1]  # "the petition ... by Protect The Harvest"
+            speaker = who.strip()
+        else:
+            speaker = clean_speaker(who)
+        if not speaker or speaker.lower() in PRONOUNS:
+            continue
+        end = None
+        for ms, me in lines[k + 1 : k + 1 + BLOCK_LINES]:
+            body = text[ms:me]
+            if (not body.strip() or _FIRST_PERSON.match(body) or body.lstrip()[:1] in "—–"
+                    or "\x00" in masked[ms:me]):
+                break
+            end = me
+        if end is not None:
+            out.append((lines[k + 1][0], end, speaker))
+    return out
+
+
 def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
                       ) -> list[tuple[int, int, str, int]]:
     """Reported speech without quotation marks: ``(start, end, speaker phrase, where the
@@ -272,7 +320,7 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
     out = []
     for a, b in sentences:
         s = masked[a:b]
-        if m := _ACCORDING_START.match(s):
+        if (m := _ACCORDING_START.match(s)) or (m := _AS_START.match(s)):
             out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
         elif m := _SENT_START.match(s):
             if m.end() < len(s.rstrip(" .\x00")):
@@ -342,6 +390,8 @@ def voice_regions(text: str, sentences: Sequence[tuple[int, int]]
     spans = quotes(text)
     masked = _masked(text, spans)
     labelled = [Region(a, b, s) for a, b, s in _labels(text, lines)]
+    labelled += [Region(a, b, s) for a, b, s in _block_quotes(text, masked, lines)
+                 if not any(a < x.end and x.start < b for x in labelled)]
     said = [r for r in _sentence_regions(masked, sentences)
             if not any(r[0] < x.end and x.start < r[1] for x in labelled)]
     quoted_by = _quote_phrases(masked, spans, lines)
