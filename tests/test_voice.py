@@ -193,3 +193,16 @@ def test_as_x_concludes_and_made_it_clear():
     assert voice_of(text, "only one allowed") == ("attributed", "Francis")
     assert voice_of(text, "weather") == ("author", None)
     assert clean_speaker("CNN’s Jake Tapper") == "Jake Tapper"
+
+
+def test_quote_speakers_past_a_long_description_a_line_break_or_a_quoted_name():
+    text = ("Nation of Islam leader and prominent antisemite Louis Farrakhan chanted “Death to "
+            "the tyrants” on Sunday.\n"
+            "Just 30 seconds later, as Swisher asked:\n"
+            "“what do you think of the shameful remarks?” she went on.\n"
+            "Given his long experience, Saviano said, he has set his expectations low.\n"
+            "“If I don’t expect the Catholic Church to do anything, I won’t be too "
+            "disappointed,” he continued.\n")
+    assert voice_of(text, "Death to") == ("quoted", "Louis Farrakhan")
+    assert voice_of(text, "shameful remarks") == ("quoted", "Swisher")
+    assert voice_of(text, "too disappointed") == ("quoted", "Saviano")  # not "Catholic Church"

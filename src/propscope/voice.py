@@ -113,7 +113,8 @@ NOT_SPEAKERS = {
 }
 FUNCTION = {"The", "A", "An", "This", "That", "These", "Those", "It", "In", "On", "But",
             "And", "So", "Yet", "Then", "Now", "As", "At", "For", "If", "When", "While",
-            "According", "Meanwhile", "However", "His", "Her", "Their", "Its", "Our", "My"}
+            "According", "Meanwhile", "However", "His", "Her", "Their", "Its", "Our", "My",
+            "Like", "Unlike", "With", "From", "By", "After", "Before", "Which", "Who"}
 PRONOUNS = {"he", "she", "they", "i", "we"}
 TITLES = {"Senator", "Sen.", "President", "Minister", "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.",
           "Professor", "General", "Gen.", "Rep.", "Representative", "Governor", "Gov.",
@@ -351,7 +352,18 @@ def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[
             g = next(g for g in "abcd" if m.group(g))
             out.append((m.group(g), b + m.start(g)))
         elif m := _BEFORE_QUOTE.search(masked[max(ls, a - 160) : a]):
-            out.append((m.group("a"), max(ls, a - 160) + m.start("a")))
+            lo = max(ls, a - 160)
+            # "Nation of Islam leader ... Louis Farrakhan chanted": the name before the verb
+            named = [n for n in _PERSON.finditer(masked, lo + m.end("a"), lo + m.end())
+                     if re.match(rf"\s+{AUX}{VERBS}", masked[n.end():lo + m.end()])]
+            if named:
+                out.append((named[-1].group(), named[-1].start()))
+            else:
+                out.append((m.group("a"), lo + m.start("a")))
+        elif (not masked[ls:a].strip() and ls > 0 and masked[:ls - 1].rstrip().endswith(":")
+              and (m := _BEFORE_QUOTE.search(masked[max(0, ls - 161) : ls - 1]))):
+            # "as Swisher asked:" closing the line before the one the quote opens
+            out.append((m.group("a"), max(0, ls - 161) + m.start("a")))
         elif _ING.search(masked[ls:a]) and (p := _PERSON.search(masked, ls, a)):
             out.append((p.group(), p.start()))
         else:
@@ -359,12 +371,15 @@ def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[
     return out
 
 
-def _resolve(text: str, phrases: list[tuple[str | None, int]]) -> list[str | None]:
+def _resolve(text: str, phrases: list[tuple[str | None, int]], masked: str | None = None
+             ) -> list[str | None]:
     """Names for speaker phrases; he / she / they name the most recent named speaker, or
-    person named in the text, before them."""
+    person named in the text (outside quotations, where ``masked`` hides them), before
+    them."""
     names: list[str | None] = [None] * len(phrases)
     last: str | None = None
-    people = [(m.start(), clean_speaker(m.group())) for m in _PERSON.finditer(text)]
+    people = [(m.start(), clean_speaker(m.group()))
+              for m in _PERSON.finditer(text if masked is None else masked)]
     for k in sorted(range(len(phrases)), key=lambda k: phrases[k][1]):
         name = clean_speaker(phrases[k][0])
         if name is not None and name.lower() in PRONOUNS:
@@ -395,7 +410,7 @@ def voice_regions(text: str, sentences: Sequence[tuple[int, int]]
     said = [r for r in _sentence_regions(masked, sentences)
             if not any(r[0] < x.end and x.start < r[1] for x in labelled)]
     quoted_by = _quote_phrases(masked, spans, lines)
-    names = _resolve(text, [(p, at) for *_, p, at in said] + quoted_by)
+    names = _resolve(text, [(p, at) for *_, p, at in said] + quoted_by, masked)
     attributed = sorted(labelled + [Region(a, b, n) for (a, b, *_), n in zip(said, names,
                                                                            strict=False)],
                         key=lambda r: r.start)
