@@ -356,37 +356,256 @@ def _sentence_jobs(result: Result) -> tuple[list[tuple[int, int, list[int]]], bo
     return jobs, over
 
 
-def find_targets(results: Sequence[Result], batch_size: int = 64
-                 ) -> list[list[tuple[Target, ...] | None]]:
-    """Targets of each span of each result (None: not a targeting technique)."""
+#: dependency relations of a mention's head, grouped (features of the selector)
+DEP_GROUPS = {"subj": SUBJECTS, "obj": {"dobj", "obj", "attr", "dative", "oprd", "iobj"},
+              "pobj": {"pobj"}, "poss": {"poss"}, "nmod": {"compound", "appos", "amod", "nmod"},
+              "conj": {"conj"}}
+#: full names before a span taken from the text (not the parse) as candidates
+TEXT_NAMES = 2
+#: names (a capitalised word not opening a sentence) this often in an article are
+#: candidates of every span, the FREQUENT most frequent
+MIN_FREQUENT, FREQUENT = 3, 3
+_NAME_RUN = re.compile(r"(?<=[a-z,;:] )[A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*")
+#: common nouns naming a body of people (a written list, not learned): candidates too
+GROUP_NOUNS = frozenset("""
+left right media press government administration authorities officials police regime
+establishment elite elites democrats republicans liberals conservatives leftists
+progressives globalists migrants immigrants aliens refugees caravan church party
+congress senate court judges army military troops soldiers politicians bureaucrats
+lawmakers legislators insiders activists protesters rioters mob terrorists jihadists
+islamists extremists radicals communists socialists fascists nazis journalists
+reporters pundits critics opponents supporters enemies agency agencies department
+ministry state states country countries nation nations west union committee board
+council commission party parties fbi cia doj
+""".split())
+
+
+def _in(tok: Any, sub: Any) -> bool:
+    return sub is not None and sub.left_edge.i <= tok.i <= sub.right_edge.i
+
+
+def _candidates(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[tuple[Mention, dict]]:
+    """Every entity of the parse as a candidate target of the span ``[a, b)``, with the
+    features of the mention (``target_selector`` turns them into an entity's row)."""
+    piece = doc.char_span(a, b, alignment_mode="expand")
+    tokens = list(piece) if piece is not None else []
+    sent = tokens[0].sent if tokens else None
+    sents = {s.start: k for k, s in enumerate(doc.sents)}
+    head = verb = climbed = None
+    subj: list[Any] = []
+    obj: list[Any] = []
+    if tokens:
+        head = next((t for t in tokens if not (a <= t.head.idx < b) or t.head.i == t.i),
+                    tokens[0])
+        climbed = _climb(head, a, b, ents)
+        verb = head
+        while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+            verb = verb.head
+        subj = [c for c in verb.children if c.dep_ in SUBJECTS]
+        obj = [c for c in verb.children if c.dep_ in OBJECTS or c.dep_ == "prep"]
+    words = [t for t in sent if t.is_alpha] if sent is not None else []
+    headline = bool(words) and sum(t.text[:1].isupper() for t in words) >= 0.6 * len(words)
+    span_ids = {t.i for t in tokens}
+    out = []
+    for e in _entities(doc):
+        inside = a <= e.start_char and e.end_char <= b
+        cuts = not inside and e.start_char < b and a < e.end_char
+        after = e.start_char >= b
+        dist = 0 if inside or cuts else (e.start_char - b if after else a - e.end_char)
+        gap = (sents.get(e.sent.start, 0) - sents.get(sent.start, 0)) if sent is not None else 0
+        dep = e.root.dep_
+        f = {"inside": inside, "cuts": cuts, "after": after, "before": not (inside or cuts
+                                                                           or after),
+             "dist": dist, "same_sent": gap == 0, "prev_sent": gap == -1, "far_sent": gap < -1,
+             "next_sent": gap > 0, "headline": headline,
+             "verb_subj": any(_in(e.root, c) for c in subj) and not inside,
+             "verb_obj": any(_in(e.root, c) for c in obj) and not inside,
+             "climb": climbed is not None and climbed.start == e.start,
+             "attach": (e.root.head.i in span_ids or (head is not None
+                                                       and e.start <= head.head.i < e.end)),
+             **{f"dep_{g}": dep in deps for g, deps in DEP_GROUPS.items()}}
+        out.append((_mention(e), {k: float(v) for k, v in f.items()}))
+    taken = {t.i for e in _entities(doc) for t in e}
+    for t in doc:
+        if t.lower_ not in GROUP_NOUNS or t.pos_ not in ("NOUN", "PROPN") or t.i in taken:
+            continue
+        inside = a <= t.idx and t.idx + len(t) <= b
+        after = t.idx >= b
+        dist = 0 if inside else (t.idx - b if after else a - t.idx - len(t))
+        gap = (sents.get(t.sent.start, 0) - sents.get(sent.start, 0)) if sent is not None else 0
+        f = {"inside": inside, "after": after, "before": not (inside or after), "dist": dist,
+             "same_sent": gap == 0, "prev_sent": gap == -1, "far_sent": gap < -1,
+             "next_sent": gap > 0, "headline": headline, "common": True,
+             "verb_subj": any(_in(t, c) for c in subj) and not inside,
+             "verb_obj": any(_in(t, c) for c in obj) and not inside,
+             "attach": t.head.i in span_ids or (head is not None and head.head.i == t.i),
+             **{f"dep_{g}": t.dep_ in deps for g, deps in DEP_GROUPS.items()}}
+        kind = "organisation" if t.text.isupper() else "group"
+        out.append(((t.idx, t.idx + len(t), t.text, kind), {k: float(v) for k, v in f.items()}))
+    return out
+
+
+def _frequent(text: str) -> list[str]:
+    """The FREQUENT names most often written in ``text`` (at least MIN_FREQUENT times),
+    counted by their last word where it is capitalised but opens no sentence."""
+    counts: dict[str, int] = {}
+    for m in _NAME_RUN.finditer(text):
+        last = m.group().split()[-1].replace("’", "'").removesuffix("'s")
+        if len(last) > 2 and not last.isupper() or last.isupper() and len(last) > 1:
+            counts[last] = counts.get(last, 0) + 1
+    best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FREQUENT]
+    return [w for w, n in best if n >= MIN_FREQUENT]
+
+
+def _frequent_mentions(text: str, names: list[str], a: int, b: int) -> list[Mention]:
+    """For each frequent name, its occurrence inside ``[a, b)``, else the last before,
+    else the first after."""
+    out = []
+    for w in names:
+        hits = [(m.start(), m.end()) for m in re.finditer(r"\b" + re.escape(w) + r"\b", text)]
+        inside = [h for h in hits if a <= h[0] and h[1] <= b]
+        before = [h for h in hits if h[1] <= a]
+        after = [h for h in hits if h[0] >= b]
+        h = (inside or before[-1:] or after[:1] or [None])[0]
+        if h is not None:
+            out.append((h[0], h[1], text[h[0]:h[1]], "person"))
+    return out
+
+
+def _gather(results: Sequence[Result], batch_size: int = 64, candidates: bool = False
+            ) -> tuple[dict[tuple[int, int], list[Mention]],
+                       dict[tuple[int, int], list[tuple[Mention, dict]]]]:
+    """The rules' targets of each targeting span (``(id(result), k)`` -> mentions in
+    article offsets) and, with ``candidates``, every candidate mention with its features."""
     planned = [_sentence_jobs(r) for r in results]
     for r, (_, over) in zip(results, planned, strict=True):
         if over:
             r.notes.append(f"targets looked for in the first {BUDGET:,} characters of "
                            "sentences with targeting spans only")
     jobs = [(r, job) for r, (js, _) in zip(results, planned, strict=True) for job in js]
+    found: dict[tuple[int, int], list[Mention]] = {}
+    cands: dict[tuple[int, int], list[tuple[Mention, dict]]] = {}
+    frequent: dict[int, list[str]] = {}
     if not jobs:
-        return [[None] * len(r.spans) for r in results]
+        return found, cands
     docs = load_nlp().pipe((r.text[a:b] for r, (a, b, _) in jobs), batch_size=batch_size)
-    found: dict[tuple[int, int], list[tuple[int, int, str, str]]] = {}
     for (r, (a, _, ks)), doc in zip(jobs, docs, strict=True):
         ents = {t.i: e for e in _entities(doc) for t in e}
         for k in ks:
             s = r.spans[k]
-            found[(id(r), k)] = [
+            rules = [
                 (a + m[0], a + m[1], m[2], m[3]) if m[3] != PRONOUN else p
                 for m in _targets_in(doc, s.start - a, s.end - a, ents)
                 if m[3] != PRONOUN or (p := _person_before(r.text, a + m[0])) is not None]
+            found[(id(r), k)] = rules
+            if not candidates:
+                continue
+            got = [((a + m[0], a + m[1], m[2], m[3]), f)
+                   for m, f in _candidates(doc, s.start - a, s.end - a, ents)]
+            seen = {m[:2] for m, _ in got}
+            for m in rules:  # a rule's mention not in the parse (a pronoun's full name)
+                if m[:2] not in seen:
+                    seen.add(m[:2])
+                    got.append((m, {"dist": float(max(0, s.start - m[1], m[0] - s.end)),
+                                    "before": float(m[1] <= s.start),
+                                    "inside": float(s.start <= m[0] and m[1] <= s.end),
+                                    "from_text": 1.0}))
+            for m in _names_before(r.text, s.start, a):
+                if m[:2] not in seen:
+                    seen.add(m[:2])
+                    got.append((m, {"dist": float(s.start - m[1]), "before": 1.0,
+                                    "from_text": 1.0, "far_sent": 1.0}))
+            if id(r) not in frequent:
+                frequent[id(r)] = _frequent(r.text)
+            for m in _frequent_mentions(r.text, frequent[id(r)], s.start, s.end):
+                if m[:2] not in seen:
+                    seen.add(m[:2])
+                    inside = s.start <= m[0] and m[1] <= s.end
+                    got.append((m, {"dist": float(0 if inside else max(s.start - m[1],
+                                                                       m[0] - s.end)),
+                                    "inside": float(inside), "before": float(m[1] <= s.start),
+                                    "after": float(m[0] >= s.end), "from_text": 1.0,
+                                    "far_sent": float(not inside)}))
+            rule_keys = {m[:2] for m in rules}
+            for m, f in got:
+                f["rule"] = float(m[:2] in rule_keys)
+            cands[(id(r), k)] = got
+    return found, cands
+
+
+def _names_before(text: str, at: int, lo: int) -> list[Mention]:
+    """The last ``TEXT_NAMES`` full names before ``lo`` (the parsed text's start) found
+    by ``_FULL_NAME`` within 3000 characters of ``at``."""
+    out: list[Mention] = []
+    end = lo
+    while len(out) < TEXT_NAMES and end > max(0, at - 3000):
+        m = _person_before(text[:end], end)
+        if m is None or m[0] < at - 3000:
+            break
+        out.append(m)
+        end = m[0]
+    return out
+
+
+def _merged(results: Sequence[Result], keyed: dict[tuple[int, int], list[Mention]]
+            ) -> dict[tuple[int, Mention], tuple[str, str]]:
+    """``(id(result), mention)`` -> (entity name, type), mentions merged per article."""
+    names: dict[tuple[int, Mention], tuple[str, str]] = {}
+    by_result: dict[int, set[Mention]] = {}
+    for (rid, _), ms in keyed.items():
+        by_result.setdefault(rid, set()).update(ms)
+    for rid, ms in by_result.items():
+        ordered = sorted(ms)
+        for m, n in zip(ordered, merge_mentions([(m[2], m[3]) for m in ordered]), strict=True):
+            names[(rid, m)] = n
+    return names
+
+
+def span_candidates(results: Sequence[Result], batch_size: int = 64
+                    ) -> list[list[list[dict] | None]]:
+    """For each span of each result (None: not a targeting technique), its candidate
+    entities: dicts of ``entity``, ``type``, ``mention`` (start, end, text) and the
+    selector's feature ``row`` (``target_selector.entity_rows``)."""
+    from .target_selector import entity_rows
+
+    found, cands = _gather(results, batch_size, candidates=True)
+    keyed = {key: [m for m, _ in got] for key, got in cands.items()}
+    names = _merged(results, keyed)
     out = []
     for r in results:
-        keys = [(id(r), k) for k in range(len(r.spans)) if (id(r), k) in found]
-        mentions = sorted({m for key in keys for m in found[key]})
-        names = dict(zip(mentions, merge_mentions([(m[2], m[3]) for m in mentions]),
-                         strict=True))
-        out.append([tuple(Target(names[m][0], names[m][1], m[2], m[0], m[1])
-                          for m in found[(id(r), k)]) if (id(r), k) in found else None
-                    for k in range(len(r.spans))])
+        per = []
+        for k, s in enumerate(r.spans):
+            key = (id(r), k)
+            if key not in cands:
+                per.append(None)
+                continue
+            ms = [(m, f, *names[(id(r), m)]) for m, f in cands[key]]
+            per.append(entity_rows(r.text, s, ms))
+        out.append(per)
     return out
+
+
+def find_targets(results: Sequence[Result], batch_size: int = 64,
+                 selector: Any = "default") -> list[list[tuple[Target, ...] | None]]:
+    """Targets of each span of each result (None: not a targeting technique): the
+    candidates the learned selector picks (``target_selector``), or with
+    ``selector=None`` (or PROPSCOPE_TARGET_RULES=1) the rules' own picks."""
+    from . import target_selector
+
+    if selector == "default":
+        selector = (None if os.environ.get("PROPSCOPE_TARGET_RULES", "").strip() in
+                    {"1", "true", "yes", "on"} else target_selector.load())
+    if selector is not None:
+        rows = span_candidates(results, batch_size)
+        return [[None if cs is None else tuple(
+                    Target(c["entity"], c["type"], c["mention"][2], c["mention"][0],
+                           c["mention"][1]) for c in selector.pick(cs))
+                 for cs in per] for per in rows]
+    found, _ = _gather(results, batch_size)
+    names = _merged(results, found)
+    return [[tuple(Target(*names[(id(r), m)], m[2], m[0], m[1])
+                   for m in found[(id(r), k)]) if (id(r), k) in found else None
+             for k in range(len(r.spans))] for r in results]
 
 
 def wanted(targets: bool | None) -> bool:

@@ -1,0 +1,128 @@
+"""The learned target selector: which of a span's candidate entities it targets.
+
+``targets.span_candidates`` lists, for each targeting span, the entities of its parsed
+sentence and the one before (and a few full names further back, and the rules' own
+picks) with features of their mentions. ``entity_rows`` turns them into one feature row
+per entity; a logistic regression (weights in ``target_selector.json``, fitted by
+``benchmarks/targets_study.py`` on ``data/voice-targets/gold.jsonl``) scores each, and
+``Selector.pick`` keeps the best one or two whose probability reaches the threshold:
+no target at all where none does. Plain Python: no numpy, no torch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .spans import Span
+
+WEIGHTS = Path(__file__).with_name("target_selector.json")
+TECHNIQUES = ("Name_Calling,Labeling", "Loaded_Language", "Appeal_to_fear-prejudice",
+              "Bandwagon,Reductio_ad_hitlerum", "Doubt", "Whataboutism,Straw_Men,Red_Herring")
+KINDS = ("person", "organisation", "place", "group")
+#: features taken from the entity's nearest mention
+NEAREST = ("inside", "cuts", "after", "before", "same_sent", "prev_sent", "far_sent",
+           "next_sent")
+#: features true where any of its mentions has them
+ANY = ("verb_subj", "verb_obj", "climb", "attach", "dep_subj", "dep_obj", "dep_pobj",
+       "dep_poss", "dep_nmod", "dep_conj", "rule", "headline", "common")
+_HE = re.compile(r"\b(?:he|him|his|she|her|himself|herself)\b", re.I)
+_THEY = re.compile(r"\b(?:they|them|their|themselves)\b", re.I)
+
+Candidate = tuple[tuple[int, int, str, str], dict[str, float], str, str]
+
+
+def _count(text: str, name: str) -> int:
+    words = [w for w in re.findall(r"[\w'’-]+", name) if w[:1].isupper()]
+    if not words:
+        return 0
+    return len(re.findall(r"\b" + re.escape(words[-1]) + r"\b", text))
+
+
+def entity_rows(text: str, span: Span, mentions: list[Candidate]) -> list[dict[str, Any]]:
+    """One row per candidate entity of ``span``: ``entity``, ``type``, ``mention``
+    (start, end, text: the rules' mention if they picked it, else the nearest inside the
+    span, before it, after it) and ``row`` (feature name -> value)."""
+    by_entity: dict[str, list[Candidate]] = {}
+    for c in mentions:
+        by_entity.setdefault(c[2], []).append(c)
+    piece = text[span.start:span.end]
+    he, they = bool(_HE.search(piece)), bool(_THEY.search(piece))
+    title = text[:max(text.find("\n"), 0) or 200]
+    any_rule = any(f.get("rule") for _, f, _, _ in mentions)
+    order = sorted(by_entity, key=lambda e: min(c[1].get("dist", 0.0) for c in by_entity[e]))
+    out = []
+    for entity, cs in by_entity.items():
+        def near(c: Candidate) -> tuple[float, float, float]:
+            f = c[1]
+            return (f.get("dist", 0.0), -f.get("inside", 0.0), f.get("after", 0.0))
+        best = min(cs, key=near)
+        ruled = [c for c in cs if c[1].get("rule")]
+        shown = ruled[0] if ruled else best
+        kinds = [c[3] for c in cs]
+        kind = max(KINDS, key=kinds.count)
+        count = _count(text, entity)
+        row: dict[str, float] = {k: best[1].get(k, 0.0) for k in NEAREST}
+        row |= {k: max(c[1].get(k, 0.0) for c in cs) for k in ANY}
+        row["only_text"] = float(all(c[1].get("from_text") for c in cs))
+        row["only_common"] = float(all(c[1].get("common") for c in cs))
+        row["log_dist"] = math.log1p(best[1].get("dist", 0.0)) / 5
+        row["rank"] = min(order.index(entity), 5) / 5
+        row["mentions_near"] = math.log1p(len(cs))
+        row["log_count"] = math.log1p(count)
+        row["in_title"] = float(count > 0 and _count(title, entity) > 0)
+        row |= {f"type_{k}": float(kind == k) for k in KINDS}
+        row |= {f"tech_{k}": float(span.technique == t) for k, t in enumerate(TECHNIQUES)}
+        row["he_person"] = float(he and kind == "person")
+        row["they_group"] = float(they and kind in ("group", "organisation"))
+        row["other_rule"] = float(any_rule and not row["rule"])
+        row["n_cands"] = math.log1p(len(by_entity))
+        row["multiword"] = float(len(entity.split()) > 1)
+        out.append({"entity": entity, "type": kind, "mention": shown[0][:3], "row": row})
+    return out
+
+
+@dataclass
+class Selector:
+    """A logistic regression over ``entity_rows``' rows and how many it keeps."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float = 0.5
+    max_targets: int = 1
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def prob(self, row: dict[str, float]) -> float:
+        z = self.bias + sum(w * row.get(k, 0.0) for k, w in self.weights.items())
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def pick(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows kept: the ``max_targets`` most probable at or over the threshold (by
+        probability, ties by position in the text)."""
+        scored = sorted(((self.prob(r["row"]), -r["mention"][0], r) for r in rows),
+                        key=lambda t: (t[0], t[1]), reverse=True)
+        return [r for p, _, r in scored[:self.max_targets] if p >= self.threshold]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,
+                "max_targets": self.max_targets, "meta": self.meta}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Selector:
+        return cls(dict(d["weights"]), float(d["bias"]), float(d["threshold"]),
+                   int(d["max_targets"]), dict(d.get("meta", {})))
+
+
+_LOADED: dict[Path, Selector | None] = {}
+
+
+def load(path: Path = WEIGHTS) -> Selector | None:
+    """The shipped selector (None where its weights file is absent: the rules decide)."""
+    if path not in _LOADED:
+        _LOADED[path] = (Selector.from_dict(json.loads(path.read_text()))
+                         if path.exists() else None)
+    return _LOADED[path]
