@@ -116,3 +116,12 @@ def test_loss_has_zero_gradient_where_the_student_is_the_teacher():
     moved = (bio_l.detach() + 1.0 * torch.arange(3)).requires_grad_()
     distil.distil_loss(moved, None, bio_t, tech_t, real).backward()
     assert moved.grad.abs().max() > 1e-3
+
+
+def test_rebuild_command_names_the_settings_that_differ():
+    from propscope.config import TrainConfig
+
+    line = distil.rebuild_command("../shared/ptc", "runs/s", TrainConfig(epochs=4, lr=1e-4),
+                                  "data/t.npz", 0.5)
+    assert line == ("propscope train --data ../shared/ptc --out runs/s --soft-targets "
+                    "data/t.npz --gold-mix 0.5 --epochs 4 --lr 0.0001")

@@ -428,12 +428,21 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
                                           model.encoder.config.num_hidden_layers],
                         "train_minutes": round(state.get("minutes", 0.0), 1)},
                        data_dir)
-    update_manifest(out, rebuild=(f"propscope train --data {data_dir} --out {out} "
-                                  f"--soft-targets {targets_path} --gold-mix {gold_mix} "
-                                  f"--epochs {cfg.epochs} --lr {cfg.lr} --seed {cfg.seed}"))
+    update_manifest(out, rebuild=rebuild_command(data_dir, out, cfg, targets_path, gold_mix))
     ev = evaluate_predictor(load_folder(out), valid_c)
     log(f"exported student, the teacher's decoding: {ev.summary()}")
     return record_scores(out, ev, log)
+
+
+def rebuild_command(data_dir: Path | str, out: Path | str, cfg: TrainConfig,
+                    targets_path: Path | str, gold_mix: float) -> str:
+    """The ``propscope train`` command line of this student: the flags of every setting
+    that differs from the defaults."""
+    defaults = TrainConfig()
+    flags = [f"--{k.replace('_', '-')} {v}" for k, v in cfg.to_dict().items()
+             if k != "extra" and v != getattr(defaults, k)]
+    return " ".join([f"propscope train --data {data_dir} --out {out}",
+                     f"--soft-targets {targets_path} --gold-mix {gold_mix}", *flags])
 
 
 class _DistilRun(_Run):
