@@ -4,7 +4,7 @@ the blind part ``held-out-3`` with the selector fitted on the other three parts 
 
     python benchmarks/targets_study.py [--gold data/voice-targets/gold.jsonl]
         [--data ../shared/ptc] [--news ../shared/unlabeled-news] [--folds 5]
-        [--write src/propscope/target_selector.json]
+        [--models gbm lr] [--write src/propscope/target_selector.json]
 
 Candidates come from ``targets.span_candidates`` (what the shipped code sees); a
 candidate entity is a positive where it shares a name word with a gold target of its
@@ -40,9 +40,13 @@ from propscope.sentences import split_sentences  # noqa: E402
 from propscope.spans import Article, Span  # noqa: E402
 from propscope.target_selector import Selector  # noqa: E402
 
-CS = (0.03, 0.1, 0.3, 1.0, 3.0)
+#: model settings tried: ("lr", C) and ("gbm", depth, rounds, learning rate)
+SETTINGS = {"lr": tuple(("lr", c) for c in (0.03, 0.1, 0.3, 1.0, 3.0)),
+            "gbm": (("gbm", 2, 100, 0.1),)}
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.15, 0.86, 0.05))
 MAX_TARGETS = (1, 2)
+#: the threshold of the rules' own picks (1.0: the same as the others)
+RULE_THRESHOLDS = (1.0, 0.1, 0.15, 0.2)
 
 
 def same_entity(pred: object, gold: dict) -> bool:
@@ -74,7 +78,7 @@ def figures(items: list[tuple[dict, list]]) -> dict[str, float]:
     pp, rp, fp = f1(*partial)
     return {"P_exact": pe, "R_exact": re_, "F1_exact": fe,
             "P_partial": pp, "R_partial": rp, "F1_partial": fp,
-            "shown": partial[0] + partial[1] - 0 if False else exact[0] + exact[1]}
+            "shown": exact[0] + exact[1]}
 
 
 def build(rows: list[dict], texts: dict[str, str]) -> tuple[list[dict], list, list]:
@@ -146,20 +150,103 @@ def fit(X: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float, np.n
 
 
 def predict(model: tuple, X: np.ndarray) -> np.ndarray:
-    w, b, mean, scale = model
+    if model[0] == "gbm":
+        return gbm_predict(model[1], X)
+    w, b, mean, scale = model[1]
     return 1 / (1 + np.exp(-(((X - mean) / scale) @ w + b)))
 
 
-def picks(d: Data, spans: list[int], probs: dict[int, np.ndarray], thr: float, k: int
-          ) -> list[tuple[dict, list]]:
-    """Each span's gold row and the candidates kept (prob >= thr, best k)."""
+def train(setting: tuple, X: np.ndarray, y: np.ndarray) -> tuple:
+    if setting[0] == "gbm":
+        return ("gbm", gbm_fit(X, y, rounds=setting[2], lr=setting[3], depth=setting[1]))
+    return ("lr", fit(X, y, setting[1]))
+
+
+# ---------------------------------------------------------------- gradient boosting
+# (depth-limited regression trees on the logistic loss's gradient and hessian)
+
+def _best_split(X: np.ndarray, g: np.ndarray, h: np.ndarray, idx: np.ndarray, lam: float,
+                min_leaf: int) -> tuple[float, int | None, float | None]:
+    G, H = g[idx].sum(), h[idx].sum()
+    base = G * G / (H + lam)
+    best: tuple[float, int | None, float | None] = (0.0, None, None)
+    for f in range(X.shape[1]):
+        x = X[idx, f]
+        o = np.argsort(x, kind="stable")
+        xs = x[o]
+        gl, hl = np.cumsum(g[idx][o]), np.cumsum(h[idx][o])
+        valid = np.nonzero(xs[:-1] < xs[1:])[0]
+        valid = valid[(valid + 1 >= min_leaf) & (len(idx) - valid - 1 >= min_leaf)]
+        if not len(valid):
+            continue
+        GL, HL = gl[valid], hl[valid]
+        GR, HR = G - GL, H - HL
+        gain = GL * GL / (HL + lam) + GR * GR / (HR + lam) - base
+        k = int(np.argmax(gain))
+        if gain[k] > best[0]:
+            best = (float(gain[k]), f, float((xs[valid[k]] + xs[valid[k] + 1]) / 2))
+    return best
+
+
+def _tree(X: np.ndarray, g: np.ndarray, h: np.ndarray, idx: np.ndarray, depth: int,
+          lam: float, min_leaf: int) -> object:
+    if depth > 0 and len(idx) >= 2 * min_leaf:
+        gain, f, t = _best_split(X, g, h, idx, lam, min_leaf)
+        if f is not None and gain > 1e-6:
+            left, right = idx[X[idx, f] <= t], idx[X[idx, f] > t]
+            return (f, t, _tree(X, g, h, left, depth - 1, lam, min_leaf),
+                    _tree(X, g, h, right, depth - 1, lam, min_leaf))
+    return -g[idx].sum() / (h[idx].sum() + lam)
+
+
+def _pred(node: object, X: np.ndarray) -> np.ndarray:
+    if not isinstance(node, tuple):
+        return np.full(len(X), node)
+    f, t, left, right = node
+    out = np.empty(len(X))
+    m = X[:, f] <= t
+    out[m] = _pred(left, X[m])
+    out[~m] = _pred(right, X[~m])
+    return out
+
+
+def gbm_fit(X: np.ndarray, y: np.ndarray, rounds: int = 100, lr: float = 0.1, depth: int = 2,
+            lam: float = 1.0, min_leaf: int = 10) -> tuple[float, float, list]:
+    """Boosted trees on the logistic loss: (base score, learning rate, trees)."""
+    p0 = np.clip(y.mean(), 1e-3, 1 - 1e-3)
+    b = float(np.log(p0 / (1 - p0)))
+    z = np.full(len(y), b)
+    trees = []
+    idx = np.arange(len(y))
+    for _ in range(rounds):
+        p = 1 / (1 + np.exp(-z))
+        t = _tree(X, p - y, p * (1 - p), idx, depth, lam, min_leaf)
+        trees.append(t)
+        z += lr * _pred(t, X)
+    return (b, lr, trees)
+
+
+def gbm_predict(m: tuple[float, float, list], X: np.ndarray) -> np.ndarray:
+    b, lr, trees = m
+    z = np.full(len(X), b)
+    for t in trees:
+        z += lr * _pred(t, X)
+    return 1 / (1 + np.exp(-z))
+
+
+def picks(d: Data, spans: list[int], probs: dict[int, np.ndarray], thr: float, k: int,
+          rthr: float = 1.0          ) -> list[tuple[dict, list]]:
+    """Each span's gold row and the candidates kept (as ``Selector.pick``: the best k
+    with prob >= thr, or >= rthr where the rules picked them)."""
     out = []
     for i in spans:
         cs = d.cands[i]
         p = probs.get(i, np.zeros(0))
         order = sorted(range(len(cs)), key=lambda j: (p[j], -cs[j]["mention"][0]),
                        reverse=True)
-        out.append((d.golds[i], [as_target(cs[j]) for j in order[:k] if p[j] >= thr]))
+        out.append((d.golds[i], [
+            as_target(cs[j]) for j in order[:k]
+            if p[j] >= (min(thr, rthr) if cs[j]["row"].get("rule") else thr)]))
     return out
 
 
@@ -169,14 +256,14 @@ def folds_of(articles: list[str], n: int, seed: int = 0) -> list[set[str]]:
     return [set(ids[k::n]) for k in range(n)]
 
 
-def oof_probs(d: Data, spans: list[int], c: float, n: int, seed: int = 0
+def oof_probs(d: Data, spans: list[int], setting: tuple, n: int, seed: int = 0
               ) -> dict[int, np.ndarray]:
     """Out-of-fold probabilities of the candidates of ``spans`` (folds by article)."""
     probs: dict[int, np.ndarray] = {}
     for test in folds_of([d.article[i] for i in spans], n, seed):
-        train = [i for i in spans if d.article[i] not in test]
-        tr = np.isin(d.span, train)
-        model = fit(d.X[tr], d.y[tr], c)
+        fitted = [i for i in spans if d.article[i] not in test]
+        tr = np.isin(d.span, fitted)
+        model = train(setting, d.X[tr], d.y[tr])
         for i in spans:
             if d.article[i] in test:
                 probs[i] = predict(model, d.X[d.span == i]) if (d.span == i).any() \
@@ -184,32 +271,32 @@ def oof_probs(d: Data, spans: list[int], c: float, n: int, seed: int = 0
     return probs
 
 
-def choose(d: Data, spans: list[int], n: int, key: str = "F1_partial",
-           min_precision: float = 0.0) -> tuple[tuple[float, float, int], dict]:
-    """The (C, threshold, max_targets) with the best CV ``key`` over ``spans``."""
+def choose(d: Data, spans: list[int], n: int, kind: str, key: str = "F1_partial",
+           min_precision: float = 0.0) -> tuple[tuple[tuple, float, int], dict]:
+    """The (model setting, threshold, max_targets) with the best CV ``key``."""
     best: tuple[float, tuple, dict] = (-1.0, (), {})
-    for c in CS:
+    for c in SETTINGS[kind]:
         probs = oof_probs(d, spans, c, n)
-        for thr, k in product(THRESHOLDS, MAX_TARGETS):
-            fig = figures(picks(d, spans, probs, thr, k))
+        for thr, k, rthr in product(THRESHOLDS, MAX_TARGETS, RULE_THRESHOLDS):
+            fig = figures(picks(d, spans, probs, thr, k, rthr))
             if fig["P_partial"] < min_precision:
                 continue
             if fig[key] > best[0]:
-                best = (fig[key], (c, thr, k), fig)
+                best = (fig[key], (c, thr, k, rthr), fig)
     return best[1], best[2]
 
 
-def nested(d: Data, spans: list[int], n: int, **kw) -> dict:
+def nested(d: Data, spans: list[int], n: int, kind: str, **kw) -> dict:
     """Outer CV by article; the setting chosen by inner CV on each outer training part."""
     items = []
     for test in folds_of([d.article[i] for i in spans], n, seed=1):
-        train = [i for i in spans if d.article[i] not in test]
-        (c, thr, k), _ = choose(d, train, n - 1, **kw)
-        tr = np.isin(d.span, train)
-        model = fit(d.X[tr], d.y[tr], c)
+        fitted = [i for i in spans if d.article[i] not in test]
+        (c, thr, k, rthr), _ = choose(d, fitted, n - 1, kind, **kw)
+        tr = np.isin(d.span, fitted)
+        model = train(c, d.X[tr], d.y[tr])
         tests = [i for i in spans if d.article[i] in test]
         probs = {i: predict(model, d.X[d.span == i]) for i in tests}
-        items += picks(d, tests, probs, thr, k)
+        items += picks(d, tests, probs, thr, k, rthr)
     return figures(items)
 
 
@@ -230,6 +317,8 @@ def main() -> None:
     ap.add_argument("--data", default="../shared/ptc")
     ap.add_argument("--news", default="../shared/unlabeled-news")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--models", nargs="+", default=["gbm", "lr"], choices=("gbm", "lr"),
+                    help="models to study; the first is the one --write fits")
     ap.add_argument("--write", help="fit on all rows and write the selector's JSON here")
     args = ap.parse_args()
     rows = [json.loads(line) for line in Path(args.gold).read_text().splitlines() if line]
@@ -248,34 +337,58 @@ def main() -> None:
     out: dict[str, dict] = {}
     for name, spans in (("all", every), ("held-out-3", ho3)):
         out[f"rules, {name}"] = figures([(golds[i], rules[i]) for i in spans])
-    setting, fig = choose(d, every, args.folds)
-    out[f"selector CV, chosen on the same folds {setting}"] = fig
-    out["selector CV, nested"] = nested(d, every, args.folds)
-    p_setting, p_fig = choose(d, every, args.folds, key="F1_partial", min_precision=0.7)
-    out[f"selector CV, precision >= 0.7 {p_setting}"] = p_fig
-    # held-out-3: fitted and tuned on tuning / held-out-1 / held-out-2 only
-    (c, thr, k), _ = choose(d, rest, args.folds)
-    model = fit(d.X[np.isin(d.span, rest)], d.y[np.isin(d.span, rest)], c)
-    probs = {i: predict(model, d.X[d.span == i]) for i in ho3}
-    out[f"selector held-out-3, fitted on the other parts {(c, thr, k)}"] = figures(
-        picks(d, ho3, probs, thr, k))
-    c, thr, k = setting
-    out[f"selector held-out-3, other parts, CV-all setting {setting}"] = figures(
-        picks(d, ho3, probs, thr, k))
+    chosen: dict[str, tuple] = {}
+    for kind in args.models:
+        setting, fig = choose(d, every, args.folds, kind)
+        chosen[kind] = setting
+        out[f"{kind} CV, chosen on the same folds {_s(setting)}"] = fig
+        out[f"{kind} CV, nested"] = nested(d, every, args.folds, kind)
+        p_setting, p_fig = choose(d, every, args.folds, kind, min_precision=0.6)
+        out[f"{kind} CV, precision >= 0.6 {_s(p_setting)}"] = p_fig
+        # held-out-3: fitted and tuned on tuning / held-out-1 / held-out-2 only
+        tuned, _ = choose(d, rest, args.folds, kind)
+        c = tuned[0]
+        model = train(c, d.X[np.isin(d.span, rest)], d.y[np.isin(d.span, rest)])
+        probs = {i: predict(model, d.X[d.span == i]) for i in ho3}
+        out[f"{kind} held-out-3, fitted + tuned on the other parts {_s(tuned)}"] = \
+            figures(picks(d, ho3, probs, *tuned[1:]))
+        out[f"{kind} held-out-3, fitted on the other parts, CV-all setting"] = figures(
+            picks(d, ho3, probs, *setting[1:]))
     for name, fig in out.items():
-        print(f"{name:70s} {fmt(fig)}")
+        print(f"{name:72s} {fmt(fig)}")
     if args.write:
-        c, thr, k = setting
-        w, b, mean, scale = fit(d.X, d.y, c)
-        weights = {n: round(float(x / s), 6) for n, x, s in zip(d.names, w, scale,
-                                                                   strict=True)}
-        bias = float(b - sum(x * m / s for x, m, s in zip(w, mean, scale, strict=True)))
-        sel = Selector(weights, round(bias, 6), thr, k, {
-            "fitted_on": f"{args.gold}: {len(golds)} targeting spans, "
-                         f"{len(set(d.article))} articles", "C": c,
-            "by": "benchmarks/targets_study.py"})
-        Path(args.write).write_text(json.dumps(sel.to_dict(), indent=1) + "\n")
+        kind = args.models[0]
+        c, thr, k, rthr = chosen[kind]
+        model = train(c, d.X, d.y)
+        meta = {"fitted_on": f"{args.gold}: {len(golds)} targeting spans, "
+                             f"{len(set(d.article))} articles", "setting": list(c),
+                "by": "benchmarks/targets_study.py"}
+        if kind == "gbm":
+            base, rate, trees = model[1]
+            sel = Selector({}, round(base, 6), thr, k, meta, rate,
+                           [_named(t, d.names) for t in trees], rthr)
+        else:
+            w, b, mean, scale = model[1]
+            weights = {n: round(float(x / s), 6)
+                       for n, x, s in zip(d.names, w, scale, strict=True)}
+            bias = float(b - sum(x * m / s for x, m, s in zip(w, mean, scale, strict=True)))
+            sel = Selector(weights, round(bias, 6), thr, k, meta, rule_threshold=rthr)
+        Path(args.write).write_text(json.dumps(sel.to_dict()) + "\n")
         print(f"wrote {args.write}")
+
+
+def _s(setting: tuple) -> str:
+    c, thr, k, rthr = setting
+    rule = f", rules' picks {float(rthr):.2f}" if rthr < thr else ""
+    return f"({'/'.join(map(str, c))}, threshold {float(thr):.2f}{rule}, at most {k})"
+
+
+def _named(node: object, names: list[str]) -> object:
+    """A tree with feature names and rounded numbers, for the JSON file."""
+    if not isinstance(node, tuple):
+        return round(float(node), 5)
+    f, t, left, right = node
+    return [names[f], round(float(t), 5), _named(left, names), _named(right, names)]
 
 
 if __name__ == "__main__":

@@ -7,7 +7,11 @@ checked against their ``article_sha1``.
     python benchmarks/voice_targets_eval.py [--gold data/voice-targets/gold.jsonl]
         [--data ../shared/ptc] [--news ../shared/unlabeled-news]
         [--part tuning|held-out-1|held-out-2|held-out-3|all] [--source ptc|unlabeled-news]
-        [--show]
+        [--rules] [--show]
+
+Targets are the shipped selector's (``propscope.target_selector``, fitted on this whole
+gold set, so its figures here are in-sample: ``benchmarks/targets_study.py`` gives the
+cross-validated and held-out ones); ``--rules`` scores the hand rules alone.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -126,12 +131,16 @@ def main() -> None:
     ap.add_argument("--data", default="../shared/ptc")
     ap.add_argument("--news", default="../shared/unlabeled-news")
     ap.add_argument("--show", action="store_true", help="print every disagreement")
+    ap.add_argument("--rules", action="store_true",
+                    help="the hand rules' targets, not the learned selector's")
     ap.add_argument("--part", default="all",
                     choices=("tuning", "held-out-1", "held-out-2", "held-out-3", "all"),
                     help="which rows (data/voice-targets/README.md)")
     ap.add_argument("--source", choices=("ptc", "unlabeled-news"),
                     help="only the rows of one source (default: both)")
     args = ap.parse_args()
+    if args.rules:
+        os.environ["PROPSCOPE_TARGET_RULES"] = "1"
     rows = [json.loads(line) for line in Path(args.gold).read_text().splitlines() if line]
     rows = [r for r in rows if args.part in ("all", r.get("part"))
             and args.source in (None, r.get("source", "ptc"))]

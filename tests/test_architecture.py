@@ -13,8 +13,9 @@ LAYERS = {
     0: {"spans", "results", "errors", "techniques", "words", "config", "progress", "sentences",
         "language"},
     # readers (fetch: URLs; labelstudio: tasks and exports); render, metrics: types only;
-    # voice: rules
-    1: {"inputs", "corpus", "ids", "render", "metrics", "fetch", "voice", "labelstudio"},
+    # voice: rules; target_selector: the learned target selector's weights
+    1: {"inputs", "corpus", "ids", "render", "metrics", "fetch", "voice", "labelstudio",
+        "target_selector"},
     2: {"alignment", "span_features", "context", "reader", "predictors", "model_io", "manifest",
         "targets"},
     3: {"core", "evaluation"},

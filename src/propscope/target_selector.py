@@ -3,8 +3,9 @@
 ``targets.span_candidates`` lists, for each targeting span, the entities of its parsed
 sentence and the one before (and a few full names further back, and the rules' own
 picks) with features of their mentions. ``entity_rows`` turns them into one feature row
-per entity; a logistic regression (weights in ``target_selector.json``, fitted by
-``benchmarks/targets_study.py`` on ``data/voice-targets/gold.jsonl``) scores each, and
+per entity; small boosted trees or a logistic regression (``target_selector.json``,
+fitted by ``benchmarks/targets_study.py`` on ``data/voice-targets/gold.jsonl``) score
+each, and
 ``Selector.pick`` keeps the best one or two whose probability reaches the threshold:
 no target at all where none does. Plain Python: no numpy, no torch.
 """
@@ -30,6 +31,9 @@ NEAREST = ("inside", "cuts", "after", "before", "same_sent", "prev_sent", "far_s
 #: features true where any of its mentions has them
 ANY = ("verb_subj", "verb_obj", "climb", "attach", "dep_subj", "dep_obj", "dep_pobj",
        "dep_poss", "dep_nmod", "dep_conj", "rule", "headline", "common")
+#: words of page furniture, not of a target ("Privacy Policy", "Free Sign Up")
+FURNITURE = frozenset("privacy policy terms sign email subscribe newsletter share comments "
+                      "cookie cookies click follow".split())
 _HE = re.compile(r"\b(?:he|him|his|she|her|himself|herself)\b", re.I)
 _THEY = re.compile(r"\b(?:they|them|their|themselves)\b", re.I)
 
@@ -43,8 +47,16 @@ def _count(text: str, name: str) -> int:
     return len(re.findall(r"\b" + re.escape(words[-1]) + r"\b", text))
 
 
-def entity_rows(text: str, span: Span, mentions: list[Candidate]) -> list[dict[str, Any]]:
-    """One row per candidate entity of ``span``: ``entity``, ``type``, ``mention``
+def _words(name: str) -> set[str]:
+    """The capitalised words of a name, lower-cased, less a possessive."""
+    return {w.lower().replace("’", "'").removesuffix("'s")
+            for w in re.findall(r"[\w'’-]+", name) if w[:1].isupper()}
+
+
+def entity_rows(text: str, span: Span, mentions: list[Candidate],
+                voice: tuple[str, str | None] = ("author", None)) -> list[dict[str, Any]]:
+    """One row per candidate entity of ``span`` (``voice``: its voice and speaker, as
+    ``voice.span_voices`` gives them): ``entity``, ``type``, ``mention``
     (start, end, text: the rules' mention if they picked it, else the nearest inside the
     span, before it, after it) and ``row`` (feature name -> value)."""
     by_entity: dict[str, list[Candidate]] = {}
@@ -54,6 +66,7 @@ def entity_rows(text: str, span: Span, mentions: list[Candidate]) -> list[dict[s
     he, they = bool(_HE.search(piece)), bool(_THEY.search(piece))
     title = text[:max(text.find("\n"), 0) or 200]
     any_rule = any(f.get("rule") for _, f, _, _ in mentions)
+    speaker = _words(voice[1] or "")
     order = sorted(by_entity, key=lambda e: min(c[1].get("dist", 0.0) for c in by_entity[e]))
     out = []
     for entity, cs in by_entity.items():
@@ -82,39 +95,71 @@ def entity_rows(text: str, span: Span, mentions: list[Candidate]) -> list[dict[s
         row["other_rule"] = float(any_rule and not row["rule"])
         row["n_cands"] = math.log1p(len(by_entity))
         row["multiword"] = float(len(entity.split()) > 1)
+        row["furniture"] = float(bool(set(entity.lower().split()) & FURNITURE))
+        row["speaker"] = float(bool(speaker & _words(entity) or speaker & _words(shown[0][2])))
+        row |= {f"voice_{v}": float(voice[0] == v) for v in ("quoted", "attributed")}
+        row["inside_subj"] = max(c[1].get("inside", 0.0) * c[1].get("dep_subj", 0.0)
+                                 for c in cs)
         out.append({"entity": entity, "type": kind, "mention": shown[0][:3], "row": row})
+    # features relative to the span's other candidates
+    top = max((r["row"]["log_count"] for r in out), default=0.0)
+    any_inside = any(r["row"]["inside"] for r in out)
+    befores = sorted((r["row"]["log_dist"], k) for k, r in enumerate(out)
+                     if r["row"]["before"])
+    for k, r in enumerate(out):
+        row = r["row"]
+        row["count_rel"] = row["log_count"] / top if top else 0.0
+        row["top_count"] = float(top > 0 and row["log_count"] == top)
+        row["nearest_before"] = float(bool(befores) and befores[0][1] == k)
+        same = sorted(q["row"]["log_dist"] for q in out if q["type"] == r["type"])
+        row["nearest_of_type"] = float(row["log_dist"] == same[0])
+        row["other_inside"] = float(any_inside and not row["inside"])
     return out
 
 
 @dataclass
 class Selector:
-    """A logistic regression over ``entity_rows``' rows and how many it keeps."""
+    """A logistic regression or boosted trees (on the logistic loss) over
+    ``entity_rows``' rows, the threshold and how many a span keeps."""
 
     weights: dict[str, float]
     bias: float
     threshold: float = 0.5
     max_targets: int = 1
     meta: dict[str, Any] = field(default_factory=dict)
+    #: boosted trees: ``[feature, threshold, left, right]`` nodes, numbers as leaves
+    rate: float = 0.0
+    trees: list[Any] = field(default_factory=list)
+    rule_threshold: float = 1.0
 
     def prob(self, row: dict[str, float]) -> float:
         z = self.bias + sum(w * row.get(k, 0.0) for k, w in self.weights.items())
+        for node in self.trees:
+            while isinstance(node, list):
+                node = node[2] if row.get(node[0], 0.0) <= node[1] else node[3]
+            z += self.rate * node
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
     def pick(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The rows kept: the ``max_targets`` most probable at or over the threshold (by
-        probability, ties by position in the text)."""
+        """The rows kept: the ``max_targets`` most probable (ties by position in the
+        text) at or over the threshold, or over ``rule_threshold`` where the rules
+        picked them."""
         scored = sorted(((self.prob(r["row"]), -r["mention"][0], r) for r in rows),
                         key=lambda t: (t[0], t[1]), reverse=True)
-        return [r for p, _, r in scored[:self.max_targets] if p >= self.threshold]
+        return [r for p, _, r in scored[:self.max_targets]
+                if p >= (min(self.threshold, self.rule_threshold) if r["row"].get("rule")
+                         else self.threshold)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,
-                "max_targets": self.max_targets, "meta": self.meta}
+                "max_targets": self.max_targets, "meta": self.meta, "rate": self.rate,
+                "trees": self.trees, "rule_threshold": self.rule_threshold}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Selector:
         return cls(dict(d["weights"]), float(d["bias"]), float(d["threshold"]),
-                   int(d["max_targets"]), dict(d.get("meta", {})))
+                   int(d["max_targets"]), dict(d.get("meta", {})), float(d.get("rate", 0.0)),
+                   list(d.get("trees", [])), float(d.get("rule_threshold", 1.0)))
 
 
 _LOADED: dict[Path, Selector | None] = {}

@@ -372,11 +372,9 @@ left right media press government administration authorities officials police re
 establishment elite elites democrats republicans liberals conservatives leftists
 progressives globalists migrants immigrants aliens refugees caravan church party
 congress senate court judges army military troops soldiers politicians bureaucrats
-lawmakers legislators insiders activists protesters rioters mob terrorists jihadists
-islamists extremists radicals communists socialists fascists nazis journalists
-reporters pundits critics opponents supporters enemies agency agencies department
-ministry state states country countries nation nations west union committee board
-council commission party parties fbi cia doj
+lawmakers legislators activists protesters rioters mob terrorists jihadists islamists
+extremists radicals communists socialists fascists nazis journalists pundits ministry
+west commission parties fbi cia doj
 """.split())
 
 
@@ -403,11 +401,12 @@ def _candidates(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[tuple[Me
             verb = verb.head
         subj = [c for c in verb.children if c.dep_ in SUBJECTS]
         obj = [c for c in verb.children if c.dep_ in OBJECTS or c.dep_ == "prep"]
-    words = [t for t in sent if t.is_alpha] if sent is not None else []
-    headline = bool(words) and sum(t.text[:1].isupper() for t in words) >= 0.6 * len(words)
+    headline = sent is not None and _title_case(sent)
     span_ids = {t.i for t in tokens}
     out = []
     for e in _entities(doc):
+        if len(e) > 2 and _title_case(e.sent):
+            continue  # a headline in title case read as one long name: no target
         inside = a <= e.start_char and e.end_char <= b
         cuts = not inside and e.start_char < b and a < e.end_char
         after = e.start_char >= b
@@ -443,6 +442,11 @@ def _candidates(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[tuple[Me
         kind = "organisation" if t.text.isupper() else "group"
         out.append(((t.idx, t.idx + len(t), t.text, kind), {k: float(v) for k, v in f.items()}))
     return out
+
+
+def _title_case(sent: Any) -> bool:
+    words = [t for t in sent if t.is_alpha]
+    return bool(words) and sum(t.text[:1].isupper() for t in words) >= 0.6 * len(words)
 
 
 def _frequent(text: str) -> list[str]:
@@ -555,24 +559,39 @@ def _merged(results: Sequence[Result], keyed: dict[tuple[int, int], list[Mention
     for (rid, _), ms in keyed.items():
         by_result.setdefault(rid, set()).update(ms)
     for rid, ms in by_result.items():
-        ordered = sorted(ms)
+        ordered = sorted(m for m in ms if not _common(m))
         for m, n in zip(ordered, merge_mentions([(m[2], m[3]) for m in ordered]), strict=True):
             names[(rid, m)] = n
+        for m in ms:
+            if _common(m):  # a group noun is an entity of its own ("migrants")
+                names[(rid, m)] = (m[2].lower() if not m[2].isupper() else m[2], m[3])
     return names
 
 
-def span_candidates(results: Sequence[Result], batch_size: int = 64
+def _common(m: Mention) -> bool:
+    """A group noun's mention (not a name): "migrants", "the Left" is a name."""
+    return m[2].lower() in GROUP_NOUNS and not m[2][:1].isupper() or m[2].isupper() \
+        and m[2].lower() in GROUP_NOUNS and len(m[2]) > 3
+
+
+def span_candidates(results: Sequence[Result], batch_size: int = 64,
+                    voices: Sequence[Sequence[tuple[str, str | None]]] | None = None
                     ) -> list[list[list[dict] | None]]:
     """For each span of each result (None: not a targeting technique), its candidate
     entities: dicts of ``entity``, ``type``, ``mention`` (start, end, text) and the
-    selector's feature ``row`` (``target_selector.entity_rows``)."""
+    selector's feature ``row`` (``target_selector.entity_rows``). ``voices``: each
+    span's ``(voice, speaker)`` (``voice.span_voices``; found here if not given)."""
     from .target_selector import entity_rows
+
+    if voices is None:
+        voices = [span_voices(r.text, r.spans, [(s.start, s.end) for s in r.sentences])
+                  for r in results]
 
     found, cands = _gather(results, batch_size, candidates=True)
     keyed = {key: [m for m, _ in got] for key, got in cands.items()}
     names = _merged(results, keyed)
     out = []
-    for r in results:
+    for r, vs in zip(results, voices, strict=True):
         per = []
         for k, s in enumerate(r.spans):
             key = (id(r), k)
@@ -580,23 +599,26 @@ def span_candidates(results: Sequence[Result], batch_size: int = 64
                 per.append(None)
                 continue
             ms = [(m, f, *names[(id(r), m)]) for m, f in cands[key]]
-            per.append(entity_rows(r.text, s, ms))
+            per.append(entity_rows(r.text, s, ms, vs[k]))
         out.append(per)
     return out
 
 
 def find_targets(results: Sequence[Result], batch_size: int = 64,
-                 selector: Any = "default") -> list[list[tuple[Target, ...] | None]]:
+                 selector: Any = "default",
+                 voices: Sequence[Sequence[tuple[str, str | None]]] | None = None
+                 ) -> list[list[tuple[Target, ...] | None]]:
     """Targets of each span of each result (None: not a targeting technique): the
-    candidates the learned selector picks (``target_selector``), or with
-    ``selector=None`` (or PROPSCOPE_TARGET_RULES=1) the rules' own picks."""
+    candidates the learned selector picks (``target_selector``; ``voices`` as
+    ``span_candidates`` takes them), or with ``selector=None`` (or
+    PROPSCOPE_TARGET_RULES=1) the rules' own picks."""
     from . import target_selector
 
     if selector == "default":
         selector = (None if os.environ.get("PROPSCOPE_TARGET_RULES", "").strip() in
                     {"1", "true", "yes", "on"} else target_selector.load())
     if selector is not None:
-        rows = span_candidates(results, batch_size)
+        rows = span_candidates(results, batch_size, voices)
         return [[None if cs is None else tuple(
                     Target(c["entity"], c["type"], c["mention"][2], c["mention"][0],
                            c["mention"][1]) for c in selector.pick(cs))
@@ -626,7 +648,7 @@ def annotate(results: Sequence[Result], targets: bool | None = None) -> None:
     found: list[list[tuple[Target, ...] | None]] = [[None] * len(r.spans) for r in results]
     if wanted(targets) and any(r.spans for r in results):
         try:
-            found = find_targets(results)
+            found = find_targets(results, voices=voices)
         except TargetsUnavailable as e:
             if targets:
                 raise
