@@ -35,6 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gold-mix", type=float, default=0.5,
                    help="with --soft-targets: weight of the gold labels in the train "
                         "articles' targets (default: 0.5)")
+    p.add_argument("--init-from", default="", metavar="FILE",
+                   help="with --soft-targets: start from a student's weights (best.pt)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
         from ..training.distil import train_student
 
         result = train_student(args.data, args.out, cfg, args.soft_targets, args.gold_mix,
-                               log=lambda m: print(m, file=sys.stderr))
+                               log=lambda m: print(m, file=sys.stderr),
+                               init_from=args.init_from or None)
     else:
         result = train(args.data, args.out, cfg, log=lambda m: print(m, file=sys.stderr))
     print(json.dumps(result, indent=2))

@@ -344,11 +344,12 @@ def distil_loss(bio_logits: Any, tech_logits: Any | None, bio_t: Any, tech_t: An
 
 # -- training ---------------------------------------------------------------------------------
 def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
-                  targets_path: Path | str, gold_mix: float = 0.5, log: Any = print
-                  ) -> dict[str, Any]:
+                  targets_path: Path | str, gold_mix: float = 0.5, log: Any = print,
+                  init_from: Path | str | None = None) -> dict[str, Any]:
     """Train a student on the soft targets in ``targets_path`` (see the module doc), export
     it with the teacher's decoding and score the export on valid. Resumes from
-    ``out/checkpoint.pt``."""
+    ``out/checkpoint.pt``. ``init_from``: a student's weights (``best.pt``) to start from
+    instead of the pretrained encoder with fresh heads (training on, with a new schedule)."""
     from ..evaluation import evaluate_predictor
     from ..model_io import load_folder
     from ..predictors.neural import NeuralPredictor, WordPieces, neural_predictor
@@ -396,6 +397,10 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
         f"{sum(len(p.spans) for p in prepared)} spans; gold mix {gold_mix}; "
         f"valid: {len(valid_c.articles)} articles (scored, never trained on)")
     model = SpanTagger(_pretrained(enc_dir), len(techniques))
+    if init_from:
+        model.load_state_dict(torch.load(init_from, weights_only=True))
+        cfg.extra["init_from"] = str(init_from)
+        log(f"starting from {init_from}")
     run = _DistilRun(model, cfg, out, n_windows, log)
     decode = DecodeConfig(**meta["decode"])
 
@@ -428,7 +433,8 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
                                           model.encoder.config.num_hidden_layers],
                         "train_minutes": round(state.get("minutes", 0.0), 1)},
                        data_dir)
-    update_manifest(out, rebuild=rebuild_command(data_dir, out, cfg, targets_path, gold_mix))
+    rebuild = rebuild_command(data_dir, out, cfg, targets_path, gold_mix)
+    update_manifest(out, rebuild=rebuild + (f" --init-from {init_from}" if init_from else ""))
     ev = evaluate_predictor(load_folder(out), valid_c)
     log(f"exported student, the teacher's decoding: {ev.summary()}")
     return record_scores(out, ev, log)
