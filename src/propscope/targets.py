@@ -449,24 +449,26 @@ def _title_case(sent: Any) -> bool:
     return bool(words) and sum(t.text[:1].isupper() for t in words) >= 0.6 * len(words)
 
 
-def _frequent(text: str) -> list[str]:
+def _frequent(text: str) -> dict[str, list[tuple[int, int]]]:
     """The FREQUENT names most often written in ``text`` (at least MIN_FREQUENT times),
-    counted by their last word where it is capitalised but opens no sentence."""
+    counted by their last word where it is capitalised but opens no sentence, each with
+    the offsets of all its occurrences."""
     counts: dict[str, int] = {}
     for m in _NAME_RUN.finditer(text):
         last = m.group().split()[-1].replace("’", "'").removesuffix("'s")
         if len(last) > 2 and not last.isupper() or last.isupper() and len(last) > 1:
             counts[last] = counts.get(last, 0) + 1
     best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FREQUENT]
-    return [w for w, n in best if n >= MIN_FREQUENT]
+    return {w: [(m.start(), m.end()) for m in re.finditer(r"\b" + re.escape(w) + r"\b", text)]
+            for w, n in best if n >= MIN_FREQUENT}
 
 
-def _frequent_mentions(text: str, names: list[str], a: int, b: int) -> list[Mention]:
+def _frequent_mentions(text: str, names: dict[str, list[tuple[int, int]]], a: int, b: int
+                       ) -> list[Mention]:
     """For each frequent name, its occurrence inside ``[a, b)``, else the last before,
     else the first after."""
     out = []
-    for w in names:
-        hits = [(m.start(), m.end()) for m in re.finditer(r"\b" + re.escape(w) + r"\b", text)]
+    for hits in names.values():
         inside = [h for h in hits if a <= h[0] and h[1] <= b]
         before = [h for h in hits if h[1] <= a]
         after = [h for h in hits if h[0] >= b]
@@ -489,7 +491,7 @@ def _gather(results: Sequence[Result], batch_size: int = 64, candidates: bool = 
     jobs = [(r, job) for r, (js, _) in zip(results, planned, strict=True) for job in js]
     found: dict[tuple[int, int], list[Mention]] = {}
     cands: dict[tuple[int, int], list[tuple[Mention, dict]]] = {}
-    frequent: dict[int, list[str]] = {}
+    frequent: dict[int, dict[str, list[tuple[int, int]]]] = {}
     if not jobs:
         return found, cands
     docs = load_nlp().pipe((r.text[a:b] for r, (a, b, _) in jobs), batch_size=batch_size)
