@@ -338,6 +338,7 @@ def main() -> None:
     for name, spans in (("all", every), ("held-out-3", ho3)):
         out[f"rules, {name}"] = figures([(golds[i], rules[i]) for i in spans])
     chosen: dict[str, tuple] = {}
+    precise: dict[str, tuple] = {}
     for kind in args.models:
         setting, fig = choose(d, every, args.folds, kind)
         chosen[kind] = setting
@@ -345,6 +346,7 @@ def main() -> None:
         out[f"{kind} CV, nested"] = nested(d, every, args.folds, kind)
         p_setting, p_fig = choose(d, every, args.folds, kind, min_precision=0.6)
         out[f"{kind} CV, precision >= 0.6 {_s(p_setting)}"] = p_fig
+        precise[kind] = p_setting
         # held-out-3: fitted and tuned on tuning / held-out-1 / held-out-2 only
         tuned, _ = choose(d, rest, args.folds, kind)
         c = tuned[0]
@@ -352,6 +354,9 @@ def main() -> None:
         probs = {i: predict(model, d.X[d.span == i]) for i in ho3}
         out[f"{kind} held-out-3, fitted + tuned on the other parts {_s(tuned)}"] = \
             figures(picks(d, ho3, probs, *tuned[1:]))
+        if p_setting[0] == c:
+            out[f"{kind} held-out-3, fitted on the other parts, precision setting"] = \
+                figures(picks(d, ho3, probs, *p_setting[1:]))
         out[f"{kind} held-out-3, fitted on the other parts, CV-all setting"] = figures(
             picks(d, ho3, probs, *setting[1:]))
     for name, fig in out.items():
@@ -373,6 +378,9 @@ def main() -> None:
                        for n, x, s in zip(d.names, w, scale, strict=True)}
             bias = float(b - sum(x * m / s for x, m, s in zip(w, mean, scale, strict=True)))
             sel = Selector(weights, round(bias, 6), thr, k, meta, rule_threshold=rthr)
+        if precise[kind][0] == c:
+            sel.precise = dict(zip(("threshold", "max_targets", "rule_threshold"),
+                                   map(float, precise[kind][1:]), strict=True))
         Path(args.write).write_text(json.dumps(sel.to_dict()) + "\n")
         print(f"wrote {args.write}")
 

@@ -118,3 +118,14 @@ def test_candidates_of_a_hand_made_sentence_and_a_deterministic_pick(monkeypatch
     assert targets_mod.find_targets([r]) == first  # deterministic
     monkeypatch.setenv("PROPSCOPE_TARGET_RULES", "1")  # the rules alone
     assert targets_mod.find_targets([r]) == targets_mod.find_targets([r], selector=None)
+
+
+def test_a_precision_first_setting_under_its_variable(monkeypatch):
+    sel = ts.load()
+    assert sel is not None and sel.precise
+    monkeypatch.setenv("PROPSCOPE_TARGETS_PRECISE", "1")
+    precise = ts.load()
+    assert precise is not None and precise.trees == sel.trees
+    assert (precise.threshold, precise.max_targets) == (sel.precise["threshold"],
+                                                        sel.precise["max_targets"])
+    assert precise.threshold >= sel.threshold and precise.max_targets <= sel.max_targets

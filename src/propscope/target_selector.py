@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,9 @@ class Selector:
     rate: float = 0.0
     trees: list[Any] = field(default_factory=list)
     rule_threshold: float = 1.0
+    #: a precision-first setting (threshold, max_targets, rule_threshold), used under
+    #: PROPSCOPE_TARGETS_PRECISE=1
+    precise: dict[str, float] = field(default_factory=dict)
 
     def prob(self, row: dict[str, float]) -> float:
         z = self.bias + sum(w * row.get(k, 0.0) for k, w in self.weights.items())
@@ -153,21 +157,36 @@ class Selector:
     def to_dict(self) -> dict[str, Any]:
         return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,
                 "max_targets": self.max_targets, "meta": self.meta, "rate": self.rate,
-                "trees": self.trees, "rule_threshold": self.rule_threshold}
+                "trees": self.trees, "rule_threshold": self.rule_threshold,
+                "precise": self.precise}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Selector:
         return cls(dict(d["weights"]), float(d["bias"]), float(d["threshold"]),
                    int(d["max_targets"]), dict(d.get("meta", {})), float(d.get("rate", 0.0)),
-                   list(d.get("trees", [])), float(d.get("rule_threshold", 1.0)))
+                   list(d.get("trees", [])), float(d.get("rule_threshold", 1.0)),
+                   dict(d.get("precise", {})))
+
+    def precision_first(self) -> Selector:
+        """The same model at its precision-first setting (itself if it has none)."""
+        if not self.precise:
+            return self
+        return replace(self, threshold=float(self.precise["threshold"]),
+                       max_targets=int(self.precise["max_targets"]),
+                       rule_threshold=float(self.precise.get("rule_threshold", 1.0)))
 
 
 _LOADED: dict[Path, Selector | None] = {}
 
 
 def load(path: Path = WEIGHTS) -> Selector | None:
-    """The shipped selector (None where its weights file is absent: the rules decide)."""
+    """The shipped selector (None where its weights file is absent: the rules decide), at
+    its precision-first setting under PROPSCOPE_TARGETS_PRECISE=1."""
     if path not in _LOADED:
         _LOADED[path] = (Selector.from_dict(json.loads(path.read_text()))
                          if path.exists() else None)
-    return _LOADED[path]
+    sel = _LOADED[path]
+    if sel is not None and os.environ.get("PROPSCOPE_TARGETS_PRECISE", "").strip().lower() \
+            in {"1", "true", "yes", "on"}:
+        return sel.precision_first()
+    return sel
