@@ -11,6 +11,13 @@ sentence before. Only the sentences holding such spans (and the one before each)
 parsed, all of a batch in one ``nlp.pipe``. Mentions of one entity in an article are
 merged ("Trump", "Donald Trump", "Swamp-Drunk Trump" -> "Donald Trump").
 
+Those rules now propose rather than decide: ``span_candidates`` lists every entity of
+the parsed text (with group nouns, a few full names further back and the article's most
+frequent names) with features, the rules' picks among them, and the learned selector
+(``target_selector``, weights in ``target_selector.json``) keeps the best one or two, or
+none. PROPSCOPE_TARGET_RULES=1 (or ``find_targets(..., selector=None)``) gives the rules'
+own picks.
+
 spaCy is an optional extra (``pip install 'propscope[targets]'``) and is imported only
 here, lazily. Without it (or its English pipeline) spans get voices but no targets, and
 each result says why in ``notes``.
