@@ -31,13 +31,12 @@ from propscope.training.context_fit import (
     article_rows,
     classify_rows,
     cross_validate,
+    cv_rows,
     fit,
-    fold_rows,
     gold_of,
     store_stage,
 )
 from propscope.training.loop import encode_corpus
-from propscope.training.oof import oof_folds
 
 
 def valid_encodings(model, data: Path, cache: Path | None):
@@ -68,15 +67,10 @@ def main() -> int:
     data = Path(args.data)
     everything = load_split(data)
     train_ids = set(split_ids(data, "train"))
-    folds: list[Rows] = []
-    techniques = None
-    for fold in oof_folds(data, args.cv):
-        techniques = fold.predictor.techniques
-        folds.append(fold_rows(data, everything, fold)[1])
-    assert techniques is not None
-    cv_rows = Rows.concat(folds)
-    keep = [k for k, a in enumerate(cv_rows.article) if a in train_ids]
-    train_rows = cv_rows.subset(keep)
+    folds, techniques = cv_rows(data, everything, args.cv)
+    all_rows = Rows.concat(folds)
+    keep = [k for k, a in enumerate(all_rows.article) if a in train_ids]
+    train_rows = all_rows.subset(keep)
     train_lexicon = build_lexicon(((everything.articles[a].text, s) for a in train_ids
                                    for s in everything.gold[a]), techniques)
 
@@ -116,7 +110,7 @@ def main() -> int:
     report["mixed_valid_cv"] = mixed(train_rows, valid_rows, data, techniques, l2, bal, tc)
     print(json.dumps(report, indent=1))
     if args.write:
-        write(Path(args.write), Rows.concat([cv_rows, valid_rows]), techniques, everything,
+        write(Path(args.write), Rows.concat([all_rows, valid_rows]), techniques, everything,
               l2, bal, report)
     return 0
 

@@ -32,11 +32,10 @@ from propscope.training.context_fit import (
     Rows,
     classify_rows,
     cross_validate,
+    cv_rows,
     fit,
-    fold_rows,
     gold_of,
 )
-from propscope.training.oof import oof_folds
 
 
 def embed(texts: list[str], encoder: str, batch: int = 64) -> np.ndarray:
@@ -132,12 +131,7 @@ def main() -> int:
     args = ap.parse_args()
     data = Path(args.data)
     everything = load_split(data)
-    folds: list[Rows] = []
-    techniques = None
-    for fold in oof_folds(data, args.cv):
-        techniques = fold.predictor.techniques
-        folds.append(fold_rows(data, everything, fold)[1])
-    assert techniques is not None
+    folds, techniques = cv_rows(data, everything, args.cv)
     allrows = Rows.concat(folds)
     cache = Path(args.cache or f"runs/embed-{Path(args.encoder).name}.npz")
     if cache.exists():

@@ -22,11 +22,10 @@ from propscope.training.context_fit import (
     Rows,
     classify_rows,
     cross_validate,
+    cv_rows,
     fit,
-    fold_rows,
     gold_of,
 )
-from propscope.training.oof import oof_folds
 
 WATCH = ("Repetition", "Slogans", "Flag-Waving")
 
@@ -39,10 +38,7 @@ def main() -> int:
     args = ap.parse_args()
     data = Path(args.data)
     corpus = load_split(data)
-    folds, techniques = [], []
-    for f in oof_folds(data, args.cv):
-        techniques = f.predictor.techniques
-        folds.append(fold_rows(data, corpus, f)[1])
+    folds, techniques = cv_rows(data, corpus, args.cv)
     rows = Rows.concat(folds)
     gold = gold_of(rows, techniques)
     t = len(techniques)

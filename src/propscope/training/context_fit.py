@@ -74,6 +74,21 @@ def fold_rows(data_dir: Path | str, corpus: Corpus, fold: Fold) -> tuple[dict, R
     return lexicon, Rows.concat([p for p in parts if len(p.y)])
 
 
+def cv_rows(data_dir: Path | str, corpus: Corpus, cv_dir: Path | str
+            ) -> tuple[list[Rows], list[str]]:
+    """The rows of each of the five fold models' out-of-fold articles (``oof.oof_folds``
+    over ``cv_dir``), in fold order, and the techniques they are named with."""
+    from .oof import oof_folds
+
+    folds, techniques = [], []
+    for fold in oof_folds(data_dir, cv_dir):
+        techniques = list(fold.predictor.techniques)
+        folds.append(fold_rows(data_dir, corpus, fold)[1])
+    if not folds:
+        raise FileNotFoundError(f"no fold models with out-of-fold encodings in {cv_dir}")
+    return folds, techniques
+
+
 def span_features(predictor: NeuralPredictor, enc: Encoded, spans: Sequence[Span],
                   lexicon: Lexicon) -> np.ndarray:
     """The second stage's input for an article's distinct ``spans`` (as at inference)."""
