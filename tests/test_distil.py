@@ -125,3 +125,45 @@ def test_rebuild_command_names_the_settings_that_differ():
                                   "data/t.npz", 0.5)
     assert line == ("propscope train --data ../shared/ptc --out runs/s --soft-targets "
                     "data/t.npz --gold-mix 0.5 --epochs 4 --lr 0.0001")
+
+
+@pytest.mark.train
+def test_student_trains_a_few_steps_and_exports(tmp_path, ptc):
+    import json
+
+    from propscope.config import TrainConfig
+    from propscope.corpus import load_split
+    from propscope.model_io import load_folder
+    from propscope.techniques import TECHNIQUE_NAMES
+    from propscope.training.encoders import encoder_dir
+
+    try:
+        enc = encoder_dir("minilm")
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(str(e))
+    pieces = WordPieces(str(enc / "tokenizer.json"))
+    techs = list(TECHNIQUE_NAMES)
+    corpus = load_split(ptc, "train")
+    rng = np.random.default_rng(0)
+    targets = []
+    for aid in list(corpus.articles)[:2]:
+        art = corpus.articles[aid]
+        ids, _ = pieces(art.text)
+        gold = sorted({(s.start, s.end) for s in corpus.gold[aid]})
+        targets.append(distil.ArticleTargets(
+            aid, "train", distil.text_hash(art.text), distil.pieces_hash(ids),
+            rng.dirichlet(np.ones(3), len(ids)).astype(np.float32),
+            rng.random((len(ids), len(techs))).astype(np.float32),
+            np.array(gold, np.int32).reshape(-1, 2),
+            rng.dirichlet(np.ones(len(techs)), len(gold)).astype(np.float32)))
+    path = distil.save_targets(tmp_path / "t.npz", targets,
+                               {"teacher": "fake", "techniques": techs, "decode": {}})
+    out = tmp_path / "student"
+    figures = distil.train_student(ptc, out, TrainConfig(max_articles=2, max_steps=2, epochs=1,
+                                                         keep="last", quantize=False),
+                                   path, log=lambda m: None)
+    assert set(figures) == {"si", "tc", "flc", "slc"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["train_config"]["extra"]["distilled_from"] == "fake"
+    assert "--soft-targets" in manifest["rebuild"]
+    assert isinstance(load_folder(out).predict(["The corrupt elite lied."])[0], list)
