@@ -44,7 +44,7 @@ from ..config import DEFAULT_DATA_DIR, DecodeConfig, TrainConfig
 from ..corpus import Corpus, load_split, read_articles
 from ..span_features import surface_features
 from ..spans import Article, Span
-from .loop import _pretrained, _Run, record_scores, update_manifest
+from .loop import _pretrained, _Run, record_scores, start_run, update_manifest
 
 TARGETS_FORMAT = 1
 #: window layouts, epoch by epoch: the second window starts this many word pieces in
@@ -352,20 +352,12 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
     instead of the pretrained encoder with fresh heads (training on, with a new schedule)."""
     from ..evaluation import evaluate_predictor
     from ..model_io import load_folder
-    from ..predictors.neural import NeuralPredictor, WordPieces, neural_predictor
-    from .encoders import encoder_dir
+    from ..predictors.neural import NeuralPredictor, neural_predictor
     from .export import write_model_folder
     from .model import SpanTagger
 
     cfg = config
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
-    enc_dir = encoder_dir(cfg.encoder)
-    pieces = WordPieces(str(enc_dir / "tokenizer.json"))
+    out, enc_dir, pieces = start_run(cfg, out)
     targets, meta = load_targets(targets_path)
     techniques = list(meta["techniques"])
     train_c = load_split(Path(data_dir), cfg.train_split)

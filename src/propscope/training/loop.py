@@ -163,14 +163,7 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     from .export import write_model_folder
 
     cfg = config or TrainConfig()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
-    enc_dir = encoder_dir(cfg.encoder)
-    pieces = WordPieces(str(enc_dir / "tokenizer.json"))
+    out, enc_dir, pieces = start_run(cfg, out)
     techniques = list(TECHNIQUE_NAMES)
     train_c, valid_c = _training_corpora(data_dir, cfg, log)
     windows = build_windows(train_c, pieces, techniques, cfg.window, cfg.stride)
@@ -214,6 +207,19 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     if cfg.keep == "last":  # cross-validation: the held-out fold tunes nothing either
         return {"epochs": state["epoch"]}
     return retune_folder(out, data_dir, log, valid_c)
+
+
+def start_run(cfg: TrainConfig, out: Path | str) -> tuple[Path, Path, WordPieces]:
+    """A training run's start: its output folder made, every seed set, torch's threads,
+    and the pretrained encoder's folder and word pieces."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    enc_dir = encoder_dir(cfg.encoder)
+    return out, enc_dir, WordPieces(str(enc_dir / "tokenizer.json"))
 
 
 def _training_corpora(data_dir: Path | str, cfg: TrainConfig, log: Log
