@@ -1,4 +1,5 @@
-"""Soft targets for distillation (training/distil.py): storage, alignment, windows, loss."""
+"""Distillation: soft targets (training/soft_targets.py: storage, alignment) and the student
+(training/distil.py: windows, loss)."""
 
 from __future__ import annotations
 
@@ -10,30 +11,31 @@ pytest.importorskip("transformers")
 
 from propscope.predictors.encoding import WordPieces  # noqa: E402
 from propscope.spans import Article, Span  # noqa: E402
-from propscope.training import distil  # noqa: E402
+from propscope.training import distil, soft_examples, soft_targets  # noqa: E402
 
 TECHS = ["Doubt", "Loaded_Language", "Slogans"]
 TEXT = "The corrupt elite lied to you again.\nNobody believes their outrageous plan."
 
 
 def _target(pieces: WordPieces, text: str, aid: str = "1", source: str = "train",
-             seed: int = 0) -> distil.ArticleTargets:
+             seed: int = 0) -> soft_targets.ArticleTargets:
     ids, _ = pieces(text)
     rng = np.random.default_rng(seed)
     probs = rng.dirichlet(np.ones(3), size=len(ids)).astype(np.float32)
     tech = rng.random((len(ids), len(TECHS))).astype(np.float32)
     spans = np.array([[4, 17], [41, 48]], dtype=np.int32)
     span_probs = rng.dirichlet(np.ones(len(TECHS)), size=2).astype(np.float32)
-    return distil.ArticleTargets(aid, source, distil.text_hash(text), distil.pieces_hash(ids),
-                                 probs, tech, spans, span_probs)
+    return soft_targets.ArticleTargets(aid, source, soft_targets.text_hash(text),
+                                       soft_targets.pieces_hash(ids), probs, tech, spans,
+                                       span_probs)
 
 
 def test_quantise_round_trip_is_within_half_a_step():
     p = np.linspace(0, 1, 1001, dtype=np.float32)
-    q = distil.quantise(p)
+    q = soft_targets.quantise(p)
     assert q.dtype == np.uint8 and q[0] == 0 and q[-1] == 255
-    assert np.abs(distil.dequantise(q) - p).max() <= 0.5 / 255 + 1e-7
-    rows = distil.renormalise(distil.dequantise(distil.quantise(
+    assert np.abs(soft_targets.dequantise(q) - p).max() <= 0.5 / 255 + 1e-7
+    rows = soft_targets.renormalise(soft_targets.dequantise(soft_targets.quantise(
         np.array([[0.2, 0.3, 0.5], [0.0, 0.0, 0.0]], np.float32))))
     assert np.allclose(rows.sum(-1), 1.0)
 
@@ -41,9 +43,9 @@ def test_quantise_round_trip_is_within_half_a_step():
 def test_targets_file_round_trip(tmp_path, tokenizer_json):
     pieces = WordPieces(tokenizer_json)
     targets = [_target(pieces, TEXT, "1"), _target(pieces, TEXT + " More.", "2", "extra", 1)]
-    path = distil.save_targets(tmp_path / "t.npz", targets,
+    path = soft_targets.save_targets(tmp_path / "t.npz", targets,
                                {"teacher": "t", "techniques": TECHS, "decode": {}})
-    loaded, meta = distil.load_targets(path)
+    loaded, meta = soft_targets.load_targets(path)
     assert meta["teacher"] == "t" and list(loaded) == ["1", "2"]
     for t in targets:
         got = loaded[t.aid]
@@ -59,39 +61,39 @@ def test_prepare_checks_that_word_pieces_align(tokenizer_json):
     pieces = WordPieces(tokenizer_json)
     target = _target(pieces, TEXT)
     art = Article("1", TEXT)
-    p = distil.prepare(art, target, pieces, TECHS)
+    p = soft_examples.prepare(art, target, pieces, TECHS)
     assert len(p.ids) == len(target.probs) and np.allclose(p.bio, target.probs)
     assert len(p.spans) == 2 and all(j > i for i, j in p.spans)
     with pytest.raises(ValueError, match="text differs"):
-        distil.prepare(Article("1", TEXT + "!"), target, pieces, TECHS)
-    other = distil.ArticleTargets(**{**target.__dict__, "pieces_hash": "0" * 16})
+        soft_examples.prepare(Article("1", TEXT + "!"), target, pieces, TECHS)
+    other = soft_targets.ArticleTargets(**{**target.__dict__, "pieces_hash": "0" * 16})
     with pytest.raises(ValueError, match="word pieces"):
-        distil.prepare(art, other, pieces, TECHS)
+        soft_examples.prepare(art, other, pieces, TECHS)
 
 
 def test_gold_mix_one_gives_the_gold_labels(tokenizer_json):
     pieces = WordPieces(tokenizer_json)
     target = _target(pieces, TEXT)
     gold = [Span(4, 17, "Loaded_Language")]
-    p = distil.prepare(Article("1", TEXT), target, pieces, TECHS, gold, gold_mix=1.0)
+    p = soft_examples.prepare(Article("1", TEXT), target, pieces, TECHS, gold, gold_mix=1.0)
     assert set(np.unique(p.bio)) <= {0.0, 1.0} and p.bio[:, 1].sum() == 1  # one B
     assert p.tech[:, 1].sum() > 0 and p.tech[:, [0, 2]].sum() == 0
     assert np.allclose(p.span_targets[0], [0, 1, 0])  # the gold span's technique
     assert np.allclose(p.span_targets[1], target.span_probs[1])  # a teacher-only span
-    half = distil.prepare(Article("1", TEXT), target, pieces, TECHS, gold, gold_mix=0.5)
+    half = soft_examples.prepare(Article("1", TEXT), target, pieces, TECHS, gold, gold_mix=0.5)
     assert np.allclose(half.bio.sum(-1), 1.0)
 
 
 def test_windows_at_other_offsets_and_collate(tokenizer_json):
     pieces = WordPieces(tokenizer_json)
     text = " ".join(["word"] * 50)
-    p = distil.prepare(Article("1", text), _target(pieces, text), pieces, TECHS)
-    plain = distil.soft_windows([p], pieces, size=22, stride=16)
-    shifted = distil.soft_windows([p], pieces, size=22, stride=16, shift=8)
+    p = soft_examples.prepare(Article("1", text), _target(pieces, text), pieces, TECHS)
+    plain = soft_examples.soft_windows([p], pieces, size=22, stride=16)
+    shifted = soft_examples.soft_windows([p], pieces, size=22, stride=16, shift=8)
     assert len(plain[0].ids) == 22 and plain[0].ids[0] == pieces.cls_id
     assert np.array_equal(plain[1].ids[1:-1], p.ids[16:36])
     assert np.array_equal(shifted[1].ids[1:-1], p.ids[8:28])  # the second window moved
-    ids, mask, bio, tech, real, spans, span_t, feats = distil.collate_soft(plain[:2],
+    ids, mask, bio, tech, real, spans, span_t, feats = soft_examples.collate_soft(plain[:2],
                                                                            pieces.pad_id)
     assert ids.shape == mask.shape == real.shape and bio.shape[-1] == 3
     assert not real[:, 0].any() and int(real.sum()) == sum(len(w.ids) - 2 for w in plain[:2])
@@ -150,13 +152,13 @@ def test_student_trains_a_few_steps_and_exports(tmp_path, ptc):
         art = corpus.articles[aid]
         ids, _ = pieces(art.text)
         gold = sorted({(s.start, s.end) for s in corpus.gold[aid]})
-        targets.append(distil.ArticleTargets(
-            aid, "train", distil.text_hash(art.text), distil.pieces_hash(ids),
+        targets.append(soft_targets.ArticleTargets(
+            aid, "train", soft_targets.text_hash(art.text), soft_targets.pieces_hash(ids),
             rng.dirichlet(np.ones(3), len(ids)).astype(np.float32),
             rng.random((len(ids), len(techs))).astype(np.float32),
             np.array(gold, np.int32).reshape(-1, 2),
             rng.dirichlet(np.ones(len(techs)), len(gold)).astype(np.float32)))
-    path = distil.save_targets(tmp_path / "t.npz", targets,
+    path = soft_targets.save_targets(tmp_path / "t.npz", targets,
                                {"teacher": "fake", "techniques": techs, "decode": {}})
     out = tmp_path / "student"
     figures = distil.train_student(ptc, out, TrainConfig(max_articles=2, max_steps=2, epochs=1,

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 import propscope
+from propscope import target_rules
 from propscope import targets as targets_mod
 from propscope.predictors.keywords import KeywordPredictor
 from propscope.results import Result
@@ -162,7 +163,7 @@ def test_merge_mentions():
 
 
 def test_without_spacy_spans_keep_voices_and_a_note_says_why(monkeypatch):
-    monkeypatch.setattr(targets_mod, "_NLP", None)
+    monkeypatch.setattr(target_rules, "_NLP", None)
     monkeypatch.setitem(sys.modules, "spacy", None)  # import spacy raises ImportError
     r = propscope.analyze(ARTICLE, predictor=Marks())
     assert all(role.targets is None for role in r.roles)
@@ -178,11 +179,11 @@ def test_without_spacy_spans_keep_voices_and_a_note_says_why(monkeypatch):
 
 def test_missing_pipeline_is_a_note_too(monkeypatch):
     pytest.importorskip("spacy")
-    monkeypatch.setattr(targets_mod, "_NLP", None)
+    monkeypatch.setattr(target_rules, "_NLP", None)
     monkeypatch.setenv("PROPSCOPE_SPACY_MODEL", "no_such_pipeline_xyz")
     r = propscope.analyze(ARTICLE, predictor=Marks())
     assert "no_such_pipeline_xyz cannot be loaded" in r.notes[0]
-    monkeypatch.setattr(targets_mod, "_NLP", None)
+    monkeypatch.setattr(target_rules, "_NLP", None)
 
 
 def test_targets_can_be_switched_off(monkeypatch):
@@ -232,5 +233,5 @@ def test_pronouns_and_the_sentence_before_name_the_target():
 
 
 def test_page_furniture_is_no_part_of_a_name():
-    assert targets_mod._person_before("Photo Carl Sagan looked up. He", 28)[2] == "Carl Sagan"
-    assert targets_mod._person_before("Advertisement Saviano looked up. He", 31) is None
+    assert target_rules.person_before("Photo Carl Sagan looked up. He", 28)[2] == "Carl Sagan"
+    assert target_rules.person_before("Advertisement Saviano looked up. He", 31) is None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from propscope.quote_marks import quotes
 from propscope.sentences import split_sentences
 from propscope.spans import Span
-from propscope.voice import clean_speaker, quotes, span_voices
+from propscope.voice import clean_speaker, span_voices
 
 
 def voice_of(text: str, fragment: str, nth: int = 0) -> tuple[str, str | None]:

@@ -102,7 +102,12 @@ def entity_rows(text: str, span: Span, mentions: list[Candidate],
         row["inside_subj"] = max(c[1].get("inside", 0.0) * c[1].get("dep_subj", 0.0)
                                  for c in cs)
         out.append({"entity": entity, "type": kind, "mention": shown[0][:3], "row": row})
-    # features relative to the span's other candidates
+    _relative(out)
+    return out
+
+
+def _relative(out: list[dict[str, Any]]) -> None:
+    """Add to each row the features relative to the span's other candidates."""
     top = max((r["row"]["log_count"] for r in out), default=0.0)
     any_inside = any(r["row"]["inside"] for r in out)
     befores = sorted((r["row"]["log_dist"], k) for k, r in enumerate(out)
@@ -115,7 +120,6 @@ def entity_rows(text: str, span: Span, mentions: list[Candidate],
         same = sorted(q["row"]["log_dist"] for q in out if q["type"] == r["type"])
         row["nearest_of_type"] = float(row["log_dist"] == same[0])
         row["other_inside"] = float(any_inside and not row["inside"])
-    return out
 
 
 @dataclass

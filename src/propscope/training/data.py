@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,19 +56,30 @@ def build_windows(corpus: Corpus, pieces: WordPieces, techniques: list[str], siz
     return out
 
 
-def collate(batch: list[Window], pad_id: int):
+def padded_ids(batch: Sequence[Any], pad_id: int) -> tuple[Any, Any]:
+    """The word-piece ids of a batch of windows (anything with ``ids``), padded with
+    ``pad_id`` to the longest, and the attention mask."""
     import torch
 
     width = max(len(w.ids) for w in batch)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for r, w in enumerate(batch):
+        ids[r, : len(w.ids)] = torch.from_numpy(w.ids)
+        mask[r, : len(w.ids)] = 1
+    return ids, mask
+
+
+def collate(batch: list[Window], pad_id: int):
+    import torch
+
+    ids, mask = padded_ids(batch, pad_id)
+    width = ids.shape[1]
     tags = torch.full((len(batch), width), -100, dtype=torch.long)
     techs = torch.zeros((len(batch), width, batch[0].techs.shape[1]))
     spans, labels, feats = [], [], []
     for r, w in enumerate(batch):
         n = len(w.ids)
-        ids[r, :n] = torch.from_numpy(w.ids)
-        mask[r, :n] = 1
         tags[r, :n] = torch.from_numpy(w.tags)
         techs[r, :n] = torch.from_numpy(w.techs)
         for (i, j, t), f in zip(w.spans, w.feats, strict=True):

@@ -2,13 +2,8 @@
 
 Two steps:
 
-1. ``build_targets``: run a teacher (any model folder, e.g. the shipped two-MiniLM
-   ensemble) over the transfer set (the train split plus a folder of unlabelled
-   articles) and store, per article, the teacher's BIO probabilities and technique
-   sigmoids for every word piece and its span classifier's distributions (first stage,
-   without the second) for some spans: the gold spans of train articles, the teacher's own
-   BIO spans of the unlabelled ones. Probabilities are stored as uint8 (``p * 255``) in a
-   compressed npz, keyed by article id with a hash of the text and of its word pieces.
+1. ``soft_targets.build_targets``: a teacher's soft targets over the transfer set (the
+   train split plus unlabelled articles), stored in a compressed npz.
 
 2. ``train_student``: fine-tune a pretrained encoder (same vocabulary as the teacher, so
    the per-word-piece targets align one to one; checked by the hashes) against those
@@ -26,300 +21,26 @@ targets; ``propscope train --soft-targets FILE --out DIR`` trains a student.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from .. import alignment
 from ..config import DEFAULT_DATA_DIR, DecodeConfig, TrainConfig
 from ..corpus import Corpus, load_split, read_articles
-from ..span_features import surface_features
-from ..spans import Article, Span
 from .loop import _pretrained, _Run, record_scores, start_run, update_manifest
+from .soft_examples import Prepared, SoftWindow, collate_soft, prepare, soft_windows
+from .soft_targets import ArticleTargets, build_targets, load_targets
 
-TARGETS_FORMAT = 1
 #: window layouts, epoch by epoch: the second window starts this many word pieces in
 #: (0: the plain layout), so window edges fall in other places each epoch
 SHIFTS = (0, 96, 48, 144)
 
-
-# -- quantisation and hashes ------------------------------------------------------------------
-def quantise(p: np.ndarray) -> np.ndarray:
-    """Probabilities in [0, 1] -> uint8 (``round(p * 255)``)."""
-    return np.clip(np.rint(np.asarray(p, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
-
-
-def dequantise(q: np.ndarray) -> np.ndarray:
-    """uint8 -> float32 probabilities (error at most 1/510)."""
-    return np.asarray(q, dtype=np.float32) / 255.0
-
-
-def renormalise(p: np.ndarray) -> np.ndarray:
-    """Rows of a distribution made to sum to 1 again after quantisation."""
-    total = p.sum(axis=-1, keepdims=True)
-    return np.where(total > 0, p / np.maximum(total, 1e-12), 1.0 / p.shape[-1]).astype(
-        np.float32)
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
-
-
-def pieces_hash(ids: Sequence[int]) -> str:
-    return hashlib.sha1(np.asarray(ids, dtype=np.int32).tobytes()).hexdigest()[:16]
-
-
-# -- the stored targets -----------------------------------------------------------------------
-@dataclass
-class ArticleTargets:
-    """A teacher's outputs on one article (float32 here; uint8 on disk)."""
-
-    aid: str
-    source: str  # "train" (gold labels exist) or "extra" (unlabelled)
-    text_hash: str
-    pieces_hash: str
-    probs: np.ndarray  # (tokens, 3) BIO probabilities
-    tech: np.ndarray  # (tokens, techniques) technique sigmoids
-    spans: np.ndarray  # (k, 2) character offsets
-    span_probs: np.ndarray  # (k, techniques) span classifier distributions
-
-
-def save_targets(path: Path | str, targets: Sequence[ArticleTargets], meta: dict[str, Any]
-                 ) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    n_tech = len(meta["techniques"])
-    np.savez_compressed(
-        path,
-        meta=np.array(json.dumps({**meta, "format": TARGETS_FORMAT})),
-        aids=np.array([t.aid for t in targets]),
-        sources=np.array([t.source for t in targets]),
-        text_hash=np.array([t.text_hash for t in targets]),
-        pieces_hash=np.array([t.pieces_hash for t in targets]),
-        n_tokens=np.array([len(t.probs) for t in targets], dtype=np.int32),
-        probs=quantise(np.concatenate([t.probs for t in targets]).reshape(-1, 3)),
-        tech=quantise(np.concatenate([t.tech for t in targets]).reshape(-1, n_tech)),
-        n_spans=np.array([len(t.spans) for t in targets], dtype=np.int32),
-        spans=np.concatenate([t.spans for t in targets]).reshape(-1, 2).astype(np.int32),
-        span_probs=quantise(np.concatenate([t.span_probs for t in targets])
-                            .reshape(-1, n_tech)),
-    )
-    return path
-
-
-def load_targets(path: Path | str) -> tuple[dict[str, ArticleTargets], dict[str, Any]]:
-    with np.load(path) as z:
-        meta = json.loads(str(z["meta"]))
-        if meta.get("format") != TARGETS_FORMAT:
-            raise ValueError(f"{path}: soft-target format {meta.get('format')}, "
-                             f"expected {TARGETS_FORMAT}")
-        tok = np.concatenate([[0], np.cumsum(z["n_tokens"])])
-        spn = np.concatenate([[0], np.cumsum(z["n_spans"])])
-        probs, tech = dequantise(z["probs"]), dequantise(z["tech"])
-        span_probs, spans = dequantise(z["span_probs"]), z["spans"]
-        out = {}
-        for k, aid in enumerate(z["aids"].tolist()):
-            a, b, c, d = tok[k], tok[k + 1], spn[k], spn[k + 1]
-            out[aid] = ArticleTargets(aid, str(z["sources"][k]), str(z["text_hash"][k]),
-                                      str(z["pieces_hash"][k]), renormalise(probs[a:b]),
-                                      tech[a:b], spans[c:d], renormalise(span_probs[c:d]))
-    return out, meta
-
-
-def build_targets(teacher_folder: Path | str, data_dir: Path | str, extra_articles: str,
-                  out: Path | str, split: str = "train", log: Any = print) -> Path:
-    """Run the teacher over ``split`` of ``data_dir`` plus every article of
-    ``extra_articles`` and store its soft targets in ``out``."""
-    from ..model_io import load_folder
-    from ..predictors.decoding import bio_runs
-    from ..predictors.encoding import uncached
-
-    teacher = load_folder(teacher_folder)
-    encoder = uncached(teacher.encoder)
-    corpus = load_split(Path(data_dir), split)
-    jobs: list[tuple[Article, str, list[tuple[int, int]] | None]] = []
-    for aid, art in corpus.articles.items():
-        gold = sorted({(s.start, s.end) for s in corpus.gold.get(aid, [])})
-        jobs.append((art, "train", gold))
-    extra = read_articles(Path(extra_articles)) if extra_articles else {}
-    clash = sorted(set(extra) & set(corpus.articles))
-    if clash:
-        raise ValueError(f"article {clash[0]} is in both the split and {extra_articles}")
-    jobs += [(art, "extra", None) for art in extra.values()]
-    log(f"teacher {teacher.name}: {len(corpus.articles)} {split} articles + "
-        f"{len(extra)} unlabelled")
-    targets: list[ArticleTargets] = []
-    t0 = time.monotonic()
-    pieces = _first_pieces(encoder)
-    for k in range(0, len(jobs), 16):
-        chunk = jobs[k : k + 16]
-        for (art, source, gold), enc in zip(chunk, encoder.encode([a.text for a, *_ in chunk]),
-                                            strict=True):
-            spans = gold if gold is not None else [(s, e) for s, e, _ in
-                                                   bio_runs(enc, teacher.decode)]
-            ids, offsets = pieces(art.text)
-            if list(map(tuple, offsets)) != list(map(tuple, enc.offsets)):
-                raise ValueError(f"article {art.id}: the teacher's tokens are not its first "
-                                 "member's word pieces")
-            span_probs = (teacher.technique_probs(enc, [Span(s, e) for s, e in spans])
-                          if spans else np.zeros((0, len(teacher.techniques)), np.float32))
-            n_tech = len(teacher.techniques)
-            tech = enc.tech if enc.tech is not None else np.zeros((len(ids), n_tech))
-            targets.append(ArticleTargets(
-                art.id, source, text_hash(art.text), pieces_hash(ids),
-                np.asarray(enc.probs, np.float32), np.asarray(tech, np.float32),
-                np.array(spans, dtype=np.int32).reshape(-1, 2),
-                np.asarray(span_probs, np.float32)))
-        log(f"teacher: {len(targets)}/{len(jobs)} articles, "
-            f"{time.monotonic() - t0:.0f} s")
-    meta = {"teacher": teacher.name, "teacher_folder": str(teacher_folder),
-            "techniques": list(teacher.techniques), "decode": teacher.decode.to_dict(),
-            "data_dir": str(data_dir), "split": split, "extra_articles": extra_articles,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "spans": "train: distinct gold spans; extra: the teacher's BIO spans",
-            "span_probs": "span classifier (first stage, no second stage)"}
-    path = save_targets(out, targets, meta)
-    log(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, "
-        f"{sum(len(t.probs) for t in targets)} word pieces, "
-        f"{sum(len(t.spans) for t in targets)} spans)")
-    return path
-
-
-def _first_pieces(encoder: Any) -> Any:
-    """The word pieces of an encoder (an ensemble's first member's)."""
-    from ..predictors.encoding import window_encoders
-
-    return window_encoders(encoder)[0].pieces
-
-
-# -- student examples -------------------------------------------------------------------------
-@dataclass
-class Prepared:
-    """One article's word pieces with the student's targets for every piece and span."""
-
-    ids: np.ndarray  # (tokens,)
-    bio: np.ndarray  # (tokens, 3)
-    tech: np.ndarray  # (tokens, techniques)
-    spans: list[tuple[int, int]]  # token ranges [i, j)
-    span_targets: list[np.ndarray]  # (techniques,) each
-    feats: list[np.ndarray]
-
-
-@dataclass
-class SoftWindow:
-    ids: np.ndarray  # with [CLS] ... [SEP]
-    bio: np.ndarray  # (len, 3); rows of the special tokens are zero (not scored)
-    tech: np.ndarray  # (len, techniques)
-    spans: list[tuple[int, int]]  # window coordinates
-    span_targets: list[np.ndarray]
-    feats: list[np.ndarray]
-
-
-def prepare(article: Article, target: ArticleTargets, pieces: Any, techniques: list[str],
-            gold: Sequence[Span] | None = None, gold_mix: float = 0.0) -> Prepared:
-    """An article's targets on the student's word pieces (which must be the teacher's: same
-    text, same piece ids); with ``gold`` (train articles) each target is
-    ``gold_mix * gold + (1 - gold_mix) * teacher``."""
-    ids, offsets = pieces(article.text)
-    if text_hash(article.text) != target.text_hash:
-        raise ValueError(f"article {article.id}: text differs from the one the teacher read")
-    if pieces_hash(ids) != target.pieces_hash or len(ids) != len(target.probs):
-        raise ValueError(f"article {article.id}: the student's word pieces are not the "
-                         "teacher's (another vocabulary?)")
-    bio, tech = target.probs, target.tech
-    lookup = alignment.TokenIndex(offsets)
-    gold_by_pos: dict[tuple[int, int], np.ndarray] = {}
-    if gold is not None and gold_mix > 0:
-        onehot = np.eye(3, dtype=np.float32)[alignment.bio_tags(offsets, gold)]
-        bio = gold_mix * onehot + (1 - gold_mix) * bio
-        tech = gold_mix * alignment.technique_tags(offsets, gold, techniques) + (
-            1 - gold_mix) * tech
-        index = {t: k for k, t in enumerate(techniques)}
-        for s in gold:
-            if s.technique in index:
-                row = gold_by_pos.setdefault((s.start, s.end),
-                                             np.zeros(len(techniques), np.float32))
-                row[index[s.technique]] += 1.0
-    lower = article.text.lower()
-    spans, span_targets, feats = [], [], []
-    for (s, e), teacher_row in zip(target.spans.tolist(), target.span_probs, strict=True):
-        i, j = lookup.range(s, e)
-        if j <= i:
-            continue
-        row = teacher_row
-        if (s, e) in gold_by_pos:
-            g = gold_by_pos[(s, e)]
-            row = gold_mix * g / g.sum() + (1 - gold_mix) * teacher_row
-        spans.append((i, j))
-        span_targets.append(row.astype(np.float32))
-        feats.append(surface_features(article.text, s, e, lower))
-    return Prepared(np.asarray(ids, np.int64), bio.astype(np.float32), tech.astype(np.float32),
-                    spans, span_targets, feats)
-
-
-def soft_windows(prepared: Sequence[Prepared], pieces: Any, size: int, stride: int,
-                 shift: int = 0) -> list[SoftWindow]:
-    """Windows of ``size`` word pieces (two of them special) every ``stride``; with
-    ``shift`` the second window starts ``shift`` pieces in (``alignment.windows``)."""
-    out = []
-    for p in prepared:
-        n = len(p.ids)
-        if not n:
-            continue
-        for lo, hi in alignment.windows(n, size - 2, stride, shift if shift < stride else 0):
-            w = hi - lo + 2
-            ids = np.concatenate([[pieces.cls_id], p.ids[lo:hi], [pieces.sep_id]])
-            bio = np.zeros((w, 3), np.float32)
-            bio[1:-1] = p.bio[lo:hi]
-            tech = np.zeros((w, p.tech.shape[1]), np.float32)
-            tech[1:-1] = p.tech[lo:hi]
-            spans, targets, feats = [], [], []
-            for (i, j), t, f in zip(p.spans, p.span_targets, p.feats, strict=True):
-                ci, cj = max(i, lo), min(j, hi)
-                if cj > ci and (cj - ci) * 2 >= (j - i):
-                    spans.append((ci - lo + 1, cj - lo + 1))
-                    targets.append(t)
-                    feats.append(f)
-            out.append(SoftWindow(ids.astype(np.int64), bio, tech, spans, targets, feats))
-    return out
-
-
-def collate_soft(batch: Sequence[SoftWindow], pad_id: int) -> tuple:
-    """Tensors of a batch: ids, mask, BIO targets, technique targets, the rows scored (real
-    tokens), spans (row, first, end), span targets, span features."""
-    width = max(len(w.ids) for w in batch)
-    n_tech = batch[0].tech.shape[1]
-    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    bio = torch.zeros((len(batch), width, 3))
-    tech = torch.zeros((len(batch), width, n_tech))
-    real = torch.zeros((len(batch), width), dtype=torch.bool)
-    spans, targets, feats = [], [], []
-    for r, w in enumerate(batch):
-        n = len(w.ids)
-        ids[r, :n] = torch.from_numpy(w.ids)
-        mask[r, :n] = 1
-        bio[r, :n] = torch.from_numpy(w.bio)
-        tech[r, :n] = torch.from_numpy(w.tech)
-        real[r, 1 : n - 1] = True
-        for (i, j), t, f in zip(w.spans, w.span_targets, w.feats, strict=True):
-            spans.append((r, i, j))
-            targets.append(t)
-            feats.append(f)
-    span_t = torch.tensor(spans, dtype=torch.long).reshape(-1, 3)
-    target_t = (torch.from_numpy(np.stack(targets)) if targets
-                else torch.zeros((0, n_tech)))
-    feat_t = torch.from_numpy(np.stack(feats)).float() if feats else torch.zeros((0, 6))
-    return ids, mask, bio, tech, real, span_t, target_t, feat_t
 
 
 def soft_cross_entropy(logits: Any, target: Any) -> Any:
@@ -360,28 +81,7 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
     out, enc_dir, pieces = start_run(cfg, out)
     targets, meta = load_targets(targets_path)
     techniques = list(meta["techniques"])
-    train_c = load_split(Path(data_dir), cfg.train_split)
-    valid_c = load_split(Path(data_dir), cfg.valid_split)
-    if cfg.max_articles:  # smoke tests
-        valid_c = Corpus(dict(list(valid_c.articles.items())[: cfg.max_articles]),
-                         valid_c.gold)
-    leaked = sorted(set(targets) & set(valid_c.articles))
-    if leaked:
-        raise ValueError(f"the soft targets hold {len(leaked)} {cfg.valid_split} articles "
-                         f"(e.g. {leaked[0]}): the student must not train on them")
-    extra_dir = cfg.extra_articles or meta.get("extra_articles") or ""
-    extra = read_articles(Path(extra_dir)) if extra_dir else {}
-    prepared = []
-    for aid, t in targets.items():
-        if t.source == "train":
-            if aid not in train_c.articles:
-                continue  # e.g. a cross-validation split that leaves it out
-            prepared.append(prepare(train_c.articles[aid], t, pieces, techniques,
-                                    train_c.gold.get(aid, []), gold_mix))
-        elif aid in extra:
-            prepared.append(prepare(extra[aid], t, pieces, techniques))
-    if cfg.max_articles:
-        prepared = prepared[: cfg.max_articles]
+    prepared, valid_c = _transfer_set(data_dir, cfg, targets, meta, pieces, gold_mix)
     n_windows = max(len(soft_windows(prepared, pieces, cfg.window, cfg.stride, shift))
                     for shift in SHIFTS[: max(1, cfg.epochs)])
     log(f"student of {meta['teacher']}: {len(prepared)} articles "
@@ -400,21 +100,7 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
         return neural_predictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
                                 decode, {"name": "student"}, batch_size=16)
 
-    state = run.state
-    while state["epoch"] < cfg.epochs and state["step"] < run.total:
-        shift = SHIFTS[state["epoch"] % len(SHIFTS)]
-        e0 = time.monotonic()
-        run.epoch_soft(soft_windows(prepared, pieces, cfg.window, cfg.stride, shift),
-                       pieces.pad_id)
-        entry: dict[str, Any] = {"epoch": state["epoch"], "shift": shift}
-        if cfg.keep != "last":  # logged only: the last epoch is kept whatever it scores
-            entry.update(evaluate_predictor(as_predictor(), valid_c).summary())
-        state["minutes"] = state.get("minutes", 0.0) + (time.monotonic() - e0) / 60
-        entry["minutes"] = round(state["minutes"], 1)
-        state["history"].append(entry)
-        log(f"epoch {state['epoch']}: {entry}")
-        torch.save(model.state_dict(), out / "best.pt")
-        run.checkpoint()
+    state = run.fit(prepared, pieces, lambda: evaluate_predictor(as_predictor(), valid_c))
 
     model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
     cfg.extra.update({"soft_targets": str(targets_path), "gold_mix": gold_mix,
@@ -432,6 +118,36 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
     return record_scores(out, ev, log)
 
 
+def _transfer_set(data_dir: Path | str, cfg: TrainConfig, targets: dict[str, ArticleTargets],
+                  meta: dict[str, Any], pieces: Any, gold_mix: float
+                  ) -> tuple[list[Prepared], Corpus]:
+    """The student's examples (train articles of ``cfg.train_split`` holding soft targets,
+    with their gold mixed in, and the unlabelled ones) and the valid corpus, which no
+    soft target may come from."""
+    train_c = load_split(Path(data_dir), cfg.train_split)
+    valid_c = load_split(Path(data_dir), cfg.valid_split)
+    if cfg.max_articles:  # smoke tests
+        valid_c = Corpus(dict(list(valid_c.articles.items())[: cfg.max_articles]),
+                         valid_c.gold)
+    leaked = sorted(set(targets) & set(valid_c.articles))
+    if leaked:
+        raise ValueError(f"the soft targets hold {len(leaked)} {cfg.valid_split} articles "
+                         f"(e.g. {leaked[0]}): the student must not train on them")
+    extra_dir = cfg.extra_articles or meta.get("extra_articles") or ""
+    extra = read_articles(Path(extra_dir)) if extra_dir else {}
+    techniques = list(meta["techniques"])
+    prepared = []
+    for aid, t in targets.items():
+        if t.source == "train":
+            if aid not in train_c.articles:
+                continue  # e.g. a cross-validation split that leaves it out
+            prepared.append(prepare(train_c.articles[aid], t, pieces, techniques,
+                                    train_c.gold.get(aid, []), gold_mix))
+        elif aid in extra:
+            prepared.append(prepare(extra[aid], t, pieces, techniques))
+    return (prepared[: cfg.max_articles] if cfg.max_articles else prepared), valid_c
+
+
 def rebuild_command(data_dir: Path | str, out: Path | str, cfg: TrainConfig,
                     targets_path: Path | str, gold_mix: float) -> str:
     """The ``propscope train`` command line of this student: the flags of every setting
@@ -445,6 +161,27 @@ def rebuild_command(data_dir: Path | str, out: Path | str, cfg: TrainConfig,
 
 class _DistilRun(_Run):
     """``loop._Run`` (optimiser, schedule, checkpoint, resume) with the soft-target step."""
+
+    def fit(self, prepared: Sequence[Prepared], pieces: Any, score: Any) -> dict[str, Any]:
+        """Train the remaining epochs (each on windows shifted by ``SHIFTS``), saving the
+        weights (``best.pt``) and a checkpoint after each; ``score()`` (valid) is logged
+        unless ``keep`` is last. Returns the run's state."""
+        cfg, state = self.cfg, self.state
+        while state["epoch"] < cfg.epochs and state["step"] < self.total:
+            shift = SHIFTS[state["epoch"] % len(SHIFTS)]
+            e0 = time.monotonic()
+            self.epoch_soft(soft_windows(prepared, pieces, cfg.window, cfg.stride, shift),
+                            pieces.pad_id)
+            entry: dict[str, Any] = {"epoch": state["epoch"], "shift": shift}
+            if cfg.keep != "last":  # logged only: the last epoch is kept whatever it scores
+                entry.update(score().summary())
+            state["minutes"] = state.get("minutes", 0.0) + (time.monotonic() - e0) / 60
+            entry["minutes"] = round(state["minutes"], 1)
+            state["history"].append(entry)
+            self.log(f"epoch {state['epoch']}: {entry}")
+            torch.save(self.model.state_dict(), self.out / "best.pt")
+            self.checkpoint()
+        return state
 
     def epoch_soft(self, windows: list[SoftWindow], pad_id: int) -> None:
         from ..progress import Progress

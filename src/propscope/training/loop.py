@@ -253,7 +253,7 @@ class _Run:
 
     def __init__(self, model: SpanTagger, cfg: TrainConfig, out: Path, n_windows: int,
                  log: Log) -> None:
-        self.model, self.cfg, self.out = model, cfg, out
+        self.model, self.cfg, self.out, self.log = model, cfg, out, log
         head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
         self.opt = torch.optim.AdamW(
             [{"params": model.encoder.parameters(), "lr": cfg.lr},
