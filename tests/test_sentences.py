@@ -89,3 +89,29 @@ def test_odd_texts_give_ordered_exact_ranges(text):
     for (a, b), (c, _) in zip(got, got[1:], strict=False):
         assert a < b <= c
     assert "".join(text[a:b] for a, b in got).replace(" ", "") == "".join(text.split())
+
+
+@pytest.mark.parametrize("line", [
+    "  Trump and his allies want a wall  ",
+    "A headline with no stop",
+    "He said yes, then no; then maybe: nobody knows!",
+    "Why would anyone believe this?",
+    "We will win…",
+])
+def test_a_line_without_cuts_is_one_sentence_as_pysbd_reads_it(line):
+    from propscope.sentences import _split_pysbd, split_line
+
+    a = len(line) - len(line.lstrip())
+    assert split_line(line) == [(a, len(line.rstrip()))] == _split_pysbd(line)
+
+
+@pytest.mark.parametrize("line", [
+    'It is over."',  # pySBD makes the closing quote a sentence of its own: kept
+    "(CNN) The outbreak was declared on Tuesday.",
+    "Mr. Smith went to Washington. He stayed.",
+])
+def test_a_line_with_cuts_is_left_to_pysbd(line):
+    from propscope.sentences import _split_pysbd, split_line
+
+    assert split_line(line) == _split_pysbd(line)
+    assert len(split_line(line)) == 2

@@ -11,6 +11,7 @@ measure of ``evaluate``.
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 from collections.abc import Iterable
 
@@ -21,6 +22,11 @@ from .spans import Span
 #: through windows of about this many characters (each window's last sentence, which the
 #: window edge may have cut, is read again at the start of the next one).
 WINDOW = 1500
+
+#: a line with none of these before its last character is one sentence: pySBD cuts only
+#: after sentence-ending punctuation, a closing bracket or a closing quote (checked
+#: against pySBD on every line of the 771 corpus and unlabelled-news articles)
+_CUTS = re.compile(r"[.!?…)\]\"”»]")
 
 _LOCAL = threading.local()  # a pySBD Segmenter keeps the text it works on: one per thread
 
@@ -56,6 +62,14 @@ def _locate(line: str, pieces: list[str], start: int) -> list[tuple[int, int]]:
 
 def split_line(line: str) -> list[tuple[int, int]]:
     """The sentences of one line, as ``(start, end)`` offsets into it."""
+    core = line.strip()
+    if core and not _CUTS.search(core, 0, len(core) - 1):  # one sentence: no pySBD
+        a = len(line) - len(line.lstrip())
+        return [(a, a + len(core))]
+    return _split_pysbd(line)
+
+
+def _split_pysbd(line: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     pos = 0
     window = WINDOW
