@@ -13,10 +13,11 @@ LAYERS = {
     0: {"spans", "results", "errors", "techniques", "words", "config", "progress", "sentences",
         "language"},
     # readers (fetch: URLs; labelstudio: tasks and exports); render, metrics: types only;
-    # voice, quote_marks: rules; target_rules / target_candidates: a parse's targets and
-    # candidates; target_selector: the learned target selector's weights
+    # voice, quote_marks, speech_patterns: rules; target_rules / target_candidates: a
+    # parse's targets and candidates; target_selector: the learned target selector's weights
     1: {"inputs", "corpus", "ids", "render", "metrics", "fetch", "voice", "labelstudio",
-        "target_selector", "target_rules", "target_candidates", "quote_marks"},
+        "target_selector", "target_rules", "target_candidates", "quote_marks",
+        "speech_patterns"},
     2: {"alignment", "span_features", "context", "reader", "predictors", "model_io", "manifest",
         "targets"},
     3: {"core", "evaluation"},

@@ -207,3 +207,31 @@ def test_quote_speakers_past_a_long_description_a_line_break_or_a_quoted_name():
     assert voice_of(text, "Death to") == ("quoted", "Louis Farrakhan")
     assert voice_of(text, "shameful remarks") == ("quoted", "Swisher")
     assert voice_of(text, "too disappointed") == ("quoted", "Saviano")  # not "Catholic Church"
+
+
+def test_an_embedded_tweet_is_attributed_to_its_signature():
+    text = ("The president answered on Twitter.\n"
+            "The invasion of our country must stop now,\n"
+            "and the Democrats are to blame!\n"
+            "— Donald J. Trump (@realDonaldTrump) October 18, 2018\n"
+            "The caravan moved on.")
+    assert voice_of(text, "invasion") == ("attributed", "Donald J. Trump")
+    assert voice_of(text, "Democrats are to blame") == ("attributed", "Donald J. Trump")
+    assert voice_of(text, "president answered")[0] == "author"  # it introduces the tweet
+    assert voice_of(text, "caravan moved") == ("author", None)
+
+
+def test_a_possessive_introduction_opens_a_block_quote():
+    text = ("Here’s the crux of Greenwald’s argument:\n"
+            "This idea that Trump is a puppet of Putin is absurd.\n"
+            "\n"
+            "The debate went on.")
+    assert voice_of(text, "puppet") == ("attributed", "Greenwald")
+    assert voice_of(text, "debate went on") == ("author", None)
+
+
+def test_an_opening_phrase_and_a_verb_of_attack_still_report_speech():
+    text = ("During last month's debate, Warren derided Buttigieg for meeting billionaire "
+            "donors in a wine cave. The moderators moved on.")
+    assert voice_of(text, "billionaire") == ("attributed", "Warren")
+    assert voice_of(text, "moderators") == ("author", None)

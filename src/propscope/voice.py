@@ -12,7 +12,11 @@ the article text exactly as given (CRLF and non-ASCII text included).
   or the paragraphs after a line introducing a block quote ("According to the petition by
   X:", "X writes:"), up to a paragraph in the first person singular ("I agree ..."), a
   signature line ("— Name"), a quotation of its own or a blank line (at most
-  ``BLOCK_LINES`` lines); "As X concludes, ..." covers the rest of its sentence.
+  ``BLOCK_LINES`` lines); "Here's the crux of X's argument:" introduces one too; the
+  lines of an embedded tweet (above a signature line "— Name (@handle) date") are the
+  signer's; "As X concludes, ..." covers the rest of its sentence. Verbs of attack report
+  speech too ("X derided Y for ..."), and the speaker may follow an opening phrase
+  ("During the debate, X said ...").
 - **author**: everything else.
 
 A quote's speaker is found after it (``," he said``, ``," said Maria Lopez``), before it
@@ -30,94 +34,37 @@ from dataclasses import dataclass
 
 from .quote_marks import MARKS, mask_quotes, quotes, text_lines
 from .spans import Span
+from .speech_patterns import (
+    ACCORDING_END,
+    ACCORDING_START,
+    AFTER_QUOTE,
+    AS_START,
+    AUX,
+    BEFORE_QUOTE,
+    BLOCK_INTRO,
+    BLOCK_LINES,
+    DASH_LABEL,
+    FIRST_PERSON,
+    FUNCTION,
+    ING,
+    LABEL,
+    NAME,
+    NOT_SPEAKERS,
+    PERSON,
+    PRONOUNS,
+    SAID_END,
+    SAID_MID,
+    SAYING,
+    SENT_START,
+    SIGNATURE,
+    TITLES,
+    TWEET_LINES,
+    TWITTER,
+    VERBS,
+)
 
 VOICES = ("quoted", "attributed", "author")
 
-VERBS = (r"(?:said|says|say|tells|tell|wrote|writes|write|added|adds|stated|states|"
-         r"warn|claim|insist|argue|note|chanted|shouted|screamed|yelled|"
-         r"claimed|claims|declared|declares|insisted|insists|argued|argues|explained|"
-         r"explains|noted|notes|warned|warns|tweeted|tweets|asked|asks|replied|replies|"
-         r"continued|commented|announced|announces|stressed|stresses|emphasized|emphasised|"
-         r"alleged|alleges|admitted|admits|suggested|suggests|posted|posts|remarked|"
-         r"responded|concluded|charged|quipped|thundered|boasted|fumed|lamented|"
-         r"complained|complains|predicted|concludes|concluded|reports|reported|believes|"
-         r"maintains|maintained|contends|recalled|acknowledged|conceded|"
-         r"made\s+(?:it\s+)?clear|makes\s+(?:it\s+)?clear|"
-         r"told\s+(?:[\w.’'-]+\s*?){1,3}?(?=\s+that\b|\s*[:,])|told\s+[\w’'-]+)")
-PARTICLE = r"(?:al|el|bin|ibn|de|da|del|van|von|der|den|la|le|du|di|ben|abu|of)"
-CAP = r"(?:(?:Mr|Mrs|Ms|Dr|St|Jr|Sen|Rep|Gen|Gov|Col|Lt|Prof)\.|[A-Z]\.|[A-Z][\w’'-]*)"
-NAME = rf"(?:{CAP}(?:\s+(?:{PARTICLE}[\s-])?{CAP}){{0,4}})"
-PRONOUN = r"(?:he|she|they|He|She|They|I|we|We)"
-DESC = (r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir)\s+"
-        r"(?:(?!(?:that|which|who|and|or)\b)[\w’'-]+\s+){0,3}?[\w’'-]+")
-#: unnamed sources that report speech ("experts warn that ...")
-BARE = (r"(?:[Ee]xperts|[Oo]fficials|[Cc]ritics|[Aa]nalysts|[Ss]cientists|[Rr]esearchers|"
-        r"[Aa]uthorities|[Pp]olice|[Ww]itnesses|[Ss]ources|[Oo]bservers|[Aa]ctivists|"
-        r"[Rr]esidents|[Dd]octors|[Pp]rosecutors|[Rr]eports?|[Ss]tudies)")
-WHO = rf"(?:{NAME}|{PRONOUN}|{DESC}|{BARE})"
-AUX = (r"(?:(?:has|have|had|also|then|later|reportedly|once|recently|publicly|now|still|"
-       r"repeatedly|often)\s+){0,2}")
-#: a quote introduced by a participle ("... Farrakhan was filmed in Tehran chanting "):
-#: its speaker is the first full name of the sentence
-_ING = re.compile(r"\b(?:saying|stating|claiming|chanting|shouting|declaring|adding|"
-                  r"writing|insisting|warning|calling|tweeting)\s*(?:that\s*)?[:,]?\s*$")
-
-#: what may stand between a speaker and the verb: ", the mayor of X," or "from the
-#: University of Y"
-APPOSITION = r"(?:\s*,[^,\x00]{1,80},|\s+(?:from|of|at|with)\s+[^,\x00]{1,60}?)?"
-
-_AFTER_QUOTE = re.compile(
-    rf"^[,.!?…]?\s*(?:[—–-]\s*)?(?:(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS}\b|"
-    rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{PRONOUN})|"
-    rf"according\s+to\s+(?P<c>{NAME}|{DESC})|"
-    rf"[—–-]\s*(?P<d>{NAME})\s*(?:$|[,(\r]))")
-_BEFORE_QUOTE = re.compile(
-    rf"(?P<a>{WHO}){APPOSITION}\s+{AUX}{VERBS}\b(?:\s+that)?\s*[:,]?\s*$")
-_SENT_START = re.compile(
-    rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?(?P<who>{WHO}){APPOSITION}\s+{AUX}{VERBS}\b(?:\s+that\b)?[\s:,]*")
-_ACCORDING_START = re.compile(
-    r"^\W*(?:[Aa]ccording\s+to|[Aa]s\s+reported\s+by|[Ii]n\s+the\s+words\s+of)\s+"
-    r"(?P<who>[^,\x00]{1,80}?)\s*,\s*")
-_AS_START = re.compile(
-    rf"^[^\w\x00]*As\s+(?P<who>{WHO}){APPOSITION}\s+{AUX}{VERBS}(?:\s+(?:so|very|quite|most|rather|[a-z]+ly)){{0,3}}\s*,\s*")
-#: a line introducing a block quote: "According to the petition by X:", "X writes:"
-_BLOCK_INTRO = re.compile(
-    rf"(?:[Aa]ccording\s+to\s+(?P<who>[^:\x00]{{1,150}}?)|"
-    rf"(?P<who2>{WHO}){APPOSITION}\s+{AUX}{VERBS})\s*:\s*$")
-#: a block quote runs over at most this many following lines
-BLOCK_LINES = 15
-_FIRST_PERSON = re.compile(r"^\W*I(?:\s|[’']\w)")
-_ACCORDING_END = re.compile(r",?\s+according\s+to\s+(?P<who>[^,.;\x00]{1,80})")
-_SAID_END = re.compile(
-    rf",\s*(?:(?P<a>{NAME}|{PRONOUN}|{DESC})\s+{AUX}{VERBS}|"
-    rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{DESC}))"
-    r"(?=\s*(?:[.!?;:\x00]|,\s*(?:who|which|a|an|the|adding|according)\b|$))")
-#: "Given his experience, Saviano said, he expects nothing": the whole sentence is his
-_SAID_MID = re.compile(rf",\s*(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS},\s+\S")
-_SAYING = re.compile(r",\s*(?:saying|adding|claiming|insisting|arguing|warning)\s+(?:that\s+)?")
-_LABEL = re.compile(r"[ \t]*(?P<label>[^\s:\"“«][^:\n\"“«]{0,60}?)[ \t]*:[ \t]+(?=\S)")
-_DASH_LABEL = re.compile(rf"^(?P<name>{NAME})\s*(?:[–—]|\s-\s|,)\s*\S.{{0,60}}$")
-NOT_SPEAKERS = {
-    "watch", "update", "updated", "note", "editor's note", "editor’s note", "photo", "video",
-    "source", "sources", "read more", "breaking", "related", "exclusive", "proof", "warning",
-    "special report", "image", "credit", "tags", "share", "also read", "opinion", "analysis",
-    "caption", "summary", "background", "transcript", "ps", "p.s", "nb", "bottom line",
-    "breaking news", "see also", "more", "listen", "subscribe", "disclaimer", "follow",
-}
-FUNCTION = {"The", "A", "An", "This", "That", "These", "Those", "It", "In", "On", "But",
-            "And", "So", "Yet", "Then", "Now", "As", "At", "For", "If", "When", "While",
-            "According", "Meanwhile", "However", "His", "Her", "Their", "Its", "Our", "My",
-            "Like", "Unlike", "With", "From", "By", "After", "Before", "Which", "Who"}
-PRONOUNS = {"he", "she", "they", "i", "we"}
-TITLES = {"Senator", "Sen.", "President", "Minister", "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.",
-          "Professor", "General", "Gen.", "Rep.", "Representative", "Governor", "Gov.",
-          "Mayor", "Secretary", "Judge", "Sheikh", "Pope", "King", "Queen", "Prince",
-          "Chancellor", "Ambassador", "Colonel", "Col.", "Lt.", "Captain", "Sir", "Lord",
-          "Rev.", "Father", "Congressman", "Congresswoman", "Speaker", "Prime", "Foreign",
-          "Defense", "Defence", "Former", "Council", "Commissioner", "Spokesman",
-          "Spokeswoman", "Chairman", "Director", "Officer", "Sergeant", "Sgt."}
-#: a person named in the text (two or more capitalised words): he / she may refer to it
-_PERSON = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+")
 
 
 @dataclass(frozen=True)
@@ -167,7 +114,7 @@ def _labels(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str
     found = []
     first = next((k for k, (ls, le) in enumerate(lines) if text[ls:le].strip()), 0)
     for k, (ls, le) in enumerate(lines):
-        m = _LABEL.match(text, ls, le)
+        m = LABEL.match(text, ls, le)
         if m:
             found.append((m.end(), le, m.group("label").strip(), k == first))
     counts: dict[str, int] = {}
@@ -177,7 +124,7 @@ def _labels(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str
     for start, end, label, headline in found:
         if label.lower().rstrip(".") in NOT_SPEAKERS:
             continue
-        dash = _DASH_LABEL.match(label)
+        dash = DASH_LABEL.match(label)
         words = label.split()
         plain = (re.fullmatch(NAME, label) is not None and len(words) >= 2
                  and (not headline or text[start:start + 1] in MARKS))
@@ -196,10 +143,10 @@ def _block_quotes(text: str, masked: str, lines: list[tuple[int, int]]
         line = masked[ls:le]
         if len(line) > 250 or not line.rstrip().endswith(":"):
             continue
-        m = _BLOCK_INTRO.search(line)
+        m = BLOCK_INTRO.search(line)
         if m is None:
             continue
-        who = m.group("who") or m.group("who2")
+        who = m.group("who") or m.group("who2") or m.group("who3")
         if " by " in who and who.rsplit(" by ", 1)[1][:1].isupper():
             who = who.rsplit(" by ", 1)[1]  # "the petition ... by Protect The Harvest"
             speaker = who.strip()
@@ -210,12 +157,35 @@ def _block_quotes(text: str, masked: str, lines: list[tuple[int, int]]
         end = None
         for ms, me in lines[k + 1 : k + 1 + BLOCK_LINES]:
             body = text[ms:me]
-            if (not body.strip() or _FIRST_PERSON.match(body) or body.lstrip()[:1] in "—–"
+            if (not body.strip() or FIRST_PERSON.match(body) or body.lstrip()[:1] in "—–"
                     or "\x00" in masked[ms:me]):
                 break
             end = me
         if end is not None:
             out.append((lines[k + 1][0], end, speaker))
+    return out + _tweets(text, lines)
+
+
+def _in_tweet(line: str) -> bool:
+    """Whether a line above a signature may be the tweet's: not blank, no signature, no
+    line introducing it ("Trump tweeted:", "... on Twitter.")."""
+    return bool(line.strip()) and not SIGNATURE.match(line) and not (
+        line.rstrip().endswith(":") or TWITTER.search(line))
+
+
+def _tweets(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """Embedded tweets: the lines above each signature line, ``(start, end, name)``."""
+    out = []
+    for k, (ls, le) in enumerate(lines):
+        m = SIGNATURE.match(text[ls:le])
+        if m is None:
+            continue
+        first = k
+        while first > max(0, k - TWEET_LINES) and _in_tweet(text[slice(*lines[first - 1])]):
+            first -= 1
+        if first < k:
+            out.append((lines[first][0], lines[k - 1][1], clean_speaker(m.group("name"))
+                        or m.group("name")))
     return out
 
 
@@ -226,19 +196,19 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
     out = []
     for a, b in sentences:
         s = masked[a:b]
-        if (m := _ACCORDING_START.match(s)) or (m := _AS_START.match(s)):
+        if (m := ACCORDING_START.match(s)) or (m := AS_START.match(s)):
             out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
-        elif m := _SENT_START.match(s):
+        elif m := SENT_START.match(s):
             if m.end() < len(s.rstrip(" .\x00")):
                 out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
-        elif m := _ACCORDING_END.search(s):
+        elif m := ACCORDING_END.search(s):
             out.append((a, a + m.start(), m.group("who"), a + m.start("who")))
-        elif (m := _SAID_END.search(s)) and len(s[: m.start()].split()) >= 3:
+        elif (m := SAID_END.search(s)) and len(s[: m.start()].split()) >= 3:
             g = "a" if m.group("a") else "b"
             out.append((a, a + m.start(), m.group(g), a + m.start(g)))
-        elif m := _SAID_MID.search(s):
+        elif m := SAID_MID.search(s):
             out.append((a, b, m.group("a"), a + m.start("a")))
-        elif m := _SAYING.search(s):
+        elif m := SAYING.search(s):
             head = s[: m.start()].split(",")[0]
             who = clean_speaker(head)
             if who and who[:1].isupper():
@@ -253,23 +223,23 @@ def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[
     for a, b in spans:
         ls = next(ls for ls, le in lines if ls <= a <= le)
         le = next(le for ls, le in lines if ls <= b - 1 <= le)  # the closing mark's line
-        if m := _AFTER_QUOTE.match(masked[b : min(le, b + 120)]):
+        if m := AFTER_QUOTE.match(masked[b : min(le, b + 120)]):
             g = next(g for g in "abcd" if m.group(g))
             out.append((m.group(g), b + m.start(g)))
-        elif m := _BEFORE_QUOTE.search(masked[max(ls, a - 160) : a]):
+        elif m := BEFORE_QUOTE.search(masked[max(ls, a - 160) : a]):
             lo = max(ls, a - 160)
             # "Nation of Islam leader ... Louis Farrakhan chanted": the name before the verb
-            named = [n for n in _PERSON.finditer(masked, lo + m.end("a"), lo + m.end())
+            named = [n for n in PERSON.finditer(masked, lo + m.end("a"), lo + m.end())
                      if re.match(rf"\s+{AUX}{VERBS}", masked[n.end():lo + m.end()])]
             if named:
                 out.append((named[-1].group(), named[-1].start()))
             else:
                 out.append((m.group("a"), lo + m.start("a")))
         elif (not masked[ls:a].strip() and ls > 0 and masked[:ls - 1].rstrip().endswith(":")
-              and (m := _BEFORE_QUOTE.search(masked[max(0, ls - 161) : ls - 1]))):
+              and (m := BEFORE_QUOTE.search(masked[max(0, ls - 161) : ls - 1]))):
             # "as Swisher asked:" closing the line before the one the quote opens
             out.append((m.group("a"), max(0, ls - 161) + m.start("a")))
-        elif _ING.search(masked[ls:a]) and (p := _PERSON.search(masked, ls, a)):
+        elif ING.search(masked[ls:a]) and (p := PERSON.search(masked, ls, a)):
             out.append((p.group(), p.start()))
         else:
             out.append((None, a))
@@ -284,7 +254,7 @@ def _resolve(text: str, phrases: list[tuple[str | None, int]], masked: str | Non
     names: list[str | None] = [None] * len(phrases)
     last: str | None = None
     people = [(m.start(), clean_speaker(m.group()))
-              for m in _PERSON.finditer(text if masked is None else masked)]
+              for m in PERSON.finditer(text if masked is None else masked)]
     for k in sorted(range(len(phrases)), key=lambda k: phrases[k][1]):
         name = clean_speaker(phrases[k][0])
         if name is not None and name.lower() in PRONOUNS:

@@ -1,0 +1,110 @@
+"""The words and patterns of reported speech that ``voice`` reads: speech verbs, names,
+descriptions of sources, and the regular expressions built from them (a quote's speaker
+after or before it, "X said ..." sentences, "according to X", block-quote introductions,
+speaker labels, tweet signatures).
+"""
+
+from __future__ import annotations
+
+import re
+
+VERBS = (r"(?:said|says|say|tells|tell|wrote|writes|write|added|adds|stated|states|"
+         r"warn|claim|insist|argue|note|chanted|shouted|screamed|yelled|"
+         r"claimed|claims|declared|declares|insisted|insists|argued|argues|explained|"
+         r"explains|noted|notes|warned|warns|tweeted|tweets|asked|asks|replied|replies|"
+         r"continued|commented|announced|announces|stressed|stresses|emphasized|emphasised|"
+         r"alleged|alleges|admitted|admits|suggested|suggests|posted|posts|remarked|"
+         r"responded|concluded|charged|quipped|thundered|boasted|fumed|lamented|"
+         r"complained|complains|predicted|concludes|concluded|reports|reported|believes|"
+         r"maintains|maintained|contends|recalled|acknowledged|conceded|"
+         r"derided|derides|accused|accuses|slammed|slams|blasted|blasts|denounced|"
+         r"denounces|mocked|mocks|ridiculed|ridicules|pointed\s+out|points\s+out|"
+         r"made\s+(?:it\s+)?clear|makes\s+(?:it\s+)?clear|"
+         r"told\s+(?:[\w.’'-]+\s*?){1,3}?(?=\s+that\b|\s*[:,])|told\s+[\w’'-]+)")
+PARTICLE = r"(?:al|el|bin|ibn|de|da|del|van|von|der|den|la|le|du|di|ben|abu|of)"
+CAP = r"(?:(?:Mr|Mrs|Ms|Dr|St|Jr|Sen|Rep|Gen|Gov|Col|Lt|Prof)\.|[A-Z]\.|[A-Z][\w’'-]*)"
+NAME = rf"(?:{CAP}(?:\s+(?:{PARTICLE}[\s-])?{CAP}){{0,4}})"
+PRONOUN = r"(?:he|she|they|He|She|They|I|we|We)"
+DESC = (r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir)\s+"
+        r"(?:(?!(?:that|which|who|and|or)\b)[\w’'-]+\s+){0,3}?[\w’'-]+")
+#: unnamed sources that report speech ("experts warn that ...")
+BARE = (r"(?:[Ee]xperts|[Oo]fficials|[Cc]ritics|[Aa]nalysts|[Ss]cientists|[Rr]esearchers|"
+        r"[Aa]uthorities|[Pp]olice|[Ww]itnesses|[Ss]ources|[Oo]bservers|[Aa]ctivists|"
+        r"[Rr]esidents|[Dd]octors|[Pp]rosecutors|[Rr]eports?|[Ss]tudies)")
+WHO = rf"(?:{NAME}|{PRONOUN}|{DESC}|{BARE})"
+AUX = (r"(?:(?:has|have|had|also|then|later|reportedly|once|recently|publicly|now|still|"
+       r"repeatedly|often)\s+){0,2}")
+#: a quote introduced by a participle ("... Farrakhan was filmed in Tehran chanting "):
+#: its speaker is the first full name of the sentence
+ING = re.compile(r"\b(?:saying|stating|claiming|chanting|shouting|declaring|adding|"
+                  r"writing|insisting|warning|calling|tweeting)\s*(?:that\s*)?[:,]?\s*$")
+
+#: what may stand between a speaker and the verb: ", the mayor of X," or "from the
+#: University of Y"
+APPOSITION = r"(?:\s*,[^,\x00]{1,80},|\s+(?:from|of|at|with)\s+[^,\x00]{1,60}?)?"
+
+AFTER_QUOTE = re.compile(
+    rf"^[,.!?…]?\s*(?:[—–-]\s*)?(?:(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS}\b|"
+    rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{PRONOUN})|"
+    rf"according\s+to\s+(?P<c>{NAME}|{DESC})|"
+    rf"[—–-]\s*(?P<d>{NAME})\s*(?:$|[,(\r]))")
+BEFORE_QUOTE = re.compile(
+    rf"(?P<a>{WHO}){APPOSITION}\s+{AUX}{VERBS}\b(?:\s+that)?\s*[:,]?\s*$")
+#: an opening phrase before the speaker: "During last month's debate, Warren derided ..."
+OPENING = (r"(?:(?:In|On|At|During|After|Before|Speaking|Earlier|Later|Last|This|"
+           r"Asked|Writing)\b[^,\x00]{0,60},\s+)")
+SENT_START = re.compile(
+    rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?{OPENING}?(?P<who>{WHO}){APPOSITION}\s+{AUX}{VERBS}\b(?:\s+that\b)?[\s:,]*")
+ACCORDING_START = re.compile(
+    r"^\W*(?:[Aa]ccording\s+to|[Aa]s\s+reported\s+by|[Ii]n\s+the\s+words\s+of)\s+"
+    r"(?P<who>[^,\x00]{1,80}?)\s*,\s*")
+AS_START = re.compile(
+    rf"^[^\w\x00]*As\s+(?P<who>{WHO}){APPOSITION}\s+{AUX}{VERBS}(?:\s+(?:so|very|quite|most|rather|[a-z]+ly)){{0,3}}\s*,\s*")
+#: what a possessive introduces ("Here's the crux of Greenwald's argument:")
+SAYINGS = (r"argument|statement|words|remarks|comment|letter|tweet|post|response|reply|"
+           r"explanation|message|testimony|speech|answer|view|position|thought|take")
+#: a line introducing a block quote: "According to the petition by X:", "X writes:"
+BLOCK_INTRO = re.compile(
+    rf"(?:[Aa]ccording\s+to\s+(?P<who>[^:\x00]{{1,150}}?)|"
+    rf"(?P<who2>{WHO}){APPOSITION}\s+{AUX}{VERBS}|"
+    rf"(?P<who3>{NAME})[’']s\s+(?:[\w-]+\s+){{0,2}}?(?:{SAYINGS})s?\b[^:\x00]{{0,40}})"
+    r"\s*:\s*$")
+#: an embedded tweet's signature line, "— Name (@handle) date": the lines above it are
+#: the tweet (at most TWEET_LINES, up to a blank line or the previous signature)
+SIGNATURE = re.compile(rf"^\s*[—–-]\s*(?P<name>{NAME})\s*\(@\w+\)")
+TWEET_LINES = 4
+TWITTER = re.compile(r"(?i)\btwitter\b|\btweet")
+#: a block quote runs over at most this many following lines
+BLOCK_LINES = 15
+FIRST_PERSON = re.compile(r"^\W*I(?:\s|[’']\w)")
+ACCORDING_END = re.compile(r",?\s+according\s+to\s+(?P<who>[^,.;\x00]{1,80})")
+SAID_END = re.compile(
+    rf",\s*(?:(?P<a>{NAME}|{PRONOUN}|{DESC})\s+{AUX}{VERBS}|"
+    rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{DESC}))"
+    r"(?=\s*(?:[.!?;:\x00]|,\s*(?:who|which|a|an|the|adding|according)\b|$))")
+#: "Given his experience, Saviano said, he expects nothing": the whole sentence is his
+SAID_MID = re.compile(rf",\s*(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS},\s+\S")
+SAYING = re.compile(r",\s*(?:saying|adding|claiming|insisting|arguing|warning)\s+(?:that\s+)?")
+LABEL = re.compile(r"[ \t]*(?P<label>[^\s:\"“«][^:\n\"“«]{0,60}?)[ \t]*:[ \t]+(?=\S)")
+DASH_LABEL = re.compile(rf"^(?P<name>{NAME})\s*(?:[–—]|\s-\s|,)\s*\S.{{0,60}}$")
+NOT_SPEAKERS = {
+    "watch", "update", "updated", "note", "editor's note", "editor’s note", "photo", "video",
+    "source", "sources", "read more", "breaking", "related", "exclusive", "proof", "warning",
+    "special report", "image", "credit", "tags", "share", "also read", "opinion", "analysis",
+    "caption", "summary", "background", "transcript", "ps", "p.s", "nb", "bottom line",
+    "breaking news", "see also", "more", "listen", "subscribe", "disclaimer", "follow",
+}
+FUNCTION = {"The", "A", "An", "This", "That", "These", "Those", "It", "In", "On", "But",
+            "And", "So", "Yet", "Then", "Now", "As", "At", "For", "If", "When", "While",
+            "According", "Meanwhile", "However", "His", "Her", "Their", "Its", "Our", "My",
+            "Like", "Unlike", "With", "From", "By", "After", "Before", "Which", "Who"}
+PRONOUNS = {"he", "she", "they", "i", "we"}
+TITLES = {"Senator", "Sen.", "President", "Minister", "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.",
+          "Professor", "General", "Gen.", "Rep.", "Representative", "Governor", "Gov.",
+          "Mayor", "Secretary", "Judge", "Sheikh", "Pope", "King", "Queen", "Prince",
+          "Chancellor", "Ambassador", "Colonel", "Col.", "Lt.", "Captain", "Sir", "Lord",
+          "Rev.", "Father", "Congressman", "Congresswoman", "Speaker", "Prime", "Foreign",
+          "Defense", "Defence", "Former", "Council", "Commissioner", "Spokesman",
+          "Spokeswoman", "Chairman", "Director", "Officer", "Sergeant", "Sgt."}
+#: a person named in the text (two or more capitalised words): he / she may refer to it
+PERSON = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+")
