@@ -1,10 +1,10 @@
 """The learned target selector (``propscope.target_selector``) against the rules, on the
-voice/targets gold set: cross-validation grouped by article over all 46 articles, and
-the blind part ``held-out-3`` with the selector fitted on the other three parts only.
+voice/targets gold set: cross-validation grouped by article over all its articles, and
+one part (``--held-out``, default ``held-out-3``) with the selector fitted on the others.
 
     python benchmarks/targets_study.py [--gold data/voice-targets/gold.jsonl]
         [--data ../shared/ptc] [--news ../shared/unlabeled-news] [--folds 5]
-        [--models gbm lr] [--write src/propscope/target_selector.json]
+        [--models gbm lr] [--held-out held-out-3] [--write src/propscope/target_selector.json]
 
 Candidates come from ``targets.span_candidates`` (what the shipped code sees); a
 candidate entity is a positive where it shares a name word with a gold target of its
@@ -319,6 +319,8 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--models", nargs="+", default=["gbm", "lr"], choices=("gbm", "lr"),
                     help="models to study; the first is the one --write fits")
+    ap.add_argument("--held-out", default="held-out-3",
+                    help="the part scored with the selector fitted on the other parts")
     ap.add_argument("--write", help="fit on all rows and write the selector's JSON here")
     args = ap.parse_args()
     rows = [json.loads(line) for line in Path(args.gold).read_text().splitlines() if line]
@@ -326,8 +328,9 @@ def main() -> None:
     golds, cands, rules = build(rows, texts)
     d = Data(golds, cands)
     every = list(range(len(golds)))
-    ho3 = [i for i in every if golds[i]["part"] == "held-out-3"]
-    rest = [i for i in every if golds[i]["part"] != "held-out-3"]
+    held = args.held_out
+    ho3 = [i for i in every if golds[i]["part"] == held]
+    rest = [i for i in every if golds[i]["part"] != held]
     n_gold = sum(len(g["targets"]) for g in golds)
     reach = sum(any(label(c, {"targets": [t]}) for c in cs)
                 for g, cs in zip(golds, cands, strict=True) for t in g["targets"])
@@ -335,7 +338,7 @@ def main() -> None:
           f"targets; {len(d.y)} candidates ({int(d.y.sum())} positive), {len(d.names)} "
           f"features; gold targets among the candidates: {reach}/{n_gold}")
     out: dict[str, dict] = {}
-    for name, spans in (("all", every), ("held-out-3", ho3)):
+    for name, spans in (("all", every), (held, ho3)):
         out[f"rules, {name}"] = figures([(golds[i], rules[i]) for i in spans])
     chosen: dict[str, tuple] = {}
     precise: dict[str, tuple] = {}
@@ -347,17 +350,17 @@ def main() -> None:
         p_setting, p_fig = choose(d, every, args.folds, kind, min_precision=0.6)
         out[f"{kind} CV, precision >= 0.6 {_s(p_setting)}"] = p_fig
         precise[kind] = p_setting
-        # held-out-3: fitted and tuned on tuning / held-out-1 / held-out-2 only
+        # the held-out part: fitted and tuned on the other parts only
         tuned, _ = choose(d, rest, args.folds, kind)
         c = tuned[0]
         model = train(c, d.X[np.isin(d.span, rest)], d.y[np.isin(d.span, rest)])
         probs = {i: predict(model, d.X[d.span == i]) for i in ho3}
-        out[f"{kind} held-out-3, fitted + tuned on the other parts {_s(tuned)}"] = \
+        out[f"{kind} {held}, fitted + tuned on the other parts {_s(tuned)}"] = \
             figures(picks(d, ho3, probs, *tuned[1:]))
         if p_setting[0] == c:
-            out[f"{kind} held-out-3, fitted on the other parts, precision setting"] = \
+            out[f"{kind} {held}, fitted on the other parts, precision setting"] = \
                 figures(picks(d, ho3, probs, *p_setting[1:]))
-        out[f"{kind} held-out-3, fitted on the other parts, CV-all setting"] = figures(
+        out[f"{kind} {held}, fitted on the other parts, CV-all setting"] = figures(
             picks(d, ho3, probs, *setting[1:]))
     for name, fig in out.items():
         print(f"{name:72s} {fmt(fig)}")
