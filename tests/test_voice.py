@@ -235,3 +235,11 @@ def test_an_opening_phrase_and_a_verb_of_attack_still_report_speech():
             "donors in a wine cave. The moderators moved on.")
     assert voice_of(text, "billionaire") == ("attributed", "Warren")
     assert voice_of(text, "moderators") == ("author", None)
+
+
+def test_but_said_that_reports_the_rest_of_the_sentence():
+    text = ("ICE officials caught 232 people in the sweep but said that hundreds more "
+            "escaped because of the mayor. The mayor and her staff stayed quiet.")
+    assert voice_of(text, "hundreds more escaped")[0] == "attributed"
+    assert voice_of(text, "232 people")[0] == "author"
+    assert voice_of(text, "stayed quiet") == ("author", None)

@@ -84,7 +84,9 @@ SAID_END = re.compile(
     r"(?=\s*(?:[.!?;:\x00]|,\s*(?:who|which|a|an|the|adding|according)\b|$))")
 #: "Given his experience, Saviano said, he expects nothing": the whole sentence is his
 SAID_MID = re.compile(rf",\s*(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS},\s+\S")
-SAYING = re.compile(r",\s*(?:saying|adding|claiming|insisting|arguing|warning)\s+(?:that\s+)?")
+SAYING = re.compile(r",\s*(?:saying|adding|claiming|insisting|arguing|warning)\s+(?:that\s+)?|"
+                    r"\s(?:but|and)\s+(?:also\s+)?(?:said|says|added|warned|claimed|insisted)"
+                    r"\s+that\s+")
 LABEL = re.compile(r"[ \t]*(?P<label>[^\s:\"“«][^:\n\"“«]{0,60}?)[ \t]*:[ \t]+(?=\S)")
 DASH_LABEL = re.compile(rf"^(?P<name>{NAME})\s*(?:[–—]|\s-\s|,)\s*\S.{{0,60}}$")
 NOT_SPEAKERS = {
