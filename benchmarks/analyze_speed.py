@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from propscope import analyze
+from propscope.config import onnx_threads
 from propscope.corpus import load_split
 from propscope.model_io import load_folder
 from propscope.predictors.encoding import window_encoders
@@ -69,6 +71,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=8, help="articles per analyze call")
     ap.add_argument("--ghz", type=float, default=3.7, help="core clock for the compute bound")
+    ap.add_argument("--record", action="store_true",
+                    help="write each folder's articles/s into its manifest (``speed``, which "
+                         "``propscope models`` shows)")
     args = ap.parse_args()
 
     from propscope.config import DEFAULT_MODEL_DIR
@@ -94,6 +99,36 @@ def main() -> None:
     for r in reports[1:]:
         r["speedup_over_first"] = round(r["articles_per_s"] / reports[0]["articles_per_s"], 2)
     print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
+    if args.record:
+        for folder, r in zip(folders, reports, strict=True):
+            record(folder, r, args)
+
+
+def _shown(folder: Path) -> Path:
+    """``folder`` relative to the working directory where it lies below it."""
+    try:
+        return folder.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return folder
+
+
+def record(folder: Path, r: dict, args: argparse.Namespace) -> None:
+    """Store the measured speed in ``folder``'s manifest (its other keys as they were)."""
+    path = folder / "manifest.json"
+    text = path.read_text()
+    manifest = json.loads(text)
+    manifest["speed"] = {
+        "articles_per_s": r["articles_per_s"],
+        "threads": onnx_threads() or os.cpu_count(),  # 0: ONNX Runtime's default, all cores
+        "command": (f"python benchmarks/analyze_speed.py --model {_shown(folder)} "
+                    f"--runs {args.runs}"),
+        "measured": time.strftime("%Y-%m-%d", time.gmtime()),
+        "what": f"analyze, reader mode with targets, {r['articles']} valid articles, "
+                f"{args.batch} a call, median of {args.runs} runs",
+    }
+    indent = 2 if text.startswith("{\n  \"") else 1
+    path.write_text(json.dumps(manifest, indent=indent, ensure_ascii=False) + "\n")
+    print(f"recorded {r['articles_per_s']} articles/s in {path}")
 
 
 def report(folder: Path, predictor, load_s: float, texts: list[str], runs: list[float],
