@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import time
 from collections.abc import Sequence
@@ -33,8 +32,16 @@ import torch
 
 from ..config import DEFAULT_DATA_DIR, DecodeConfig, TrainConfig
 from ..corpus import Corpus, load_split, read_articles
-from .loop import _pretrained, _Run, record_scores, start_run, update_manifest
-from .soft_examples import Prepared, SoftWindow, collate_soft, prepare, soft_windows
+from .loop import (
+    _pretrained,
+    _Run,
+    export_run,
+    live_predictor,
+    record_scores,
+    start_run,
+    update_manifest,
+)
+from .soft_examples import Prepared, collate_soft, prepare, soft_windows
 from .soft_targets import ArticleTargets, build_targets, load_targets
 
 #: window layouts, epoch by epoch: the second window starts this many word pieces in
@@ -73,8 +80,6 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
     instead of the pretrained encoder with fresh heads (training on, with a new schedule)."""
     from ..evaluation import evaluate_predictor
     from ..model_io import load_folder
-    from ..predictors.neural import NeuralPredictor, neural_predictor
-    from .export import write_model_folder
     from .model import SpanTagger
 
     cfg = config
@@ -96,21 +101,14 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
     run = _DistilRun(model, cfg, out, n_windows, log)
     decode = DecodeConfig(**meta["decode"])
 
-    def as_predictor() -> NeuralPredictor:
-        return neural_predictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
-                                decode, {"name": "student"}, batch_size=16)
-
-    state = run.fit(prepared, pieces, lambda: evaluate_predictor(as_predictor(), valid_c))
+    state = run.fit(prepared, pieces, lambda: evaluate_predictor(
+        live_predictor(model, pieces, techniques, decode, "student"), valid_c))
 
     model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
     cfg.extra.update({"soft_targets": str(targets_path), "gold_mix": gold_mix,
                       "distilled_from": meta["teacher"]})
-    write_model_folder(model, out, enc_dir / "tokenizer.json", techniques, cfg, decode,
-                       {"history": state["history"], "encoder": cfg.encoder,
-                        "encoder_shape": [model.encoder.config.hidden_size,
-                                          model.encoder.config.num_hidden_layers],
-                        "train_minutes": round(state.get("minutes", 0.0), 1)},
-                       data_dir)
+    export_run(model, out, enc_dir, techniques, cfg, decode, state["history"],
+               state.get("minutes", 0.0), data_dir)
     rebuild = rebuild_command(data_dir, out, cfg, targets_path, gold_mix)
     update_manifest(out, rebuild=rebuild + (f" --init-from {init_from}" if init_from else ""))
     ev = evaluate_predictor(load_folder(out), valid_c)
@@ -170,8 +168,8 @@ class _DistilRun(_Run):
         while state["epoch"] < cfg.epochs and state["step"] < self.total:
             shift = SHIFTS[state["epoch"] % len(SHIFTS)]
             e0 = time.monotonic()
-            self.epoch_soft(soft_windows(prepared, pieces, cfg.window, cfg.stride, shift),
-                            pieces.pad_id)
+            self.epoch(soft_windows(prepared, pieces, cfg.window, cfg.stride, shift),
+                       pieces.pad_id)
             entry: dict[str, Any] = {"epoch": state["epoch"], "shift": shift}
             if cfg.keep != "last":  # logged only: the last epoch is kept whatever it scores
                 entry.update(score().summary())
@@ -183,45 +181,17 @@ class _DistilRun(_Run):
             self.checkpoint()
         return state
 
-    def epoch_soft(self, windows: list[SoftWindow], pad_id: int) -> None:
-        from ..progress import Progress
+    #: a batch of windows as tensors, with the soft targets
+    _collate = staticmethod(collate_soft)
 
-        cfg, state = self.cfg, self.state
-        self.model.train()
-        rng = random.Random(cfg.seed + state["epoch"])
-        order = list(range(len(windows)))
-        rng.shuffle(order)
-        steps = (len(order) + cfg.batch_size - 1) // cfg.batch_size
-        bar = Progress(f"epoch {state['epoch'] + 1}/{cfg.epochs}", every=10)
-        t0, seen = time.monotonic(), 0
-        for b in range(0, len(order), cfg.batch_size):
-            if state["step"] >= self.total:
-                break
-            loss = self._soft_step(collate_soft([windows[i] for i in
-                                                 order[b : b + cfg.batch_size]], pad_id))
-            state["step"] += 1
-            seen += 1
-            bar(seen, steps, f"loss {loss:.3f}")
-            if seen in (20, 100):
-                print(f"[distil] {seen} steps, {(time.monotonic() - t0) / seen:.2f} s/step, "
-                      f"{steps} steps this epoch", file=sys.stderr, flush=True)
-        state["epoch"] += 1
-
-    def _soft_step(self, batch: tuple) -> float:
+    def _loss(self, batch: tuple) -> Any:
+        """The loss of one batch against its soft targets (``distil_loss``)."""
         cfg, model = self.cfg, self.model
         ids, mask, bio, tech, real, spans, span_t, feats = batch
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            logits, states, tech_logits = model(ids, mask)
-            span_logits = (model.span_logits(states.float(), spans, feats) if len(spans)
-                           else None)
-            loss = distil_loss(logits, tech_logits, bio, tech, real, span_logits, span_t,
-                               cfg.technique_loss_weight, cfg.span_loss_weight)
-        self.opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        self.opt.step()
-        self.sched.step()
-        return float(loss.item())
+        logits, states, tech_logits = model(ids, mask)
+        span_logits = model.span_logits(states.float(), spans, feats) if len(spans) else None
+        return distil_loss(logits, tech_logits, bio, tech, real, span_logits, span_t,
+                           cfg.technique_loss_weight, cfg.span_loss_weight)
 
 
 # -- command line -----------------------------------------------------------------------------

@@ -160,7 +160,6 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
 
     Resumes from ``out/checkpoint.pt`` when it exists. Returns the valid metrics.
     """
-    from .export import write_model_folder
 
     cfg = config or TrainConfig()
     out, enc_dir, pieces = start_run(cfg, out)
@@ -174,9 +173,7 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     decode = DecodeConfig(window=cfg.window, stride=cfg.stride)
 
     def as_predictor() -> NeuralPredictor:
-        """The model as it is now, behind the same decoding code the shipped model uses."""
-        return neural_predictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
-                                decode, {"name": "training"}, batch_size=16)
+        return live_predictor(model, pieces, techniques, decode, "training")
 
     t0 = time.monotonic()
     state = run.state
@@ -197,13 +194,8 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
     # Decoding is tuned on the exported (INT8) model, whose probabilities are the ones users
     # get: INT8 moves them enough that thresholds tuned on the torch model cost SI/SLC.
-    write_model_folder(model, out, enc_dir / "tokenizer.json", techniques, cfg, decode,
-                       {"history": state["history"],
-                        "encoder": cfg.encoder,
-                        "encoder_shape": [model.encoder.config.hidden_size,
-                                          model.encoder.config.num_hidden_layers],
-                        "train_minutes": round((time.monotonic() - t0) / 60, 1)},
-                       data_dir)
+    export_run(model, out, enc_dir, techniques, cfg, decode, state["history"],
+               (time.monotonic() - t0) / 60, data_dir)
     if cfg.keep == "last":  # cross-validation: the held-out fold tunes nothing either
         return {"epochs": state["epoch"]}
     return retune_folder(out, data_dir, log, valid_c)
@@ -220,6 +212,29 @@ def start_run(cfg: TrainConfig, out: Path | str) -> tuple[Path, Path, WordPieces
     torch.set_num_threads(cfg.threads)
     enc_dir = encoder_dir(cfg.encoder)
     return out, enc_dir, WordPieces(str(enc_dir / "tokenizer.json"))
+
+
+def live_predictor(model: SpanTagger, pieces: WordPieces, techniques: list[str],
+                   decode: DecodeConfig, name: str) -> NeuralPredictor:
+    """The model as it is now (torch), behind the same decoding code the shipped model
+    uses: for scoring it between epochs."""
+    return neural_predictor(pieces, model.torch_runner(), model.numpy_head(), techniques,
+                            decode, {"name": name}, batch_size=16)
+
+
+def export_run(model: SpanTagger, out: Path, enc_dir: Path, techniques: list[str],
+               cfg: TrainConfig, decode: DecodeConfig, history: list, minutes: float,
+               data_dir: Path | str) -> None:
+    """Write a run's model folder (``export.write_model_folder``) with its history, encoder
+    and training time in the manifest."""
+    from .export import write_model_folder
+
+    write_model_folder(model, out, enc_dir / "tokenizer.json", techniques, cfg, decode,
+                       {"history": history, "encoder": cfg.encoder,
+                        "encoder_shape": [model.encoder.config.hidden_size,
+                                          model.encoder.config.num_hidden_layers],
+                        "train_minutes": round(minutes, 1)},
+                       data_dir)
 
 
 def _training_corpora(data_dir: Path | str, cfg: TrainConfig, log: Log
@@ -287,40 +302,49 @@ class _Run:
         rng = random.Random(cfg.seed + state["epoch"])
         order = list(range(len(windows)))
         rng.shuffle(order)
+        steps = (len(order) + cfg.batch_size - 1) // cfg.batch_size
         bar = Progress(f"epoch {state['epoch'] + 1}/{cfg.epochs}", every=10)
         seen = 0
         for b in range(0, len(order), cfg.batch_size):
             if state["step"] >= self.total:
                 break
-            loss = self._step(collate([windows[i] for i in order[b : b + cfg.batch_size]],
-                                      pad_id))
+            loss = self._step(self._collate([windows[i] for i in
+                                             order[b : b + cfg.batch_size]], pad_id))
             state["step"] += 1
             seen += 1
-            bar(seen, self.steps_per_epoch, f"loss {loss:.3f}")
+            bar(seen, steps, f"loss {loss:.3f}")
         state["epoch"] += 1
 
-    def _step(self, batch: tuple) -> float:
+    #: a batch of windows as tensors (``data.collate``: gold labels)
+    _collate = staticmethod(collate)
+
+    def _loss(self, batch: tuple) -> Any:
+        """The loss of one batch against its gold labels."""
         cfg, model = self.cfg, self.model
         ids, mask, tags, techs, spans, labels, feats = batch
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            logits, states, tech_logits = model(ids, mask)
-            loss = torch.nn.functional.cross_entropy(
-                logits.float().reshape(-1, 3), tags.reshape(-1), ignore_index=-100)
-            if cfg.technique_loss_weight:
-                real = tags != -100
-                loss = loss + cfg.technique_loss_weight * (
-                    torch.nn.functional.binary_cross_entropy_with_logits(
-                        tech_logits.float()[real], techs[real]))
-            if len(labels):
-                span_logits = model.span_logits(states.float(), spans, feats)
-                loss = loss + cfg.span_loss_weight * torch.nn.functional.cross_entropy(
-                    span_logits.float(), labels)
+        logits, states, tech_logits = model(ids, mask)
+        loss = torch.nn.functional.cross_entropy(
+            logits.float().reshape(-1, 3), tags.reshape(-1), ignore_index=-100)
+        if cfg.technique_loss_weight:
+            real = tags != -100
+            loss = loss + cfg.technique_loss_weight * (
+                torch.nn.functional.binary_cross_entropy_with_logits(
+                    tech_logits.float()[real], techs[real]))
+        if len(labels):
+            span_logits = model.span_logits(states.float(), spans, feats)
+            loss = loss + cfg.span_loss_weight * torch.nn.functional.cross_entropy(
+                span_logits.float(), labels)
+        return loss
+
+    def _step(self, batch: tuple) -> float:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.bf16):
+            loss = self._loss(batch)
         self.opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.opt.step()
         self.sched.step()
-        return loss.item()
+        return float(loss.item())
 
     def keep_if_best(self, score: float) -> None:
         """Save the weights as ``best.pt`` when ``score`` beats the best so far."""
