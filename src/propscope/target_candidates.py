@@ -18,6 +18,8 @@ from .target_rules import (
     climb,
     entities,
     person_before,
+    span_head,
+    verb_of,
 )
 
 #: dependency relations of a mention's head, grouped (features of the selector)
@@ -57,12 +59,9 @@ def parse_candidates(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[tup
     subj: list[Any] = []
     obj: list[Any] = []
     if tokens:
-        head = next((t for t in tokens if not (a <= t.head.idx < b) or t.head.i == t.i),
-                    tokens[0])
+        head = span_head(tokens, a, b)
         climbed = climb(head, a, b, ents)
-        verb = head
-        while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
-            verb = verb.head
+        verb = verb_of(head)
         subj = [c for c in verb.children if c.dep_ in SUBJECTS]
         obj = [c for c in verb.children if c.dep_ in OBJECTS or c.dep_ == "prep"]
     headline = sent is not None and _title_case(sent)

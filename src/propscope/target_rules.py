@@ -113,6 +113,21 @@ def _inside(doc: Any, a: int, b: int) -> list[Any]:
             and (a <= e.start_char and e.end_char <= b or len(e) <= 4)]
 
 
+def span_head(tokens: list[Any], a: int, b: int) -> Any:
+    """The head of a span's tokens (``[a, b)`` in the doc): the first whose head lies
+    outside the span (or is itself)."""
+    return next((t for t in tokens if not (a <= t.head.idx < b) or t.head.i == t.i),
+                tokens[0])
+
+
+def verb_of(tok: Any) -> Any:
+    """The verb (or auxiliary) ``tok`` hangs from: up its heads to the first, else the
+    root."""
+    while tok.pos_ not in ("VERB", "AUX") and tok.head.i != tok.i:
+        tok = tok.head
+    return tok
+
+
 def climb(head: Any, a: int, b: int, ents: dict[int, Any]) -> Any | None:
     """The entity a span's head describes: up its noun phrase (modifier, compound,
     apposition, conjunct), or an apposition beside it."""
@@ -208,15 +223,13 @@ def _targets_syntax(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[Ment
     tokens = list(piece) if piece is not None else []
     if not tokens:
         return []
-    head = next((t for t in tokens if not (a <= t.head.idx < b) or t.head.i == t.i), tokens[0])
+    head = span_head(tokens, a, b)
     if (e := climb(head, a, b, ents)) is not None:
         return [as_mention(e)]
     if found := _pronoun_target(doc, tokens, 0):
         return found
     # the subject, then the object, of the verb the span hangs from
-    verb = head
-    while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
-        verb = verb.head
+    verb = verb_of(head)
     for deps in (SUBJECTS, OBJECTS):
         for child in verb.children:
             if child.dep_ in deps or deps is OBJECTS and child.dep_ == "prep":

@@ -41,8 +41,13 @@ _THEY = re.compile(r"\b(?:they|them|their|themselves)\b", re.I)
 Candidate = tuple[tuple[int, int, str, str], dict[str, float], str, str]
 
 
+def _capitalised(name: str) -> list[str]:
+    """The words of a name that start with a capital, in order."""
+    return [w for w in re.findall(r"[\w'’-]+", name) if w[:1].isupper()]
+
+
 def _count(text: str, name: str) -> int:
-    words = [w for w in re.findall(r"[\w'’-]+", name) if w[:1].isupper()]
+    words = _capitalised(name)
     if not words:
         return 0
     return len(re.findall(r"\b" + re.escape(words[-1]) + r"\b", text))
@@ -50,8 +55,7 @@ def _count(text: str, name: str) -> int:
 
 def _words(name: str) -> set[str]:
     """The capitalised words of a name, lower-cased, less a possessive."""
-    return {w.lower().replace("’", "'").removesuffix("'s")
-            for w in re.findall(r"[\w'’-]+", name) if w[:1].isupper()}
+    return {w.lower().replace("’", "'").removesuffix("'s") for w in _capitalised(name)}
 
 
 def entity_rows(text: str, span: Span, mentions: list[Candidate],
