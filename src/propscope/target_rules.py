@@ -18,6 +18,7 @@ import re
 import sys
 from typing import Any
 
+from .config import SPACY_MODEL_VAR
 from .errors import PropscopeError
 
 #: spaCy entity labels -> target types
@@ -56,7 +57,7 @@ def load_nlp() -> Any:
         blocked = [m for m in NOT_AT_INFERENCE if m not in sys.modules]
         sys.modules.update(dict.fromkeys(blocked))
         try:
-            _NLP = _load(os.environ.get("PROPSCOPE_SPACY_MODEL", PIPELINE))
+            _NLP = _load(os.environ.get(SPACY_MODEL_VAR, PIPELINE))
         finally:
             for m in blocked:
                 if sys.modules.get(m, 0) is None:

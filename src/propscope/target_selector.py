@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .config import TARGETS_PRECISE_VAR, env_flag
 from .spans import Span
 
 WEIGHTS = Path(__file__).with_name("target_selector.json")
@@ -194,7 +194,6 @@ def load(path: Path = WEIGHTS) -> Selector | None:
         _LOADED[path] = (Selector.from_dict(json.loads(path.read_text()))
                          if path.exists() else None)
     sel = _LOADED[path]
-    if sel is not None and os.environ.get("PROPSCOPE_TARGETS_PRECISE", "").strip().lower() \
-            in {"1", "true", "yes", "on"}:
+    if sel is not None and env_flag(TARGETS_PRECISE_VAR):
         return sel.precision_first()
     return sel

@@ -19,10 +19,10 @@ and each result says why in ``notes``.
 from __future__ import annotations
 
 import bisect
-import os
 from collections.abc import Sequence
 from typing import Any
 
+from .config import TARGET_RULES_VAR, TARGETS_VAR, env_flag
 from .results import Result, SpanRole, Target
 from .spans import Span
 from .target_candidates import extra_candidates, frequent_names, is_common, parse_candidates
@@ -235,8 +235,7 @@ def find_targets(results: Sequence[Result], batch_size: int = 64,
     from . import target_selector
 
     if selector == "default":
-        selector = (None if os.environ.get("PROPSCOPE_TARGET_RULES", "").strip() in
-                    {"1", "true", "yes", "on"} else target_selector.load())
+        selector = None if env_flag(TARGET_RULES_VAR) else target_selector.load()
     if selector is not None:
         rows = span_candidates(results, batch_size, voices)
         return [[None if cs is None else tuple(
@@ -255,8 +254,7 @@ def wanted(targets: bool | None) -> bool:
     unless 0/false/no/off)."""
     if targets is not None:
         return targets
-    return os.environ.get("PROPSCOPE_TARGETS", "1").strip().lower() not in {"0", "false",
-                                                                            "no", "off"}
+    return env_flag(TARGETS_VAR, default=True)
 
 
 def annotate(results: Sequence[Result], targets: bool | None = None) -> None:
