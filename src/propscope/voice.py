@@ -66,14 +66,11 @@ from .speech_patterns import (
 VOICES = ("quoted", "attributed", "author")
 
 
-
 @dataclass(frozen=True)
 class Region:
     start: int
     end: int
     speaker: str | None
-
-
 
 
 def clean_speaker(phrase: str | None) -> str | None:
@@ -163,7 +160,7 @@ def _block_quotes(text: str, masked: str, lines: list[tuple[int, int]]
             end = me
         if end is not None:
             out.append((lines[k + 1][0], end, speaker))
-    return out + _tweets(text, lines)
+    return out
 
 
 def _in_tweet(line: str) -> bool:
@@ -280,7 +277,8 @@ def voice_regions(text: str, sentences: Sequence[tuple[int, int]]
     spans = quotes(text)
     masked = mask_quotes(text, spans)
     labelled = [Region(a, b, s) for a, b, s in _labels(text, lines)]
-    labelled += [Region(a, b, s) for a, b, s in _block_quotes(text, masked, lines)
+    labelled += [Region(a, b, s) for a, b, s in
+                 _block_quotes(text, masked, lines) + _tweets(text, lines)
                  if not any(a < x.end and x.start < b for x in labelled)]
     said = [r for r in _sentence_regions(masked, sentences)
             if not any(r[0] < x.end and x.start < r[1] for x in labelled)]
