@@ -23,6 +23,15 @@ class Window:
     feats: list[np.ndarray]
 
 
+def window_span(i: int, j: int, lo: int, hi: int) -> tuple[int, int] | None:
+    """Tokens ``[i, j)`` of an article in the window of its tokens ``[lo, hi)``, in the
+    window's coordinates (after its [CLS]); None unless at least half of them are inside."""
+    ci, cj = max(i, lo), min(j, hi)
+    if cj > ci and (cj - ci) * 2 >= (j - i):
+        return ci - lo + 1, cj - lo + 1
+    return None
+
+
 def build_windows(corpus: Corpus, pieces: WordPieces, techniques: list[str], size: int,
                   stride: int) -> list[Window]:
     index = {t: k for k, t in enumerate(techniques)}
@@ -46,9 +55,8 @@ def build_windows(corpus: Corpus, pieces: WordPieces, techniques: list[str], siz
             w_tags = np.concatenate([[-100], tags[lo:hi], [-100]]).astype(np.int64)
             spans, feats = [], []
             for i, j, t, f in located:
-                ci, cj = max(i, lo), min(j, hi)
-                if cj > ci and (cj - ci) * 2 >= (j - i):
-                    spans.append((ci - lo + 1, cj - lo + 1, t))
+                if (inside := window_span(i, j, lo, hi)) is not None:
+                    spans.append((*inside, t))
                     feats.append(f)
             w_techs = np.zeros((len(w_ids), len(techniques)), dtype=np.float32)
             w_techs[1:-1] = techs[lo:hi]

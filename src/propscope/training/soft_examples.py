@@ -15,7 +15,7 @@ import torch
 from .. import alignment
 from ..span_features import surface_features
 from ..spans import Article, Span
-from .data import padded_ids
+from .data import padded_ids, window_span
 from .soft_targets import ArticleTargets, pieces_hash, text_hash
 
 
@@ -101,9 +101,8 @@ def soft_windows(prepared: Sequence[Prepared], pieces: Any, size: int, stride: i
             tech[1:-1] = p.tech[lo:hi]
             spans, targets, feats = [], [], []
             for (i, j), t, f in zip(p.spans, p.span_targets, p.feats, strict=True):
-                ci, cj = max(i, lo), min(j, hi)
-                if cj > ci and (cj - ci) * 2 >= (j - i):
-                    spans.append((ci - lo + 1, cj - lo + 1))
+                if (inside := window_span(i, j, lo, hi)) is not None:
+                    spans.append(inside)
                     targets.append(t)
                     feats.append(f)
             out.append(SoftWindow(ids.astype(np.int64), bio, tech, spans, targets, feats))
