@@ -43,30 +43,37 @@ ING = re.compile(r"\b(?:saying|stating|claiming|chanting|shouting|declaring|addi
 #: University of Y"
 APPOSITION = r"(?:\s*,[^,\x00]{1,80},|\s+(?:from|of|at|with)\s+[^,\x00]{1,60}?)?"
 
+
+def said_by(group: str) -> str:
+    """A speaker (named group ``group``), what may stand after it, and a speech verb:
+    "Smith, the mayor, has said"."""
+    return rf"(?P<{group}>{WHO}){APPOSITION}\s+{AUX}{VERBS}"
+
+
 AFTER_QUOTE = re.compile(
     rf"^[,.!?…]?\s*(?:[—–-]\s*)?(?:(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS}\b|"
     rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{PRONOUN})|"
     rf"according\s+to\s+(?P<c>{NAME}|{DESC})|"
     rf"[—–-]\s*(?P<d>{NAME})\s*(?:$|[,(\r]))")
 BEFORE_QUOTE = re.compile(
-    rf"(?P<a>{WHO}){APPOSITION}\s+{AUX}{VERBS}\b(?:\s+that)?\s*[:,]?\s*$")
+    rf"{said_by('a')}\b(?:\s+that)?\s*[:,]?\s*$")
 #: an opening phrase before the speaker: "During last month's debate, Warren derided ..."
 OPENING = (r"(?:(?:In|On|At|During|After|Before|Speaking|Earlier|Later|Last|This|"
            r"Asked|Writing)\b[^,\x00]{0,60},\s+)")
 SENT_START = re.compile(
-    rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?{OPENING}?(?P<who>{WHO}){APPOSITION}\s+{AUX}{VERBS}\b(?:\s+that\b)?[\s:,]*")
+    rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?{OPENING}?{said_by('who')}\b(?:\s+that\b)?[\s:,]*")
 ACCORDING_START = re.compile(
     r"^\W*(?:[Aa]ccording\s+to|[Aa]s\s+reported\s+by|[Ii]n\s+the\s+words\s+of)\s+"
     r"(?P<who>[^,\x00]{1,80}?)\s*,\s*")
 AS_START = re.compile(
-    rf"^[^\w\x00]*As\s+(?P<who>{WHO}){APPOSITION}\s+{AUX}{VERBS}(?:\s+(?:so|very|quite|most|rather|[a-z]+ly)){{0,3}}\s*,\s*")
+    rf"^[^\w\x00]*As\s+{said_by('who')}(?:\s+(?:so|very|quite|most|rather|[a-z]+ly)){{0,3}}\s*,\s*")
 #: what a possessive introduces ("Here's the crux of Greenwald's argument:")
 SAYINGS = (r"argument|statement|words|remarks|comment|letter|tweet|post|response|reply|"
            r"explanation|message|testimony|speech|answer|view|position|thought|take")
 #: a line introducing a block quote: "According to the petition by X:", "X writes:"
 BLOCK_INTRO = re.compile(
     rf"(?:[Aa]ccording\s+to\s+(?P<who>[^:\x00]{{1,150}}?)|"
-    rf"(?P<who2>{WHO}){APPOSITION}\s+{AUX}{VERBS}|"
+    rf"{said_by('who2')}|"
     rf"(?P<who3>{NAME})[’']s\s+(?:[\w-]+\s+){{0,2}}?(?:{SAYINGS})s?\b[^:\x00]{{0,40}})"
     r"\s*:\s*$")
 #: an embedded tweet's signature line, "— Name (@handle) date": the lines above it are
