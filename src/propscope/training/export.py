@@ -104,3 +104,38 @@ def write_model_folder(
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return out
+
+
+def split_onnx_data(path: Path, max_bytes: int = 90 * 2**20) -> list[str]:
+    """Move ``path``'s weights out of the graph into ``<name>.data0``, ``.data1``, ... beside
+    it, each at most ``max_bytes`` (a tensor larger than that gets a file of its own), so that
+    no file of a model package is too large for its host (issue 12: none over 95 MB). ONNX
+    Runtime finds the files next to the graph. Returns the names of the files written."""
+    import onnx
+    from onnx.external_data_helper import set_external_data
+
+    model = onnx.load(str(path))
+    chunks: list[list[bytes]] = [[]]
+    sizes = [0]
+    for tensor in model.graph.initializer:
+        raw = onnx.numpy_helper.to_array(tensor).tobytes()
+        if len(raw) < 1024:
+            continue
+        if sizes[-1] and sizes[-1] + len(raw) > max_bytes:
+            chunks.append([])
+            sizes.append(0)
+        name = f"{path.name}.data{len(chunks) - 1}"
+        kept = onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(tensor), tensor.name)
+        tensor.CopyFrom(kept)
+        set_external_data(tensor, location=name, offset=sizes[-1], length=len(raw))
+        tensor.ClearField("raw_data")
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        chunks[-1].append(raw)
+        sizes[-1] += len(raw)
+    names = []
+    for i, parts in enumerate(chunks):
+        name = f"{path.name}.data{i}"
+        (path.parent / name).write_bytes(b"".join(parts))
+        names.append(name)
+    onnx.save(model, str(path))
+    return names

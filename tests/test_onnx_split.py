@@ -1,0 +1,42 @@
+"""The model package's weights split across files of bounded size (issue 12: no file over
+95 MB) give the same outputs as the graph that held them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from propscope.training.export import split_onnx_data  # noqa: E402
+
+
+def _graph(path, rng):
+    weights = [rng.standard_normal((64, 64)).astype(np.float32) for _ in range(3)]
+    nodes, prev = [], "x"
+    for i in range(3):
+        nodes.append(helper.make_node("MatMul", [prev, f"w{i}"], [f"h{i}"]))
+        prev = f"h{i}"
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+        [helper.make_tensor_value_info(prev, TensorProto.FLOAT, [1, 64])],
+        [numpy_helper.from_array(w, f"w{i}") for i, w in enumerate(weights)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def test_split_files_are_bounded_and_outputs_identical(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "encoder.onnx"
+    _graph(path, rng)
+    x = rng.standard_normal((1, 64)).astype(np.float32)
+    before = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    names = split_onnx_data(path, max_bytes=2 * 64 * 64 * 4)  # two tensors a file
+    assert names == ["encoder.onnx.data0", "encoder.onnx.data1"]
+    sizes = [(tmp_path / n).stat().st_size for n in names]
+    assert sizes == [2 * 64 * 64 * 4, 64 * 64 * 4]
+    assert path.stat().st_size < 1024  # the graph no longer holds the weights
+    after = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    np.testing.assert_array_equal(before, after)
