@@ -29,6 +29,10 @@ VARIANTS: dict[str, tuple[str, ...] | None] = {
     "ffn_out_heads": ("/output/dense/", "/model/bio/", "/model/tech/"),
     "last2": ("layer.10/", "layer.11/", "layer.4/", "layer.5/"),  # top layers stay fp32
 }
+#: variants whose named MatMuls keep INT8 weights but compute in fp32 (no activation scale)
+WEIGHT_ONLY: dict[str, tuple[str, ...]] = {
+    "ffn_out_w8": ("/output/dense/",),  # down-projections: INT8 on disk, fp32 products
+}
 
 
 def build(run: Path, encoder: str, fp32: Path) -> None:
@@ -49,7 +53,7 @@ def main() -> None:
     ap.add_argument("--run", required=True, help="a training folder with best.pt and manifest")
     ap.add_argument("--encoder", default="mpnet")
     ap.add_argument("--data", default="../shared/ptc")
-    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--variants", default=",".join([*VARIANTS, *WEIGHT_ONLY]))
     ap.add_argument("--work", default=None, help="scratch folder (default: a temp folder)")
     args = ap.parse_args()
     run = Path(args.run)
@@ -66,7 +70,9 @@ def main() -> None:
         for f in ("tokenizer.json", "span_head.npz", "manifest.json"):
             shutil.copy(run / f, folder / f)
         target = folder / "encoder.onnx"
-        if VARIANTS[name] is None:
+        if name in WEIGHT_ONLY:
+            quantize_onnx(fp32, target, weight_only=WEIGHT_ONLY[name])
+        elif VARIANTS[name] is None:
             shutil.copy(fp32, target)
         else:
             quantize_onnx(fp32, target, VARIANTS[name])

@@ -58,17 +58,61 @@ def export_onnx(model: SpanTagger, path: Path, quantize: bool = True,
     return path
 
 
-def quantize_onnx(fp32: Path, path: Path, keep_fp32: tuple[str, ...] = ()) -> Path:
+def quantize_onnx(fp32: Path, path: Path, keep_fp32: tuple[str, ...] = (),
+                  weight_only: tuple[str, ...] = ()) -> Path:
     """INT8 dynamic weights (VNNI), per channel; MatMul/Gather nodes whose name contains one
-    of ``keep_fp32`` (e.g. ``"/output/dense/"``, the feed-forward down-projections) stay fp32."""
+    of ``keep_fp32`` (e.g. ``"/output/dense/"``, the feed-forward down-projections) stay fp32.
+    Those whose name contains one of ``weight_only`` store INT8 weights (per output channel,
+    symmetric) but compute in fp32 on fp32 activations: the file is as small as full INT8,
+    while the activations (MPNet's down-projection inputs have outliers that one dynamic
+    scale per call crushes) keep their precision."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load(str(fp32), load_external_data=False).graph
-    exclude = [n.name for n in graph.node if any(k in n.name for k in keep_fp32)]
+    exclude = [n.name for n in graph.node if any(k in n.name for k in keep_fp32 + weight_only)]
     quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True,
                      nodes_to_exclude=exclude)
+    if weight_only:
+        int8_weights_only(path, weight_only)
     return path
+
+
+def int8_weights_only(path: Path, names: tuple[str, ...]) -> int:
+    """Give the fp32 MatMuls whose node name contains one of ``names`` INT8 weights with one
+    scale per output column, de-quantised at run time (``DequantizeLinear``, opset 13+), so
+    the product stays fp32. Returns how many MatMuls changed."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    inits = {t.name: t for t in model.graph.initializer}
+    nodes, changed = [], 0
+    for node in model.graph.node:
+        w = inits.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) > 1 else None
+        if w is None or not any(k in node.name for k in names) or w.data_type != 1:
+            nodes.append(node)
+            continue
+        weight = numpy_helper.to_array(w)
+        scale = (np.abs(weight).max(axis=0) / 127.0).astype(np.float32)
+        scale[scale == 0] = 1.0
+        q = np.clip(np.round(weight / scale), -127, 127).astype(np.int8)
+        base = w.name
+        model.graph.initializer.remove(w)
+        model.graph.initializer.extend([
+            numpy_helper.from_array(q, f"{base}_q8"),
+            numpy_helper.from_array(scale, f"{base}_s8"),
+            numpy_helper.from_array(np.zeros_like(scale, dtype=np.int8), f"{base}_z8")])
+        nodes.append(onnx.helper.make_node(
+            "DequantizeLinear", [f"{base}_q8", f"{base}_s8", f"{base}_z8"], [f"{base}_deq"],
+            name=f"{node.name}_deq", axis=1))
+        node.input[1] = f"{base}_deq"
+        nodes.append(node)
+        changed += 1
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    onnx.save(model, str(path))
+    return changed
 
 
 def write_model_folder(

@@ -1,5 +1,6 @@
-"""The model package's weights split across files of bounded size (issue 12: no file over
-95 MB) give the same outputs as the graph that held them."""
+"""ONNX files of a model package (issue 12): weights split across files of bounded size
+(no file over 95 MB) give the same outputs as the graph that held them; INT8 weights with
+fp32 products stay close to the fp32 graph."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ ort = pytest.importorskip("onnxruntime")
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from propscope.training.export import split_onnx_data  # noqa: E402
+from propscope.training.export import int8_weights_only, split_onnx_data  # noqa: E402
 
 
 def _graph(path, rng):
     weights = [rng.standard_normal((64, 64)).astype(np.float32) for _ in range(3)]
     nodes, prev = [], "x"
     for i in range(3):
-        nodes.append(helper.make_node("MatMul", [prev, f"w{i}"], [f"h{i}"]))
+        nodes.append(helper.make_node("MatMul", [prev, f"w{i}"], [f"h{i}"], name=f"/l{i}/mm"))
         prev = f"h{i}"
     graph = helper.make_graph(
         nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
@@ -40,3 +41,19 @@ def test_split_files_are_bounded_and_outputs_identical(tmp_path):
     assert path.stat().st_size < 1024  # the graph no longer holds the weights
     after = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
     np.testing.assert_array_equal(before, after)
+
+
+def test_int8_weights_only_keeps_fp32_products_close(tmp_path):
+    rng = np.random.default_rng(1)
+    path = tmp_path / "encoder.onnx"
+    _graph(path, rng)
+    x = rng.standard_normal((1, 64)).astype(np.float32)
+    before = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    assert int8_weights_only(path, ("/l1/",)) == 1  # only the middle MatMul
+    model = onnx.load(str(path))
+    types = {t.name: t.data_type for t in model.graph.initializer}
+    assert types["w1_q8"] == TensorProto.INT8 and "w1" not in types
+    assert types["w0"] == TensorProto.FLOAT
+    after = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    assert not np.array_equal(before, after)  # the weights did change ...
+    assert np.abs(after - before).max() < 0.02 * np.abs(before).max()  # ... by little
