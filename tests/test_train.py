@@ -31,6 +31,7 @@ def test_train_few_steps_exports_a_loadable_model(tmp_path, ptc):
     (news / "teacher.labels").write_text("900\tLoaded_Language\t4\t11\n")
     lines: list[str] = []
     metrics = train(ptc, out, TrainConfig(max_articles=2, max_steps=2, epochs=1, quantize=True,
+                                           int8_weights_only="/output/dense/",
                                            extra_articles=str(news),
                                            extra_labels=str(news / "teacher.labels")),
                     log=lines.append)
@@ -40,6 +41,16 @@ def test_train_few_steps_exports_a_loadable_model(tmp_path, ptc):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["train_config"]["max_steps"] == 2 and manifest["history"]
     assert manifest["train_config"]["extra_articles"] == str(news)
+    import onnx
+
+    nodes = onnx.load(str(out / "encoder.onnx")).graph.node
+    ops = [n.op_type for n in nodes]
+    weight_only = [n for n in nodes if n.op_type == "DequantizeLinear"
+                   and "/output/dense/" in n.name]
+    # MiniLM's six feed-forward down-projections and six attention output projections (both
+    # named .../output/dense/): INT8 weights, fp32 products
+    assert len(weight_only) == 12
+    assert "MatMulInteger" in ops or "DynamicQuantizeMatMul" in ops  # the rest: full INT8
     predictor = load_folder(out)
     text = "The outrageous plan failed.\nNobody liked it."
     spans = predictor.predict([text])[0]

@@ -111,6 +111,9 @@ class TrainConfig:
     # weights left fp32 when quantising: node-name parts, comma-separated; "/output/dense/"
     # (the feed-forward down-projections) keeps MPNet's accuracy (BENCHMARKS.md)
     keep_fp32: str = ""
+    # weights stored INT8 but multiplied in fp32 (no activation scale): node-name parts,
+    # comma-separated; "/output/dense/" gives MPNet full INT8's size with fp32 accuracy
+    int8_weights_only: str = ""
     threads: int = 2
     # self-training: a folder of article<ID>.txt files and a PTC TSV of (teacher-predicted)
     # spans for them, added to the train split ("" for none); see ``propscope predict``
@@ -149,6 +152,8 @@ TRAIN_HELP: dict[str, str] = {
     "max_steps": "stop after this many steps (smoke tests)",
     "quantize": "export the encoder with INT8 weights",
     "keep_fp32": "weights left fp32 when quantising: node-name parts, comma-separated",
+    "int8_weights_only": "weights stored INT8 but multiplied in fp32 (no activation "
+                         "quantisation): node-name parts, comma-separated",
     "threads": "CPU threads for training and export",
     "extra_articles": "self-training: a folder of article<ID>.txt files added to training",
     "extra_labels": "self-training: a PTC labels file of spans for --extra-articles",

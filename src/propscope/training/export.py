@@ -29,7 +29,8 @@ class _Exportable(torch.nn.Module):
 
 
 def export_onnx(model: SpanTagger, path: Path, quantize: bool = True,
-                keep_fp32: tuple[str, ...] = (), technique_head: bool = True) -> Path:
+                keep_fp32: tuple[str, ...] = (), technique_head: bool = True,
+                weight_only: tuple[str, ...] = ()) -> Path:
     """Export the encoder and its heads to ONNX; with ``quantize``, INT8 dynamic weights (VNNI).
     Without ``technique_head`` (a model trained without its loss) that output is left out.
 
@@ -53,7 +54,7 @@ def export_onnx(model: SpanTagger, path: Path, quantize: bool = True,
     if not quantize:
         fp32.replace(path)
         return path
-    quantize_onnx(fp32, path, keep_fp32)
+    quantize_onnx(fp32, path, keep_fp32, weight_only)
     fp32.unlink()
     return path
 
@@ -129,8 +130,10 @@ def write_model_folder(
     it was trained on, for the manifest's rebuild command)."""
     out.mkdir(parents=True, exist_ok=True)
     keep = tuple(k for k in train_config.keep_fp32.split(",") if k)
+    weight_only = tuple(k for k in train_config.int8_weights_only.split(",") if k)
     export_onnx(model, out / "encoder.onnx", quantize=train_config.quantize, keep_fp32=keep,
-                technique_head=train_config.technique_loss_weight > 0)
+                technique_head=train_config.technique_loss_weight > 0,
+                weight_only=weight_only)
     shutil.copy(tokenizer_json, out / "tokenizer.json")
     head = model.numpy_head()
     np.savez(out / "span_head.npz", w1=head.w1, b1=head.b1, w2=head.w2, b2=head.b2)
