@@ -20,7 +20,7 @@ import torch
 from propscope.corpus import load_split
 from propscope.model_io import load_folder
 from propscope.training.export import export_onnx, quantize_onnx
-from propscope.training.loop import tune_and_evaluate
+from propscope.training.loop import record_scores, tune_and_evaluate, update_manifest
 
 VARIANTS: dict[str, tuple[str, ...] | None] = {
     "fp32": None,  # no quantisation
@@ -78,6 +78,13 @@ def main() -> None:
             quantize_onnx(fp32, target, VARIANTS[name])
         predictor = load_folder(folder)
         ev, seconds, decode = tune_and_evaluate(predictor, valid, log=lambda *_: None)
+        # each variant's folder is a usable model: its own decoding and valid figures
+        cfg = json.loads((run / "manifest.json").read_text())["train_config"]
+        update_manifest(folder, decode=decode.to_dict(), name=f"{run.name}-{name}",
+                        train_config={**cfg, "keep_fp32": ",".join(VARIANTS.get(name) or ()),
+                                      "int8_weights_only": ",".join(WEIGHT_ONLY.get(name, ())),
+                                      "quantize": VARIANTS.get(name, ()) is not None})
+        record_scores(folder, ev, log=lambda *_: None)
         row = {"variant": name, **ev.summary(), "mb": round(target.stat().st_size / 2**20),
                "encode_s": round(seconds, 1), "decode": decode.to_dict()}
         rows.append(row)
