@@ -243,3 +243,13 @@ def test_but_said_that_reports_the_rest_of_the_sentence():
     assert voice_of(text, "hundreds more escaped")[0] == "attributed"
     assert voice_of(text, "232 people")[0] == "author"
     assert voice_of(text, "stayed quiet") == ("author", None)
+
+
+def test_a_sentence_with_according_to_and_a_closing_attribution_has_both_sources():
+    text = ("The risk within Congo is very high, according to authorities, and the disease "
+            "could also reach nine neighbouring countries, the World Health Organization has "
+            "warned. The WHO stopped short of an emergency.")
+    assert voice_of(text, "very high") == ("attributed", "authorities")
+    assert voice_of(text, "nine neighbouring countries") == (
+        "attributed", "World Health Organization")
+    assert voice_of(text, "stopped short") == ("author", None)

@@ -200,6 +200,10 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
                 out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
         elif m := ACCORDING_END.search(s):
             out.append((a, a + m.start(), m.group("who"), a + m.start("who")))
+            # "X is high, according to A, and Y, B has warned.": Y is B's
+            if (n := SAID_END.search(s, m.end())) and n.start() > m.end():
+                g = "a" if n.group("a") else "b"
+                out.append((a + m.end(), a + n.start(), n.group(g), a + n.start(g)))
         elif (m := SAID_END.search(s)) and len(s[: m.start()].split()) >= 3:
             g = "a" if m.group("a") else "b"
             out.append((a, a + m.start(), m.group(g), a + m.start(g)))
