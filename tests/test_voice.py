@@ -253,3 +253,12 @@ def test_a_sentence_with_according_to_and_a_closing_attribution_has_both_sources
     assert voice_of(text, "nine neighbouring countries") == (
         "attributed", "World Health Organization")
     assert voice_of(text, "stopped short") == ("author", None)
+
+
+def test_calling_something_a_name_is_the_callers_voice():
+    text = ("Michael Mostyn, CEO of B'nai Brith Canada, called the report a whitewash. "
+            "The White House has called this nothing more than a last minute gambit. "
+            "The report was published on Friday.")
+    assert voice_of(text, "a whitewash") == ("attributed", "Michael Mostyn")
+    assert voice_of(text, "a last minute gambit") == ("attributed", "White House")
+    assert voice_of(text, "published on Friday") == ("author", None)

@@ -62,6 +62,12 @@ OPENING = (r"(?:(?:In|On|At|During|After|Before|Speaking|Earlier|Later|Last|This
            r"Asked|Writing)\b[^,\x00]{0,60},\s+)")
 SENT_START = re.compile(
     rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?{OPENING}?{said_by('who')}\b(?:\s+that\b)?[\s:,]*")
+#: "X called the report a whitewash": what X calls something is X's; only in sentences
+#: without a quotation (there the quoted words are X's and the rest the author's)
+CALLED_START = re.compile(
+    rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?{OPENING}?"
+    rf"(?P<who>{WHO}){APPOSITION}\s+{AUX}(?:called|calls|described|describes|branded|brands|"
+    r"dubbed|dubs|labell?ed|labels|criticized|criticizes|criticised|criticises)\s+(?!for\b)")
 ACCORDING_START = re.compile(
     r"^\W*(?:[Aa]ccording\s+to|[Aa]s\s+reported\s+by|[Ii]n\s+the\s+words\s+of)\s+"
     r"(?P<who>[^,\x00]{1,80}?)\s*,\s*")

@@ -43,6 +43,7 @@ from .speech_patterns import (
     BEFORE_QUOTE,
     BLOCK_INTRO,
     BLOCK_LINES,
+    CALLED_START,
     DASH_LABEL,
     FIRST_PERSON,
     FUNCTION,
@@ -198,6 +199,8 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
         elif m := SENT_START.match(s):
             if m.end() < len(s.rstrip(" .\x00")):
                 out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
+        elif "\x00" not in s and (m := CALLED_START.match(s)):
+            out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
         elif m := ACCORDING_END.search(s):
             out.append((a, a + m.start(), m.group("who"), a + m.start("who")))
             # "X is high, according to A, and Y, B has warned.": Y is B's
