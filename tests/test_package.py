@@ -32,9 +32,9 @@ def test_packaged_folder_is_bounded_and_predicts_the_same(tmp_path, capsys):
     (run / "manifest.json").write_text(json.dumps(manifest))
     (run / "best.pt").write_bytes(b"weights for training only")
     out = tmp_path / "model"
-    assert main([str(run), str(out), "--max-mb", "16"]) == 0
+    assert main([str(run), str(out), "--max-mb", "16", "--rebuild", "make accurate"]) == 0
     packaged = json.loads((out / "manifest.json").read_text())
-    assert packaged["profile"] == "accurate"
+    assert packaged["profile"] == "accurate" and packaged["rebuild"] == "make accurate"
     assert "best.pt" not in packaged["files"] and not (out / "best.pt").exists()
     data = [f for f in packaged["files"] if f.startswith("encoder.onnx.data")]
     assert len(data) == 2  # 23 MB of weights

@@ -3,6 +3,7 @@ predictor reads (no checkpoints), the encoder's weights split into files of boun
 (no file of the package over 95 MB), and the profile it serves in the manifest.
 
     python -m propscope.training.package RUN OUT [--profile accurate] [--max-mb 90]
+        [--rebuild 'make accurate']
 
 The second stage (``benchmarks/context_transfer.py --write OUT``), the reader's operating
 point (``benchmarks/reader_study.py --write OUT``) and the measured speed
@@ -25,10 +26,11 @@ from .export import split_onnx_data
 NOT_SHIPPED = ("best.pt", "checkpoint.pt")
 
 
-def package_folder(run: Path, out: Path, profile: str, max_mb: float = 90.0) -> dict:
+def package_folder(run: Path, out: Path, profile: str, max_mb: float = 90.0,
+                   rebuild: str | None = None) -> dict:
     """Copy ``run``'s model files into ``out`` (replaced), split the encoder's weights into
-    files of at most ``max_mb`` MiB, and record ``profile`` and the file list in the
-    manifest. Returns the manifest."""
+    files of at most ``max_mb`` MiB, and record ``profile``, the file list and (if given)
+    the command that ``rebuild``s it in the manifest. Returns the manifest."""
     manifest = json.loads((run / "manifest.json").read_text())
     if manifest.get("kind") == "ensemble":
         raise ModelError("a package carries one model folder, not an ensemble", where=str(run))
@@ -41,6 +43,8 @@ def package_folder(run: Path, out: Path, profile: str, max_mb: float = 90.0) -> 
     data = split_onnx_data(out / "encoder.onnx", int(max_mb * 2**20))
     manifest.update(profile=profile, files=sorted(set(files) | set(data)),
                     name=manifest.get("name", run.name))
+    if rebuild:
+        manifest["rebuild"] = rebuild
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
@@ -51,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out", type=Path, help="the package's model folder to write (replaced)")
     ap.add_argument("--profile", default="accurate")
     ap.add_argument("--max-mb", type=float, default=90.0, help="largest weights file, MiB")
+    ap.add_argument("--rebuild", help="the command that rebuilds the model (manifest)")
     args = ap.parse_args(argv)
-    manifest = package_folder(args.run, args.out, args.profile, args.max_mb)
+    manifest = package_folder(args.run, args.out, args.profile, args.max_mb, args.rebuild)
     sizes = {f: (args.out / f).stat().st_size for f in manifest["files"]}
     print(f"{args.out}: {len(sizes)} files, {sum(sizes.values()) / 2**20:.1f} MiB, largest "
           f"{max(sizes.values()) / 2**20:.1f} MiB ({max(sizes, key=sizes.__getitem__)})")
