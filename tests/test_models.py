@@ -221,5 +221,5 @@ def test_install_accurate_refuses_a_package_without_model(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode != 0
     first = done.stderr.splitlines()[0]
-    assert first.startswith("install-accurate:") and "holds no model yet" in first
+    assert first.startswith("install-accurate:") and "holds no model;" in first
     assert "make accurate" in first
