@@ -35,6 +35,7 @@ def test_packaged_folder_is_bounded_and_predicts_the_same(tmp_path, capsys):
     assert main([str(run), str(out), "--max-mb", "16", "--rebuild", "make accurate"]) == 0
     packaged = json.loads((out / "manifest.json").read_text())
     assert packaged["profile"] == "accurate" and packaged["rebuild"] == "make accurate"
+    assert packaged["decode"] == manifest["decode"]
     assert "best.pt" not in packaged["files"] and not (out / "best.pt").exists()
     data = [f for f in packaged["files"] if f.startswith("encoder.onnx.data")]
     assert len(data) == 2  # 23 MB of weights
@@ -49,3 +50,13 @@ def test_packaged_folder_is_bounded_and_predicts_the_same(tmp_path, capsys):
 def test_an_ensemble_is_refused(tmp_path):
     with pytest.raises(ModelError, match="not an ensemble"):
         package_folder(DEFAULT_MODEL_DIR, tmp_path / "m", "accurate")
+
+
+def test_decoding_settings_can_be_changed_and_are_checked(tmp_path):
+    src = single_model_dir()
+    out = tmp_path / "model"
+    manifest = package_folder(src, out, "accurate", decode={"second_label_ratio": 0.9})
+    assert manifest["decode"]["second_label_ratio"] == 0.9
+    assert load_folder(out).decode.second_label_ratio == 0.9
+    with pytest.raises(ModelError, match="not decoding settings: colour"):
+        package_folder(src, tmp_path / "other", "accurate", decode={"colour": 1})

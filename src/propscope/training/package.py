@@ -3,7 +3,7 @@ predictor reads (no checkpoints), the encoder's weights split into files of boun
 (no file of the package over 95 MB), and the profile it serves in the manifest.
 
     python -m propscope.training.package RUN OUT [--profile accurate] [--max-mb 90]
-        [--rebuild 'make accurate']
+        [--rebuild 'make accurate'] [--decode JSON]
 
 The second stage (``benchmarks/context_transfer.py --write OUT``), the reader's operating
 point (``benchmarks/reader_study.py --write OUT``) and the measured speed
@@ -19,6 +19,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..config import DecodeConfig
 from ..errors import ModelError
 from .export import split_onnx_data
 
@@ -27,10 +28,11 @@ NOT_SHIPPED = ("best.pt", "checkpoint.pt")
 
 
 def package_folder(run: Path, out: Path, profile: str, max_mb: float = 90.0,
-                   rebuild: str | None = None) -> dict:
+                   rebuild: str | None = None, decode: dict | None = None) -> dict:
     """Copy ``run``'s model files into ``out`` (replaced), split the encoder's weights into
-    files of at most ``max_mb`` MiB, and record ``profile``, the file list and (if given)
-    the command that ``rebuild``s it in the manifest. Returns the manifest."""
+    files of at most ``max_mb`` MiB, and record ``profile``, the file list, (if given) the
+    command that ``rebuild``s it and ``decode`` fields that override the run's in the
+    manifest. Returns the manifest."""
     manifest = json.loads((run / "manifest.json").read_text())
     if manifest.get("kind") == "ensemble":
         raise ModelError("a package carries one model folder, not an ensemble", where=str(run))
@@ -45,6 +47,11 @@ def package_folder(run: Path, out: Path, profile: str, max_mb: float = 90.0,
                     name=manifest.get("name", run.name))
     if rebuild:
         manifest["rebuild"] = rebuild
+    if decode:
+        unknown = set(decode) - set(DecodeConfig().to_dict())
+        if unknown:
+            raise ModelError(f"not decoding settings: {', '.join(sorted(unknown))}")
+        manifest["decode"] = {**manifest.get("decode", {}), **decode}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
@@ -56,8 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default="accurate")
     ap.add_argument("--max-mb", type=float, default=90.0, help="largest weights file, MiB")
     ap.add_argument("--rebuild", help="the command that rebuilds the model (manifest)")
+    ap.add_argument("--decode", type=json.loads, default=None,
+                    help='decoding settings to change, as JSON: \'{"second_label_ratio": 1.0}\'')
     args = ap.parse_args(argv)
-    manifest = package_folder(args.run, args.out, args.profile, args.max_mb, args.rebuild)
+    manifest = package_folder(args.run, args.out, args.profile, args.max_mb, args.rebuild,
+                              args.decode)
     sizes = {f: (args.out / f).stat().st_size for f in manifest["files"]}
     print(f"{args.out}: {len(sizes)} files, {sum(sizes.values()) / 2**20:.1f} MiB, largest "
           f"{max(sizes.values()) / 2**20:.1f} MiB ({max(sizes, key=sizes.__getitem__)})")
