@@ -151,9 +151,10 @@ def test_techniques_lists_all(capsys):
 
 
 def test_profile_not_installed_is_a_clear_error(capsys, monkeypatch, tmp_path, article):
-    from propscope import config
+    from propscope import config, model_io
 
     monkeypatch.setitem(config.PROFILES, "accurate", tmp_path / "absent")
+    monkeypatch.setattr(model_io, "_entry_points", lambda: [])  # no model package installed
     code, _, err = run(capsys, "analyze", str(article), "--profile", "accurate")
     assert code == 2 and "profile 'accurate' is not installed" in err
     assert "make accurate" in err
