@@ -28,32 +28,37 @@ def _graph(path, rng):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 
-def test_split_files_are_bounded_and_outputs_identical(tmp_path):
-    rng = np.random.default_rng(0)
+def _setup(tmp_path, seed):
+    """A three-MatMul graph, an input for it and its output before any change."""
+    rng = np.random.default_rng(seed)
     path = tmp_path / "encoder.onnx"
     _graph(path, rng)
     x = rng.standard_normal((1, 64)).astype(np.float32)
-    before = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    return path, x, _output(path, x)
+
+
+def _output(path, x):
+    return ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+
+
+def test_split_files_are_bounded_and_outputs_identical(tmp_path):
+    path, x, before = _setup(tmp_path, 0)
     names = split_onnx_data(path, max_bytes=2 * 64 * 64 * 4)  # two tensors a file
     assert names == ["encoder.onnx.data0", "encoder.onnx.data1"]
     sizes = [(tmp_path / n).stat().st_size for n in names]
     assert sizes == [2 * 64 * 64 * 4, 64 * 64 * 4]
     assert path.stat().st_size < 1024  # the graph no longer holds the weights
-    after = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    after = _output(path, x)
     np.testing.assert_array_equal(before, after)
 
 
 def test_int8_weights_only_keeps_fp32_products_close(tmp_path):
-    rng = np.random.default_rng(1)
-    path = tmp_path / "encoder.onnx"
-    _graph(path, rng)
-    x = rng.standard_normal((1, 64)).astype(np.float32)
-    before = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    path, x, before = _setup(tmp_path, 1)
     assert int8_weights_only(path, ("/l1/",)) == 1  # only the middle MatMul
     model = onnx.load(str(path))
     types = {t.name: t.data_type for t in model.graph.initializer}
     assert types["w1_q8"] == TensorProto.INT8 and "w1" not in types
     assert types["w0"] == TensorProto.FLOAT
-    after = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    after = _output(path, x)
     assert not np.array_equal(before, after)  # the weights did change ...
     assert np.abs(after - before).max() < 0.02 * np.abs(before).max()  # ... by little
