@@ -44,10 +44,10 @@ ING = re.compile(r"\b(?:saying|stating|claiming|chanting|shouting|declaring|addi
 APPOSITION = r"(?:\s*,[^,\x00]{1,80},|\s+(?:from|of|at|with)\s+[^,\x00]{1,60}?)?"
 
 
-def said_by(group: str) -> str:
-    """A speaker (named group ``group``), what may stand after it, and a speech verb:
-    "Smith, the mayor, has said"."""
-    return rf"(?P<{group}>{WHO}){APPOSITION}\s+{AUX}{VERBS}"
+def said_by(group: str, verbs: str = VERBS) -> str:
+    """A speaker (named group ``group``), what may stand after it, and a speech verb (or
+    one of ``verbs``): "Smith, the mayor, has said"."""
+    return rf"(?P<{group}>{WHO}){APPOSITION}\s+{AUX}{verbs}"
 
 
 AFTER_QUOTE = re.compile(
@@ -60,14 +60,15 @@ BEFORE_QUOTE = re.compile(
 #: an opening phrase before the speaker: "During last month's debate, Warren derided ..."
 OPENING = (r"(?:(?:In|On|At|During|After|Before|Speaking|Earlier|Later|Last|This|"
            r"Asked|Writing)\b[^,\x00]{0,60},\s+)")
-SENT_START = re.compile(
-    rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?{OPENING}?{said_by('who')}\b(?:\s+that\b)?[\s:,]*")
-#: "X called the report a whitewash": what X calls something is X's; only in sentences
-#: without a quotation (there the quoted words are X's and the rest the author's)
-CALLED_START = re.compile(
-    rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?{OPENING}?"
-    rf"(?P<who>{WHO}){APPOSITION}\s+{AUX}(?:called|calls|described|describes|branded|brands|"
-    r"dubbed|dubs|labell?ed|labels|criticized|criticizes|criticised|criticises)\s+(?!for\b)")
+#: how a sentence may open before its speaker: a conjunction, then an opening phrase
+LEAD = rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?{OPENING}?"
+SENT_START = re.compile(rf"{LEAD}{said_by('who')}\b(?:\s+that\b)?[\s:,]*")
+#: verbs of naming: what X calls something is X's
+CALLING = (r"(?:called|calls|described|describes|branded|brands|dubbed|dubs|labell?ed|labels|"
+           r"criticized|criticizes|criticised|criticises)")
+#: "X called the report a whitewash": only in sentences without a quotation (there the
+#: quoted words are X's and the rest the author's)
+CALLED_START = re.compile(rf"{LEAD}{said_by('who', CALLING)}\s+(?!for\b)")
 ACCORDING_START = re.compile(
     r"^\W*(?:[Aa]ccording\s+to|[Aa]s\s+reported\s+by|[Ii]n\s+the\s+words\s+of)\s+"
     r"(?P<who>[^,\x00]{1,80}?)\s*,\s*")

@@ -187,6 +187,13 @@ def _tweets(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str
     return out
 
 
+def _said_before(a: int, start: int, m: re.Match) -> tuple[int, int, str, int]:
+    """The region from ``start`` to a closing attribution ``m`` (``SAID_END``, matched in
+    a sentence starting at ``a``), its speaker phrase and where that is."""
+    g = "a" if m.group("a") else "b"
+    return (start, a + m.start(), m.group(g), a + m.start(g))
+
+
 def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
                       ) -> list[tuple[int, int, str, int]]:
     """Reported speech without quotation marks: ``(start, end, speaker phrase, where the
@@ -205,11 +212,9 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
             out.append((a, a + m.start(), m.group("who"), a + m.start("who")))
             # "X is high, according to A, and Y, B has warned.": Y is B's
             if (n := SAID_END.search(s, m.end())) and n.start() > m.end():
-                g = "a" if n.group("a") else "b"
-                out.append((a + m.end(), a + n.start(), n.group(g), a + n.start(g)))
+                out.append(_said_before(a, a + m.end(), n))
         elif (m := SAID_END.search(s)) and len(s[: m.start()].split()) >= 3:
-            g = "a" if m.group("a") else "b"
-            out.append((a, a + m.start(), m.group(g), a + m.start(g)))
+            out.append(_said_before(a, a, m))
         elif m := SAID_MID.search(s):
             out.append((a, b, m.group("a"), a + m.start("a")))
         elif m := SAYING.search(s):
