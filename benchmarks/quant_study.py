@@ -63,6 +63,7 @@ def main() -> None:
     if not fp32.exists():
         build(run, args.encoder, fp32)
     valid = load_split(args.data, "valid")
+    cfg = json.loads((run / "manifest.json").read_text())["train_config"]
     rows = []
     for name in args.variants.split(","):
         folder = work / name
@@ -79,7 +80,6 @@ def main() -> None:
         predictor = load_folder(folder)
         ev, seconds, decode = tune_and_evaluate(predictor, valid, log=lambda *_: None)
         # each variant's folder is a usable model: its own decoding and valid figures
-        cfg = json.loads((run / "manifest.json").read_text())["train_config"]
         update_manifest(folder, decode=decode.to_dict(), name=f"{run.name}-{name}",
                         train_config={**cfg, "keep_fp32": ",".join(VARIANTS.get(name) or ()),
                                       "int8_weights_only": ",".join(WEIGHT_ONLY.get(name, ())),

@@ -91,7 +91,8 @@ def int8_weights_only(path: Path, names: tuple[str, ...]) -> int:
     nodes, changed = [], 0
     for node in model.graph.node:
         w = inits.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) > 1 else None
-        if w is None or not any(k in node.name for k in names) or w.data_type != 1:
+        if (w is None or not any(k in node.name for k in names)
+                or w.data_type != onnx.TensorProto.FLOAT):
             nodes.append(node)
             continue
         weight = numpy_helper.to_array(w)
@@ -164,25 +165,24 @@ def split_onnx_data(path: Path, max_bytes: int = 90 * 2**20) -> list[str]:
     model = onnx.load(str(path))
     chunks: list[list[bytes]] = [[]]
     sizes = [0]
+    names = [f"{path.name}.data0"]
     for tensor in model.graph.initializer:
-        raw = onnx.numpy_helper.to_array(tensor).tobytes()
+        array = onnx.numpy_helper.to_array(tensor)
+        raw = array.tobytes()
         if len(raw) < 1024:
             continue
         if sizes[-1] and sizes[-1] + len(raw) > max_bytes:
             chunks.append([])
             sizes.append(0)
-        name = f"{path.name}.data{len(chunks) - 1}"
-        kept = onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(tensor), tensor.name)
-        tensor.CopyFrom(kept)
-        set_external_data(tensor, location=name, offset=sizes[-1], length=len(raw))
+            names.append(f"{path.name}.data{len(names)}")
+        # one layout whatever the tensor held (raw bytes or typed fields), then moved out
+        tensor.CopyFrom(onnx.numpy_helper.from_array(array, tensor.name))
+        set_external_data(tensor, location=names[-1], offset=sizes[-1], length=len(raw))
         tensor.ClearField("raw_data")
         tensor.data_location = onnx.TensorProto.EXTERNAL
         chunks[-1].append(raw)
         sizes[-1] += len(raw)
-    names = []
-    for i, parts in enumerate(chunks):
-        name = f"{path.name}.data{i}"
+    for name, parts in zip(names, chunks, strict=True):
         (path.parent / name).write_bytes(b"".join(parts))
-        names.append(name)
     onnx.save(model, str(path))
     return names

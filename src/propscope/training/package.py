@@ -36,6 +36,9 @@ def package_folder(run: Path, out: Path, profile: str, max_mb: float = 90.0,
     manifest = json.loads((run / "manifest.json").read_text())
     if manifest.get("kind") == "ensemble":
         raise ModelError("a package carries one model folder, not an ensemble", where=str(run))
+    unknown = set(decode or {}) - set(DecodeConfig().to_dict())
+    if unknown:
+        raise ModelError(f"not decoding settings: {', '.join(sorted(unknown))}")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -48,9 +51,6 @@ def package_folder(run: Path, out: Path, profile: str, max_mb: float = 90.0,
     if rebuild:
         manifest["rebuild"] = rebuild
     if decode:
-        unknown = set(decode) - set(DecodeConfig().to_dict())
-        if unknown:
-            raise ModelError(f"not decoding settings: {', '.join(sorted(unknown))}")
         manifest["decode"] = {**manifest.get("decode", {}), **decode}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
