@@ -64,11 +64,7 @@ accurate: install-train
 		--cache $(ACCURATE_RUN)/valid_enc.pkl --l2 30 --balance 0.2 --write $(ACCURATE_MODEL)
 	$(PYTHON) benchmarks/reader_study.py --model $(ACCURATE_MODEL) --target 0.5 \
 		--decode $(READER_DECODE) --write $(ACCURATE_MODEL)
-	$(PYTHON) -c "import sys; from pathlib import Path; from propscope.corpus import load_split; \
-		from propscope.evaluation import evaluate_predictor; from propscope.model_io import \
-		load_folder; from propscope.training.loop import record_scores; m = Path(sys.argv[1]); \
-		record_scores(m, evaluate_predictor(load_folder(m), load_split('../shared/ptc', 'valid')))" \
-		$(ACCURATE_MODEL)
+	propscope evaluate --data ../shared/ptc --split valid --model $(ACCURATE_MODEL) --record
 	$(PYTHON) benchmarks/analyze_speed.py --model $(ACCURATE_MODEL) --runs 3 --record
 
 # The accurate model as a package (models/propscope-model-accurate/README.md): seconds, no

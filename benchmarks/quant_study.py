@@ -18,9 +18,11 @@ from pathlib import Path
 import torch
 
 from propscope.corpus import load_split
+from propscope.evaluation import record_scores
+from propscope.manifest import update_manifest
 from propscope.model_io import load_folder
 from propscope.training.export import export_onnx, quantize_onnx
-from propscope.training.loop import record_scores, tune_and_evaluate, update_manifest
+from propscope.training.loop import tune_and_evaluate
 
 VARIANTS: dict[str, tuple[str, ...] | None] = {
     "fp32": None,  # no quantisation

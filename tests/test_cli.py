@@ -170,3 +170,43 @@ def test_evaluate_split_with_plots(capsys, ptc, tmp_path):
     assert len(matrix) == 14 and sum(map(sum, matrix)) == 1413
     for name in ("tc_confusion.png", "per_technique_f1.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_record_writes_the_model_folders_figures(capsys, ptc, tmp_path, monkeypatch):
+    """``--record`` puts the figures it prints into the folder's manifest and
+    metrics_valid.json (the model is the keyword predictor standing in for the folder's)."""
+    from propscope import model_io
+    from propscope.predictors.keywords import KeywordPredictor
+
+    from .conftest import single_model_dir
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    manifest = json.loads((single_model_dir() / "manifest.json").read_text())
+    manifest.pop("metrics_valid", None)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setattr(model_io, "load_model", lambda name=None: KeywordPredictor())
+    code, out, err = run(capsys, "evaluate", "--data", str(ptc), "--split", "valid",
+                         "--model", str(folder), "--record", "--json")
+    assert code == 0, err
+    printed = {k: round(v["f1"], 6) for k, v in json.loads(out).items()
+               if k in ("si", "tc", "flc", "slc")}
+    stored = json.loads((folder / "manifest.json").read_text())
+    assert stored["metrics_valid"] == printed and printed["tc"] > 0
+    assert stored["techniques"] == manifest["techniques"]  # the rest is kept
+    details = json.loads((folder / "metrics_valid.json").read_text())
+    assert round(details["tc"]["f1"], 6) == printed["tc"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--split", "train", "--model", "FOLDER"], "needs --split valid, not 'train'"),
+    (["--split", "valid", "--model", "keywords"], "needs --model FOLDER"),
+])
+def test_evaluate_record_refuses_in_one_line(capsys, ptc, tmp_path, argv, message):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "manifest.json").write_text("{}")
+    argv = [str(folder) if a == "FOLDER" else a for a in argv]
+    code, out, err = run(capsys, "evaluate", "--data", str(ptc), *argv, "--record")
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert json.loads((folder / "manifest.json").read_text()) == {}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import metrics
 from .core import classify_spans, iter_spans
 from .corpus import Corpus
+from .manifest import update_manifest
 from .predictors.base import Predictor
 from .spans import Span
 
@@ -54,3 +57,14 @@ def evaluate_predictor(
         if progress:
             progress(len(predicted), len(arts))
     return Evaluation(score_predictions(corpus, predicted, classified), predicted, classified)
+
+
+def record_scores(folder: Path, ev: Evaluation, log: Callable[[str], Any] = print
+                  ) -> dict[str, Any]:
+    """Record a model's valid evaluation in its folder (the manifest's ``metrics_valid`` and
+    ``metrics_valid.json``); returns the F1 figures."""
+    figures = {k: round(v.overall.f1, 6) for k, v in ev.scores.items()}
+    update_manifest(folder, metrics_valid=figures)
+    (folder / "metrics_valid.json").write_text(json.dumps(ev.to_dict(), indent=2) + "\n")
+    log(f"exported model valid: {figures}")
+    return figures

@@ -1,5 +1,6 @@
 """A model folder's manifest.json: the keys it may hold (``MANIFEST_SCHEMA``), their
-checking (``check_manifest``) and reading a folder's manifest (``read_manifest``)."""
+checking (``check_manifest``), reading a folder's manifest (``read_manifest``) and setting
+some of its fields (``update_manifest``)."""
 
 from __future__ import annotations
 
@@ -124,3 +125,11 @@ def read_manifest(folder: Path | str) -> dict[str, Any]:
         if not (folder / name).is_file():
             raise ModelError(f"incomplete model folder: {name} is missing", where=str(folder))
     return manifest
+
+
+def update_manifest(folder: Path | str, **fields: Any) -> None:
+    """Set fields of a model folder's manifest.json, keeping the rest."""
+    path = Path(folder) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.update(fields)
+    path.write_text(json.dumps(manifest, indent=2) + "\n")

@@ -34,6 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="split of --data: train or valid (splits.json), foldK or cvK (folds.json) "
                    "(default: valid)")
     p.add_argument("--plots", help="folder for PNGs: TC confusion matrix, per-technique F1")
+    p.add_argument("--record", action="store_true",
+                   help="write the figures into the model folder (--model FOLDER, --split "
+                   "valid): the manifest's metrics_valid and metrics_valid.json")
     add_model_argument(p)
 
 
@@ -90,13 +93,22 @@ def evaluate_split(data: Path, split: str, model: str | None = None):
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.record and args.pred and not args.data:
+        raise InputError("--record scores a model folder: use --data DIR --split valid "
+                         "--model FOLDER, not PRED and GOLD files")
     if args.data or not (args.pred and args.gold):
         if not args.data and not (args.pred or args.gold):
             args.data = str(config.DEFAULT_DATA_DIR)
         if not args.data:
             raise InputError("give PRED and GOLD files, or --data DIR --split NAME")
+        if args.record:
+            _check_record(args.split, args.model)
         corpus, ev = evaluate_split(Path(args.data), args.split, args.model)
         _warn_in_sample(args.split, args.model)
+        if args.record:
+            from ..evaluation import record_scores
+
+            record_scores(Path(args.model), ev, log=lambda line: print(line, file=sys.stderr))
         matrix = metrics.confusion(ev.classified, corpus.gold, TECHNIQUE_NAMES)
         if args.plots:
             from ..render.plots import write_plots
@@ -118,6 +130,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(format_score(score, args.per_technique))
     return 0
+
+
+def _check_record(split: str, model: str | None) -> None:
+    """``--record`` writes a model folder's valid figures: refuse anything else up front."""
+    if split != "valid":
+        raise InputError(f"--record writes the valid figures; it needs --split valid, not "
+                         f"{split!r}")
+    if model is None or not (Path(model) / "manifest.json").is_file():
+        raise InputError("--record needs --model FOLDER, a model folder with a manifest.json")
 
 
 def _warn_in_sample(split: str, model: str | None) -> None:

@@ -32,15 +32,9 @@ import torch
 
 from ..config import DEFAULT_DATA_DIR, DecodeConfig, TrainConfig
 from ..corpus import Corpus, load_split, read_articles
-from .loop import (
-    _pretrained,
-    _Run,
-    export_run,
-    live_predictor,
-    record_scores,
-    start_run,
-    update_manifest,
-)
+from ..evaluation import record_scores
+from ..manifest import update_manifest
+from .loop import _pretrained, _Run, export_run, live_predictor, start_run
 from .soft_examples import Prepared, collate_soft, prepare, soft_windows
 from .soft_targets import ArticleTargets, build_targets, load_targets
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable
@@ -16,7 +15,8 @@ import torch
 from .. import metrics
 from ..config import DecodeConfig, TrainConfig
 from ..corpus import Corpus, load_labelled, load_split, merge_corpora
-from ..evaluation import Evaluation, evaluate_predictor
+from ..evaluation import Evaluation, evaluate_predictor, record_scores
+from ..manifest import update_manifest
 from ..predictors.decoding import bio_runs, decode
 from ..predictors.encoding import uncached
 from ..predictors.neural import Encoded, NeuralPredictor, WordPieces, neural_predictor
@@ -135,23 +135,6 @@ def tune_and_evaluate(predictor: NeuralPredictor, corpus: Corpus, log: Log = pri
     chosen = tune(predictor, corpus, log, encs)
     tuned = predictor.with_decode(chosen).holding(encs)  # scored from the same encodings
     return evaluate_predictor(tuned, corpus), seconds, chosen
-
-
-def record_scores(folder: Path, ev: Evaluation, log: Log = print) -> dict[str, Any]:
-    """Record a model's valid evaluation in its folder; returns the F1 figures."""
-    figures = {k: round(v.overall.f1, 6) for k, v in ev.scores.items()}
-    update_manifest(folder, metrics_valid=figures)
-    (folder / "metrics_valid.json").write_text(json.dumps(ev.to_dict(), indent=2) + "\n")
-    log(f"exported model valid: {figures}")
-    return figures
-
-
-def update_manifest(folder: Path, **fields: Any) -> None:
-    """Set fields of a model folder's manifest.json, keeping the rest."""
-    path = folder / "manifest.json"
-    manifest = json.loads(path.read_text())
-    manifest.update(fields)
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = None,
