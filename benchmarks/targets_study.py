@@ -5,6 +5,7 @@ one part (``--held-out``, default ``held-out-3``) with the selector fitted on th
     python benchmarks/targets_study.py [--gold data/voice-targets/gold.jsonl]
         [--data ../shared/ptc] [--news ../shared/unlabeled-news] [--folds 5]
         [--models gbm lr] [--held-out held-out-3] [--write src/propscope/target_selector.json]
+        [--seed 0]
 
 Candidates come from ``targets.span_candidates`` (what the shipped code sees); a
 candidate entity is a positive where it shares a name word with a gold target of its
@@ -272,11 +273,12 @@ def oof_probs(d: Data, spans: list[int], setting: tuple, n: int, seed: int = 0
 
 
 def choose(d: Data, spans: list[int], n: int, kind: str, key: str = "F1_partial",
-           min_precision: float = 0.0) -> tuple[tuple[tuple, float, int], dict]:
+           min_precision: float = 0.0, seed: int = 0
+           ) -> tuple[tuple[tuple, float, int], dict]:
     """The (model setting, threshold, max_targets) with the best CV ``key``."""
     best: tuple[float, tuple, dict] = (-1.0, (), {})
     for c in SETTINGS[kind]:
-        probs = oof_probs(d, spans, c, n)
+        probs = oof_probs(d, spans, c, n, seed)
         for thr, k, rthr in product(THRESHOLDS, MAX_TARGETS, RULE_THRESHOLDS):
             fig = figures(picks(d, spans, probs, thr, k, rthr))
             if fig["P_partial"] < min_precision:
@@ -286,12 +288,12 @@ def choose(d: Data, spans: list[int], n: int, kind: str, key: str = "F1_partial"
     return best[1], best[2]
 
 
-def nested(d: Data, spans: list[int], n: int, kind: str, **kw) -> dict:
+def nested(d: Data, spans: list[int], n: int, kind: str, seed: int = 0, **kw) -> dict:
     """Outer CV by article; the setting chosen by inner CV on each outer training part."""
     items = []
-    for test in folds_of([d.article[i] for i in spans], n, seed=1):
+    for test in folds_of([d.article[i] for i in spans], n, seed=seed + 1):
         fitted = [i for i in spans if d.article[i] not in test]
-        (c, thr, k, rthr), _ = choose(d, fitted, n - 1, kind, **kw)
+        (c, thr, k, rthr), _ = choose(d, fitted, n - 1, kind, seed=seed, **kw)
         tr = np.isin(d.span, fitted)
         model = train(c, d.X[tr], d.y[tr])
         tests = [i for i in spans if d.article[i] in test]
@@ -322,6 +324,8 @@ def main() -> None:
     ap.add_argument("--held-out", default="held-out-3",
                     help="the part scored with the selector fitted on the other parts")
     ap.add_argument("--write", help="fit on all rows and write the selector's JSON here")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="added to the seeds of every fold draw (0: the figures quoted)")
     args = ap.parse_args()
     rows = [json.loads(line) for line in Path(args.gold).read_text().splitlines() if line]
     texts = load_texts(rows, Path(args.data), Path(args.news))
@@ -343,15 +347,16 @@ def main() -> None:
     chosen: dict[str, tuple] = {}
     precise: dict[str, tuple] = {}
     for kind in args.models:
-        setting, fig = choose(d, every, args.folds, kind)
+        setting, fig = choose(d, every, args.folds, kind, seed=args.seed)
         chosen[kind] = setting
         out[f"{kind} CV, chosen on the same folds {_s(setting)}"] = fig
-        out[f"{kind} CV, nested"] = nested(d, every, args.folds, kind)
-        p_setting, p_fig = choose(d, every, args.folds, kind, min_precision=0.6)
+        out[f"{kind} CV, nested"] = nested(d, every, args.folds, kind, seed=args.seed)
+        p_setting, p_fig = choose(d, every, args.folds, kind, min_precision=0.6,
+                                  seed=args.seed)
         out[f"{kind} CV, precision >= 0.6 {_s(p_setting)}"] = p_fig
         precise[kind] = p_setting
         # the held-out part: fitted and tuned on the other parts only
-        tuned, _ = choose(d, rest, args.folds, kind)
+        tuned, _ = choose(d, rest, args.folds, kind, seed=args.seed)
         c = tuned[0]
         model = train(c, d.X[np.isin(d.span, rest)], d.y[np.isin(d.span, rest)])
         probs = {i: predict(model, d.X[d.span == i]) for i in ho3}
