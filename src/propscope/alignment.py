@@ -7,7 +7,7 @@ Offsets are ``(start, end)`` character ranges of word-piece tokens in the articl
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -41,6 +41,31 @@ def bio_tags(offsets: Offsets, spans: Sequence[Span]) -> np.ndarray:
             tags[i] = B
             tags[i + 1 : j] = I
     return tags
+
+
+#: the marker span classifier's input: at most this many tokens, this many of the span
+MARKED_TOKENS, MARKED_SPAN = 128, 64
+
+
+def marked_input(ids_of: Callable[[str], list[int]], text: str, start: int, end: int,
+                 specials: tuple[int, int, int, int]) -> tuple[list[int], int, int]:
+    """The span ``text[start:end]`` inside its line(s), between two marker tokens:
+    ``[CLS] left [open] span [close] right [SEP]`` (``specials``: the ids of open, close,
+    CLS and SEP). The span keeps at most ``MARKED_SPAN`` tokens; the context is cut to
+    ``MARKED_TOKENS`` in all, evenly on both sides where both are long. Returns the ids and
+    the positions of the two markers."""
+    open_id, close_id, cls_id, sep_id = specials
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    hi = len(text) if hi < 0 else hi
+    left, right = ids_of(text[lo:start]), ids_of(text[end:hi])
+    span = ids_of(text[start:end])[:MARKED_SPAN]
+    room = MARKED_TOKENS - 4 - len(span)
+    keep_left = min(len(left), max(room // 2, room - len(right)))
+    keep_right = min(len(right), room - keep_left)
+    left = left[len(left) - keep_left:] if keep_left else []
+    ids = [cls_id, *left, open_id, *span, close_id, *right[:keep_right], sep_id]
+    return ids, len(left) + 1, len(left) + 2 + len(span)
 
 
 def windows(n_tokens: int, size: int, stride: int, shift: int = 0) -> list[tuple[int, int]]:

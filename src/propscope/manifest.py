@@ -34,6 +34,7 @@ MANIFEST_SCHEMA: dict[str, str] = {
     "encoder_shape": "list",
     "train_minutes": "number",
     "metrics_valid": "object",
+    "marker": "object",  # the marker span classifier: its folder and how it was trained
     "context": "string",  # the second stage's file (context.npz)
     "context_in_predict": "boolean",  # it also names the spans predict finds (else classify)
     "context_cv": "object",  # how the second stage was fitted and what it scored

@@ -117,8 +117,9 @@ def load_folder(folder: Path | str, threads: int | None = None):
 
 
 def _with_stages(predictor, folder: Path, manifest: dict[str, Any]):
-    """Attach what a folder adds on top of its encoder: the second stage of technique
-    classification (``context``) and the reader operating point (``reader``)."""
+    """Attach what a folder adds on top of its encoder: the marker span classifier
+    (``marker``), the second stage of technique classification (``context``) and the
+    reader operating point (``reader``)."""
     from .context import ContextClassifier
     from .reader import ReaderConfig
 
@@ -130,12 +131,34 @@ def _with_stages(predictor, folder: Path, manifest: dict[str, Any]):
         fitted_on = (manifest.get("context_cv") or {}).get("fitted_on")
         if fitted_on:
             predictor.info["second_stage_fitted_on"] = fitted_on
+    if manifest.get("marker"):
+        predictor.marker = _marker(folder / str(manifest["marker"].get("folder", "marker")),
+                                   manifest["techniques"])
     try:
         predictor.reader = ReaderConfig.from_dict(manifest.get("reader") or {})
     except (TypeError, ValueError, KeyError) as e:
         raise ModelError(f"manifest.json: 'reader' is not a reader configuration ({e})",
                          where=str(folder)) from None
     return predictor
+
+
+def _marker(folder: Path, techniques: list[str]):
+    """The marker span classifier stored in ``folder``: encoder.onnx (its encoder),
+    head.npz (``weights``, ``bias``) and tokenizer.json."""
+    from .predictors.marker import MarkerClassifier
+    from .predictors.neural import WordPieces
+
+    def head(path: str) -> tuple[np.ndarray, np.ndarray]:
+        with np.load(path) as z:
+            weights, bias = z["weights"], z["bias"]
+        if weights.shape[0] != len(techniques) or bias.shape != (len(techniques),):
+            raise ValueError(f"it names {weights.shape[0]} techniques, not {len(techniques)}")
+        return weights, bias
+
+    weights, bias = _load_file(folder / "head.npz", "marker classifier's head", head)
+    pieces = _load_file(folder / "tokenizer.json", "marker classifier's tokenizer", WordPieces)
+    runner = OnnxRunner(folder / "encoder.onnx", config.onnx_threads())
+    return MarkerClassifier(pieces, runner, weights, bias, techniques)
 
 
 def validate_folder(folder: Path | str) -> None:

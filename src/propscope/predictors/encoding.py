@@ -74,6 +74,18 @@ class WordPieces:
         self.cls_id = first_id("<s>", "[CLS]")  # BERT-style or RoBERTa/MPNet-style vocabularies
         self.sep_id = first_id("</s>", "[SEP]")
         self.pad_id = first_id("<pad>", "[PAD]")
+        # the marker span classifier's two markers: unused ids of a BERT vocabulary, or
+        # two tokens that never occur in text of a RoBERTa/MPNet one
+        self.marker_ids = (first_id("[unused0]", "<unk>"), first_id("[unused1]", "<mask>"))
+
+    def ids(self, text: str) -> list[int]:
+        """The word-piece ids of ``text`` (as ``__call__``, without the offsets)."""
+        return self(text)[0]
+
+    def marked(self, text: str, start: int, end: int) -> tuple[list[int], int, int]:
+        """``alignment.marked_input`` with this vocabulary's markers."""
+        return alignment.marked_input(self.ids, text, start, end,
+                                      (*self.marker_ids, self.cls_id, self.sep_id))
 
     def __call__(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         enc = self.tok.encode(text, add_special_tokens=False)

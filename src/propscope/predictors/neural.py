@@ -31,6 +31,7 @@ from .encoding import (
     WordPieces,
     uncached,
 )
+from .marker import MarkerClassifier, combine
 
 # Encoded stays importable from here: pickled encodings (runs/*/oof.pkl) name this module
 __all__ = ["Encoded", "NeuralPredictor", "Runner", "WordPieces", "neural_predictor"]
@@ -50,6 +51,9 @@ class NeuralPredictor:
         # whether it also names the BIO spans predict finds (it was fitted on gold span sets;
         # in cross-validation it lifts TC and leaves FLC flat or slightly lower, so: no)
         self.context_in_predict = False
+        # the marker span classifier, a second reader of the techniques of given spans
+        # (classify); predict's spans are named by the span head alone
+        self.marker: MarkerClassifier | None = None
         # the reader operating point (its decoding, calibration and threshold)
         self.reader = ReaderConfig()
 
@@ -67,6 +71,12 @@ class NeuralPredictor:
         spans predict finds when ``in_predict``."""
         other = copy.copy(self)
         other.context, other.context_in_predict = context, in_predict
+        return other
+
+    def with_marker(self, marker: MarkerClassifier | None) -> NeuralPredictor:
+        """This predictor with ``marker`` as its marker span classifier (None: none)."""
+        other = copy.copy(self)
+        other.marker = marker
         return other
 
     def with_encoder(self, encoder: Encoder) -> NeuralPredictor:
@@ -89,10 +99,18 @@ class NeuralPredictor:
     def technique_probs(self, enc: Encoded, spans: Sequence[Span]) -> np.ndarray:
         return self.namer.probs(enc, spans)
 
-    def named_probs(self, enc: Encoded, spans: Sequence[Span]) -> np.ndarray:
-        """Technique probabilities of an article's distinct ``spans``: the span classifier's,
-        read again by the second stage (``context``) with all of ``spans`` in view."""
+    def classifier_probs(self, enc: Encoded, spans: Sequence[Span]) -> np.ndarray:
+        """The span classifier's probabilities, joined with the marker span classifier's
+        where the model has one."""
         base = self.technique_probs(enc, spans)
+        if self.marker is None or not spans:
+            return base
+        return combine(base, self.marker.probs(enc.text, spans))
+
+    def named_probs(self, enc: Encoded, spans: Sequence[Span]) -> np.ndarray:
+        """Technique probabilities of an article's distinct ``spans``: the span classifiers',
+        read again by the second stage (``context``) with all of ``spans`` in view."""
+        base = self.classifier_probs(enc, spans)
         if self.context is None or not spans or not enc.offsets:
             return base
         return self.context.probs(enc.text, spans, base,
