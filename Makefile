@@ -3,7 +3,7 @@ PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
 .PHONY: install install-train install-targets labelstudio-venv demo test lint bench accurate \
-	install-accurate
+	install-accurate marker
 
 install:
 	$(PIP) install -q -e .
@@ -39,6 +39,19 @@ test: install-train
 
 bench: install
 	$(PYTHON) benchmarks/analyze_speed.py
+
+# The fast default's marker span classifier (issue 10; BENCHMARKS.md): cross-validated over
+# folds.json first (the out-of-fold probabilities the second stage is fitted on; about 1.5
+# hours on 2 cores), then trained on all 371 articles into the model folder, the second
+# stage refitted on the joined classifiers (needs runs/cv-minilm, as `make accurate`) and
+# the folder's valid figures recorded.
+MARKER_MODEL ?= src/propscope/models/default
+marker: install-train
+	$(PYTHON) benchmarks/marker_cv.py train
+	$(PYTHON) -m propscope.training.marker $(MARKER_MODEL) --split all
+	$(PYTHON) benchmarks/context_transfer.py --cv runs/cv-minilm --model $(MARKER_MODEL) \
+		--marker-oof runs/marker-cv/minilm --l2 30 --balance 0.2 --write $(MARKER_MODEL)
+	propscope evaluate --data ../shared/ptc --split valid --model $(MARKER_MODEL) --record
 
 # The `--profile accurate` model (issue 12), written straight into its package
 # (models/propscope-model-accurate, then `make install-accurate`): one MPNet-base tagger

@@ -10,6 +10,11 @@ gold spans) and FLC (``predict``'s spans, renamed by the second stage or not) on
 
 Add ``--write FOLDER`` to fit the chosen setting on every article's out-of-fold rows (all
 371, lexicon from all labels) and store it in FOLDER (context.npz, manifest keys).
+
+With ``--marker-oof DIR`` (``benchmarks/marker_cv.py train``'s output), every row's span
+classifier block is the span head joined with the marker classifier, as ``classify`` joins
+them, using the marker classifiers' out-of-fold probabilities (a model's own marker
+classifier, trained on all articles, is left out of the rows: it saw them).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from propscope.training.context_fit import (
     fit,
     gold_of,
     store_stage,
+    with_marker_probs,
 )
 from propscope.training.loop import encode_corpus
 
@@ -63,11 +69,15 @@ def main() -> int:
     ap.add_argument("--l2", default="10,30,100")
     ap.add_argument("--balance", default="0,0.2,0.5")
     ap.add_argument("--write", help="model folder to store the chosen second stage in")
+    ap.add_argument("--marker-oof", help="out-of-fold marker classifier probabilities "
+                    "(benchmarks/marker_cv.py train's folder) to join with the span head")
     args = ap.parse_args()
     data = Path(args.data)
     everything = load_split(data)
     train_ids = set(split_ids(data, "train"))
     folds, techniques = cv_rows(data, everything, args.cv)
+    join = _marker_join(args.marker_oof, len(techniques))
+    folds = [join(f) for f in folds]
     all_rows = Rows.concat(folds)
     keep = [k for k, a in enumerate(all_rows.article) if a in train_ids]
     train_rows = all_rows.subset(keep)
@@ -75,11 +85,16 @@ def main() -> int:
                                    for s in everything.gold[a]), techniques)
 
     model = load_folder(args.model)
+    if model.marker is not None and not args.marker_oof:
+        print("this model has a marker classifier: give --marker-oof DIR, its out-of-fold "
+              "probabilities (its own saw every article)", file=sys.stderr)
+        return 2
+    model = model.with_marker(None)  # rows read the span head; join adds the marker's
     shipped = model.context
     ids, encs = valid_encodings(model, data, Path(args.cache) if args.cache else None)
     parts = [article_rows(model, a, e, everything.gold[a], train_lexicon)
              for a, e in zip(ids, encs, strict=True)]
-    valid_rows = Rows.concat([p for p in parts if len(p.y)])
+    valid_rows = join(Rows.concat([p for p in parts if len(p.y)]))
     gold = gold_of(valid_rows, techniques)
     tc = lambda probs: metrics.tc_score(classify_rows(probs, valid_rows, techniques), gold)  # noqa: E731
     report: dict = {"train_rows": len(train_rows.y), "valid_rows": len(valid_rows.y)}
@@ -111,8 +126,19 @@ def main() -> int:
     print(json.dumps(report, indent=1))
     if args.write:
         write(Path(args.write), Rows.concat([all_rows, valid_rows]), techniques, everything,
-              l2, bal, report, same_recipe(Path(args.write), Path(args.cv)))
+              l2, bal, report, same_recipe(Path(args.write), Path(args.cv)), args.marker_oof)
     return 0
+
+
+def _marker_join(folder: str | None, n_techniques: int):
+    """Rows -> rows joined with the out-of-fold marker probabilities in ``folder`` (none:
+    unchanged)."""
+    if not folder:
+        return lambda rows: rows
+    from propscope.training.marker import out_of_fold
+
+    table = out_of_fold(folder)
+    return lambda rows: with_marker_probs(rows, table, n_techniques)
 
 
 def cv_tc(folds: list[Rows], techniques, l2: float, bal: float) -> dict:
@@ -176,7 +202,7 @@ def same_recipe(folder: Path, cv: Path) -> bool:
 
 
 def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
-          recipe_cv: bool = True) -> None:
+          recipe_cv: bool = True, marker_oof: str | None = None) -> None:
     """Fit on ``rows`` (the fold models' out-of-fold rows of all 371 articles and the
     model's own rows of the valid articles, which it did not train on) and store it. The
     fold models' CV figures are stored as the model's (``cv_tc``, which ``propscope models``
@@ -189,6 +215,8 @@ def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
         "source": "out-of-fold rows of the 5 fold models (all 371 articles) and this "
                   "model's rows of the 88 valid articles",
         "fitted_on": "train+valid",
+        **({"marker": f"span head joined with the out-of-fold marker probabilities of "
+                      f"{marker_oof} (benchmarks/marker_cv.py)"} if marker_oof else {}),
         ("cv_tc" if recipe_cv else "fold_models_cv_tc"): report["cv_tc"],
         "valid_tc_without": report["valid_tc_encoder"],
         "valid_tc_with_fitted_on_train_folds": report["best"]["valid_tc"],
@@ -196,7 +224,8 @@ def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
         "flc_valid": report["flc"],
         "rebuild": "python benchmarks/cv_folds.py --out runs/cv-minilm && python "
                    f"benchmarks/context_transfer.py --cv runs/cv-minilm --l2 {l2} "
-                   f"--balance {bal} --write MODEL",
+                   f"--balance {bal}"
+                   + (f" --marker-oof {marker_oof}" if marker_oof else "") + " --write MODEL",
     })
 
 

@@ -189,3 +189,22 @@ def test_training_steps_export_and_read_back_through_onnx(tmp_path, ptc):
     # INT8 weights and fp32 against bf16 torch: the same ranking, close probabilities
     assert np.abs(onnx_probs - torch_probs[: len(spans)]).max() < 0.05
     assert (onnx_probs.argmax(1) == torch_probs[: len(spans)].argmax(1)).all()
+
+
+def test_second_stage_rows_read_the_joined_classifiers():
+    """Stage rows fitted for a model with a marker classifier carry the span head joined
+    with out-of-fold marker probabilities in their span-classifier block, as classify
+    joins them at inference; the other blocks are left alone."""
+    from propscope.training.context_fit import Rows, with_marker_probs
+
+    t = 3
+    head = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32)
+    x = np.concatenate([np.log(head), np.full((2, 4), 7.0, np.float32)], axis=1)
+    rows = Rows(x, np.array([0, 2]), ["a1", "a1"], [(0, 4), (5, 9)])
+    table = {("a1", 0, 4): np.array([0.1, 0.8, 0.1]), ("a1", 5, 9): np.array([0.2, 0.2, 0.6])}
+    joined = with_marker_probs(rows, table, t)
+    expect = combine(head, np.stack([table[("a1", 0, 4)], table[("a1", 5, 9)]]))
+    assert np.allclose(np.exp(joined.x[:, :t]), expect, atol=1e-6)
+    assert (joined.x[:, t:] == 7.0).all() and np.allclose(rows.x[:, :t], np.log(head))
+    with pytest.raises(KeyError):  # a span without an out-of-fold probability
+        with_marker_probs(Rows(x[:1], rows.y[:1], ["a2"], [(0, 4)]), table, t)

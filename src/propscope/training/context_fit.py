@@ -25,6 +25,7 @@ from ..context import (
 )
 from ..corpus import Corpus, split_ids
 from ..predictors.decoding import bio_runs
+from ..predictors.marker import combine
 from ..predictors.neural import Encoded, NeuralPredictor
 from ..spans import Span
 from .oof import Fold
@@ -92,7 +93,7 @@ def cv_rows(data_dir: Path | str, corpus: Corpus, cv_dir: Path | str
 def span_features(predictor: NeuralPredictor, enc: Encoded, spans: Sequence[Span],
                   lexicon: Lexicon) -> np.ndarray:
     """The second stage's input for an article's distinct ``spans`` (as at inference)."""
-    base = predictor.technique_probs(enc, spans)
+    base = predictor.classifier_probs(enc, spans)
     feats = span_set_features(enc.text, spans, lexicon, len(predictor.techniques))
     return feature_matrix(base, token_means(enc.offsets, enc.tech, spans), feats)
 
@@ -110,6 +111,18 @@ def article_rows(predictor: NeuralPredictor, aid: str, enc: Encoded, gold: Seque
              if s.technique in index]
     return Rows(x[[k for k, _ in picks]], np.array([t for _, t in picks], dtype=np.int64),
                 [aid] * len(picks), [ranges[k] for k, _ in picks])
+
+
+def with_marker_probs(rows: Rows, probs: dict[tuple[str, int, int], np.ndarray],
+                      n_techniques: int) -> Rows:
+    """``rows`` whose span-classifier block reads the span head joined with the marker
+    classifier's ``probs`` of each (article, start, end), as ``classifier_probs`` joins them
+    at inference (``probs`` out of fold: a classifier that did not train on the article)."""
+    t = n_techniques
+    q = np.stack([probs[(a, s, e)] for a, (s, e) in zip(rows.article, rows.span, strict=True)])
+    x = rows.x.copy()
+    x[:, :t] = np.log(np.clip(combine(np.exp(x[:, :t]), q), 1e-4, 1.0))
+    return Rows(x, rows.y, rows.article, rows.span)
 
 
 def fit(rows: Rows, n_techniques: int, lexicon: Lexicon, l2: float = 1.0,

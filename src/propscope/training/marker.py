@@ -58,6 +58,21 @@ def examples(corpus: Corpus, ids: Sequence[str], pieces: WordPieces
     return xs, ys, keys
 
 
+def out_of_fold(folder: Path | str) -> dict[tuple[str, int, int], np.ndarray]:
+    """The probabilities ``benchmarks/marker_cv.py train`` wrote for every held-out span of
+    its five folds (``fold<k>.npz``), by (article, start, end)."""
+    table: dict[tuple[str, int, int], np.ndarray] = {}
+    paths = sorted(Path(folder).glob("fold[0-4].npz"))
+    if len(paths) != 5:
+        raise FileNotFoundError(f"{folder}: {len(paths)} of the 5 folds' probabilities")
+    for path in paths:
+        with np.load(path) as z:
+            for key, row in zip(z["keys"].tolist(), z["probs"], strict=True):
+                aid, a, b = key.rsplit(":", 2)
+                table[(aid, int(a), int(b))] = row
+    return table
+
+
 class MarkerModel(nn.Module):
     """The encoder and a linear head over (CLS, open marker, mean of the span's tokens), as
     ``predictors.marker.pool`` reads them."""
