@@ -195,8 +195,12 @@ def flc(model, stage, ids, encs, everything) -> dict:
 
 def same_recipe(folder: Path, cv: Path) -> bool:
     """Is ``folder``'s encoder the fold models' (so that their CV figures are its recipe's)?"""
-    def encoder(f: Path) -> str | None:
-        return json.loads((f / "manifest.json").read_text()).get("encoder")
+    def encoder(f: Path) -> str | None:  # an ensemble's: its members' one encoder
+        manifest = json.loads((f / "manifest.json").read_text())
+        if manifest.get("kind") == "ensemble":
+            kinds = {encoder(f / m) for m in manifest.get("members", [])}
+            return kinds.pop() if len(kinds) == 1 else None
+        return manifest.get("encoder")
 
     return encoder(folder) == encoder(cv / "fold0")
 

@@ -115,14 +115,22 @@ def report(encoder: str) -> int:
              "stage, span head joined (shipped)": [with_marker_probs(f, table, t)
                                                    for f in folds],
              "stage + marker log-probs as features": [in_set_block(f) for f in folds]}
+    per_fold: dict[str, list[float]] = {}
     for name, fs in stage.items() if len(folds) > 1 else ():
-        results[name], _ = cross_validate(fs, techniques,
-                                          lambda r: fit(r, t, {}, l2=30, balance=0.2))
+        results[name], probs = cross_validate(fs, techniques,
+                                              lambda r: fit(r, t, {}, l2=30, balance=0.2))
+        at = np.cumsum([0] + [len(f.y) for f in fs])
+        per_fold[name] = [
+            round(metrics.tc_score(classify_rows(probs[at[k] : at[k + 1]], f, techniques),
+                                   gold_of(f, techniques)).overall.f1, 3)
+            for k, f in enumerate(fs)]
     print(f"{'':36s} {'TC':>6s} " + " ".join(f"{n[:10]:>10s}" for n in techniques))
     for name, score in results.items():
         per = " ".join(f"{score.per_technique[n].f1:10.3f}" if n in score.per_technique
                        else f"{'-':>10s}" for n in techniques)
         print(f"{name:36s} {score.overall.f1:6.4f} {per}")
+    for name, values in per_fold.items():
+        print(f"{name}: per fold {values}, mean {np.mean(values):.3f} +- {np.std(values):.3f}")
     (OUT / encoder / "report.json").write_text(json.dumps(
         {k: {"tc": v.overall.f1, "per_technique": {n: s.f1 for n, s in v.per_technique.items()}}
          for k, v in results.items()}, indent=1))

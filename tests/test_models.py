@@ -141,6 +141,7 @@ def test_models_lists_bundled_installed_and_cache(capsys, installed):
     bundled = found["bundled:--profile fast"]
     assert bundled["status"] == "ok" and bundled["profile"] == "fast"
     assert bundled["encoder"].startswith("2 x minilm")
+    assert bundled["encoder"].endswith("; marker classifier: minilm")
     assert bundled["metrics_valid"]["si"] == pytest.approx(0.4307, abs=1e-4)
     cv_tc = bundled["context_cv"]["cv_tc"]
     assert cv_tc["with"] > cv_tc["without"] > 0 and bundled["reader_cv"]["chosen"]
@@ -162,7 +163,7 @@ def test_models_lists_bundled_installed_and_cache(capsys, installed):
     assert "(in-sample)" not in block  # the tiny student's second stage saw no split
     # the bundled model's second stage was fitted with valid: its valid TC says so
     shipped = next(b for b in out.split("\n\n") if "bundled" in b.split("\n")[0])
-    assert "TC 0.785 (in-sample)" in shipped and "CV TC 0.616 -> 0.648" in shipped
+    assert "TC 0.849 (in-sample)" in shipped and "CV TC 0.643 -> 0.665" in shipped
 
 
 def test_broken_packages_are_listed_with_one_line_each(monkeypatch, capsys, tmp_path):

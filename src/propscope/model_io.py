@@ -134,6 +134,8 @@ def _with_stages(predictor, folder: Path, manifest: dict[str, Any]):
     if manifest.get("marker"):
         predictor.marker = _marker(folder / str(manifest["marker"].get("folder", "marker")),
                                    manifest["techniques"])
+        if manifest["marker"].get("trained_on"):  # as the second stage's: evaluate says so
+            predictor.info["marker_trained_on"] = str(manifest["marker"]["trained_on"])
     try:
         predictor.reader = ReaderConfig.from_dict(manifest.get("reader") or {})
     except (TypeError, ValueError, KeyError) as e:

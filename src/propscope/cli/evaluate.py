@@ -144,9 +144,16 @@ def _check_record(split: str, model: str | None) -> None:
 def _warn_in_sample(split: str, model: str | None) -> None:
     from ..model_io import load_model
 
-    fitted_on = str(load_model(model).info.get("second_stage_fitted_on") or "")
+    info = load_model(model).info
+    seen = []
+    fitted_on = str(info.get("second_stage_fitted_on") or "")
     if split in fitted_on.split("+"):
-        print(f"propscope: warning: this model's second stage (technique classification "
-              f"with the span set) was fitted on {split!r}: its TC and FLC there are "
+        seen.append(f"its second stage (technique classification with the span set) was "
+                    f"fitted on {split!r}")
+    trained_on = str(info.get("marker_trained_on") or "")
+    if trained_on == "all" or split in trained_on.split("+"):
+        seen.append(f"its marker span classifier was trained on {trained_on!r}")
+    if seen:
+        print(f"propscope: warning: {' and '.join(seen)}: its TC and FLC there are "
               "in-sample; see the manifest's context_cv for cross-validated figures",
               file=sys.stderr)

@@ -48,12 +48,17 @@ def _encoder_of(manifest: dict[str, Any]) -> str | None:
 
 
 def encoder_text(folder: Path, manifest: dict[str, Any]) -> str | None:
-    """``minilm (384-d, 6 layers)``, or ``2 x minilm (384-d, 6 layers)`` for an ensemble."""
+    """``minilm (384-d, 6 layers)``, or ``2 x minilm (384-d, 6 layers)`` for an ensemble;
+    ``; marker classifier: minilm`` after it when the folder carries one."""
+    marker = manifest.get("marker") or {}
+    suffix = (f"; marker classifier: {(marker.get('recipe') or {}).get('encoder', '?')}"
+              if marker else "")
     if manifest.get("kind") != "ensemble":
-        return _encoder_of(manifest)
+        text = _encoder_of(manifest)
+        return text + suffix if text else text
     counts = Counter(_encoder_of(read_manifest(m)) or "?"
                      for m in _member_folders(folder, manifest))
-    return " + ".join(f"{n} x {e}" if n > 1 else e for e, n in counts.items())
+    return " + ".join(f"{n} x {e}" if n > 1 else e for e, n in counts.items()) + suffix
 
 
 def _profile(model: FoundModel, manifest: dict[str, Any]) -> str | None:
