@@ -73,8 +73,10 @@ accurate: install-train
 		--int8-weights-only /output/dense/ --out $(ACCURATE_RUN)
 	$(PYTHON) -m propscope.training.package $(ACCURATE_RUN) $(ACCURATE_MODEL) \
 		--rebuild "make accurate" --decode '{"second_label_ratio": 1.0}'
+	$(PYTHON) -m propscope.training.marker $(ACCURATE_MODEL) --use-bundled
 	$(PYTHON) benchmarks/context_transfer.py --cv runs/cv-minilm --model $(ACCURATE_MODEL) \
-		--cache $(ACCURATE_RUN)/valid_enc.pkl --l2 30 --balance 0.2 --write $(ACCURATE_MODEL)
+		--cache $(ACCURATE_RUN)/valid_enc.pkl --marker-oof runs/marker-cv/minilm \
+		--l2 30 --balance 0.2 --write $(ACCURATE_MODEL)
 	$(PYTHON) benchmarks/reader_study.py --model $(ACCURATE_MODEL) --target 0.5 \
 		--decode $(READER_DECODE) --write $(ACCURATE_MODEL)
 	propscope evaluate --data ../shared/ptc --split valid --model $(ACCURATE_MODEL) --record

@@ -208,3 +208,27 @@ def test_second_stage_rows_read_the_joined_classifiers():
     assert (joined.x[:, t:] == 7.0).all() and np.allclose(rows.x[:, :t], np.log(head))
     with pytest.raises(KeyError):  # a span without an out-of-fold probability
         with_marker_probs(Rows(x[:1], rows.y[:1], ["a2"], [(0, 4)]), table, t)
+
+
+def test_a_model_can_use_the_bundled_marker_classifier_pinned_by_its_hash(tmp_path):
+    """The accurate package names the classifier bundled with the default model instead of
+    carrying a copy; a different bundled one (another propscope version) is one line."""
+    from propscope import model_io
+    from propscope.config import DEFAULT_MODEL_DIR
+
+    folder = tmp_path / "model"
+    shutil.copytree(single_model_dir(), folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    sha = model_io.file_sha256(DEFAULT_MODEL_DIR / "marker" / "head.npz")
+    assert sha is not None
+    manifest["marker"] = {"source": "bundled", "folder": "marker", "head_sha256": sha}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    model = model_io.load_folder(folder)
+    bundled = model_io.load_folder(DEFAULT_MODEL_DIR).marker
+    assert model.marker is not None and np.array_equal(model.marker.weights, bundled.weights)
+    manifest["marker"]["head_sha256"] = "0" * 64
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError) as e:
+        model_io.load_folder(folder)
+    assert "another marker classifier than the one bundled" in str(e.value)
+    assert "\n" not in str(e.value)

@@ -132,7 +132,7 @@ def _with_stages(predictor, folder: Path, manifest: dict[str, Any]):
         if fitted_on:
             predictor.info["second_stage_fitted_on"] = fitted_on
     if manifest.get("marker"):
-        predictor.marker = _marker(folder / str(manifest["marker"].get("folder", "marker")),
+        predictor.marker = _marker(_marker_folder(folder, manifest["marker"]),
                                    manifest["techniques"])
         if manifest["marker"].get("trained_on"):  # as the second stage's: evaluate says so
             predictor.info["marker_trained_on"] = str(manifest["marker"]["trained_on"])
@@ -142,6 +142,30 @@ def _with_stages(predictor, folder: Path, manifest: dict[str, Any]):
         raise ModelError(f"manifest.json: 'reader' is not a reader configuration ({e})",
                          where=str(folder)) from None
     return predictor
+
+
+def _marker_folder(folder: Path, record: dict[str, Any]) -> Path:
+    """Where a model's marker span classifier is: in its own folder, or (``"source":
+    "bundled"``) the one bundled with propscope's default model, which must be the one its
+    second stage was fitted with (the SHA-256 of its head)."""
+    if record.get("source") != "bundled":
+        return folder / str(record.get("folder", "marker"))
+    shared = DEFAULT_MODEL_DIR / "marker"
+    if file_sha256(shared / "head.npz") != record.get("head_sha256"):
+        raise ModelError("its second stage was fitted with another marker classifier than the "
+                         "one bundled with this propscope: install the model package of the "
+                         "same propscope version", where=str(folder))
+    return shared
+
+
+def file_sha256(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes, None when it cannot be read."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _marker(folder: Path, techniques: list[str]):

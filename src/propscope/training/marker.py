@@ -5,8 +5,9 @@ it in a model folder.
 
 trains one on the gold spans of ``--split`` (``all``: every article; or ``train``, ``cvK``,
 ...), writes it to ``MODEL_FOLDER/marker/`` (INT8 ONNX encoder, head, tokenizer) and names it
-in the folder's manifest, with the recipe. ``benchmarks/marker_cv.py`` cross-validates the
-same recipe.
+in the folder's manifest, with the recipe. ``--use-bundled`` instead names the one bundled
+with propscope's default model (the accurate package has no room for a copy).
+``benchmarks/marker_cv.py`` cross-validates the same recipe.
 """
 
 from __future__ import annotations
@@ -221,6 +222,25 @@ def attach(model_folder: Path, data: Path, split: str, recipe: dict[str, Any], t
     return record
 
 
+def use_bundled(model_folder: Path, log: Log = print) -> dict[str, Any]:
+    """Name the marker classifier bundled with propscope's default model in
+    ``model_folder``'s manifest, instead of a copy (a model package kept under its size
+    limit), pinned by the SHA-256 of its head: the second stage is fitted for that one."""
+    from ..config import DEFAULT_MODEL_DIR
+    from ..model_io import file_sha256
+
+    bundled = read_manifest(DEFAULT_MODEL_DIR).get("marker")
+    if not bundled:
+        raise SystemExit(f"{DEFAULT_MODEL_DIR} carries no marker classifier")
+    record = {**{k: v for k, v in bundled.items() if k != "rebuild"}, "source": "bundled",
+              "folder": "marker",
+              "head_sha256": file_sha256(DEFAULT_MODEL_DIR / "marker" / "head.npz"),
+              "rebuild": "python -m propscope.training.marker MODEL --use-bundled"}
+    update_manifest(model_folder, marker=record)
+    log(f"{model_folder}: uses the bundled marker classifier ({record['head_sha256'][:12]})")
+    return record
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m propscope.training.marker",
                                  description=__doc__.split("\n")[0])
@@ -228,8 +248,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--data", default=str(DEFAULT_DATA_DIR))
     ap.add_argument("--split", default="all", help="all, train, valid, foldK or cvK")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--use-bundled", action="store_true",
+                    help="train nothing: name the classifier bundled with propscope's default "
+                    "model (pinned by its SHA-256) instead of a copy")
     args = ap.parse_args(argv)
-    attach(Path(args.model), Path(args.data), args.split, dict(RECIPE), args.threads)
+    if args.use_bundled:
+        use_bundled(Path(args.model))
+    else:
+        attach(Path(args.model), Path(args.data), args.split, dict(RECIPE), args.threads)
     return 0
 
 
