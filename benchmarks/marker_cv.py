@@ -21,7 +21,8 @@ on all 371 articles for a model folder.
     python benchmarks/marker_cv.py report
 
 ``train`` writes ``runs/marker-cv/<encoder>/fold<k>.npz`` (probabilities of every distinct
-gold span of the held-out fold) and resumes: a fold already written is skipped.
+gold span of the held-out fold) and resumes: a fold already written is skipped. With
+``--keep`` it writes to ``<encoder>-kept/`` and keeps each fold's classifier too.
 """
 
 from __future__ import annotations
@@ -44,14 +45,16 @@ OUT = Path("runs/marker-cv")
 STAGE_ROWS = Path("runs/cv-minilm/stage_rows.pkl")
 
 
-def train_fold(k: int, recipe: dict, threads: int) -> Path:
+def train_fold(k: int, recipe: dict, threads: int, keep: bool = False) -> Path:
     """Train on the gold spans of every fold but ``k`` and write the probabilities of fold
-    ``k``'s spans (skipped when written already)."""
+    ``k``'s spans (skipped when written already); with ``keep``, into ``<encoder>-kept/``
+    with the classifier itself (``fold<k>/``, as a model folder's ``marker/``), for naming
+    the fold models' predicted spans out of fold."""
     from propscope.predictors.encoding import WordPieces
     from propscope.training import marker
     from propscope.training.encoders import encoder_dir
 
-    out = OUT / recipe["encoder"] / f"fold{k}.npz"
+    out = OUT / (recipe["encoder"] + ("-kept" if keep else "")) / f"fold{k}.npz"
     if out.exists():
         print(f"fold {k}: {out} exists, skipped", flush=True)
         return out
@@ -64,6 +67,9 @@ def train_fold(k: int, recipe: dict, threads: int) -> Path:
                          log=lambda line: print(f"fold {k} {line}", flush=True))
     probs = marker.predict(model, test_x, pieces.pad_id)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if keep:
+        marker.export(model, encoder_dir(recipe["encoder"]) / "tokenizer.json",
+                      out.parent / f"fold{k}")
     np.savez_compressed(out, probs=probs, keys=np.array([f"{a}:{s}:{e}" for a, s, e in keys]))
     print(f"fold {k}: {sum(map(len, train_y))} training rows, {len(test_x)} held-out spans, "
           f"{(time.time() - start) / 60:.1f} min -> {out}", flush=True)
@@ -149,13 +155,15 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=RECIPE["seed"])
     ap.add_argument("--folds", default="0,1,2,3,4")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--keep", action="store_true",
+                    help="also keep each fold's classifier (into <encoder>-kept/)")
     args = ap.parse_args()
     if args.what == "report":
         return report(args.encoder)
     recipe = dict(RECIPE, encoder=args.encoder, epochs=args.epochs, lr=args.lr,
                   balance=args.balance, seed=args.seed)
     for k in map(int, args.folds.split(",")):
-        train_fold(k, recipe, args.threads)
+        train_fold(k, recipe, args.threads, args.keep)
     return 0
 
 
