@@ -113,10 +113,11 @@ def load_folder(folder: Path | str, threads: int | None = None):
         static = (manifest.get("quantization") or {}).get("kind") == "static"
         predictor = neural_predictor(pieces, runner, head, manifest["techniques"], decode, info,
                                      batch_size=STATIC_BATCH if static else 1)
-    return _with_stages(predictor, folder, manifest)
+    return _with_stages(predictor, folder, manifest, threads)
 
 
-def _with_stages(predictor, folder: Path, manifest: dict[str, Any]):
+def _with_stages(predictor, folder: Path, manifest: dict[str, Any],
+                 threads: int | None = None):
     """Attach what a folder adds on top of its encoder: the marker span classifier
     (``marker``), the second stage of technique classification (``context``) and the
     reader operating point (``reader``)."""
@@ -133,7 +134,7 @@ def _with_stages(predictor, folder: Path, manifest: dict[str, Any]):
             predictor.info["second_stage_fitted_on"] = fitted_on
     if manifest.get("marker"):
         predictor.marker = _marker(_marker_folder(folder, manifest["marker"]),
-                                   manifest["techniques"])
+                                   manifest["techniques"], threads)
         if manifest["marker"].get("trained_on"):  # as the second stage's: evaluate says so
             predictor.info["marker_trained_on"] = str(manifest["marker"]["trained_on"])
     try:
@@ -168,7 +169,7 @@ def file_sha256(path: Path) -> str | None:
         return None
 
 
-def _marker(folder: Path, techniques: list[str]):
+def _marker(folder: Path, techniques: list[str], threads: int | None = None):
     """The marker span classifier stored in ``folder``: encoder.onnx (its encoder),
     head.npz (``weights``, ``bias``) and tokenizer.json."""
     from .predictors.marker import MarkerClassifier
@@ -183,7 +184,8 @@ def _marker(folder: Path, techniques: list[str]):
 
     weights, bias = _load_file(folder / "head.npz", "marker classifier's head", head)
     pieces = _load_file(folder / "tokenizer.json", "marker classifier's tokenizer", WordPieces)
-    runner = OnnxRunner(folder / "encoder.onnx", config.onnx_threads())
+    runner = OnnxRunner(folder / "encoder.onnx",
+                        threads if threads is not None else config.onnx_threads())
     return MarkerClassifier(pieces, runner, weights, bias, techniques)
 
 
