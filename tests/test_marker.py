@@ -232,3 +232,16 @@ def test_a_model_can_use_the_bundled_marker_classifier_pinned_by_its_hash(tmp_pa
         model_io.load_folder(folder)
     assert "another marker classifier than the one bundled" in str(e.value)
     assert "\n" not in str(e.value)
+
+
+def test_checking_a_folder_reads_its_marker_classifier(tmp_path, pieces):
+    """``propscope models --check`` (``validate_folder``) loads the marker classifier too:
+    a corrupt one is named in one line, not found only when a text is classified."""
+    from propscope import model_io
+
+    folder = folder_with_marker(tmp_path, pieces)
+    model_io.validate_folder(folder)
+    (folder / "marker" / "encoder.onnx").write_bytes(b"not onnx!")
+    with pytest.raises(ModelError) as e:
+        model_io.validate_folder(folder)
+    assert "cannot load the ONNX encoder" in str(e.value) and "marker" in str(e.value)

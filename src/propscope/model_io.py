@@ -198,8 +198,10 @@ def validate_folder(folder: Path | str) -> None:
     if manifest.get("kind") == "ensemble":
         for member in _member_folders(folder, manifest):
             validate_folder(member)
-        return
-    _single_files(folder, threads=1, optimize=False)
+    else:
+        _single_files(folder, threads=1, optimize=False)
+    if manifest.get("marker"):
+        _marker(_marker_folder(folder, manifest["marker"]), manifest["techniques"], threads=1)
 
 
 #: The entry-point group through which installed model packages name their model folder:
