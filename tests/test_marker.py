@@ -182,7 +182,7 @@ def test_training_steps_export_and_read_back_through_onnx(tmp_path, ptc):
     folder = tmp_path / "m"
     files = training.export(model, tokenizer, folder)
     assert sorted(p.name for p in folder.iterdir()) == sorted(files)
-    clf = model_io._marker(folder, list(TECHNIQUE_NAMES))
+    clf = model_io.load_marker(folder, list(TECHNIQUE_NAMES))
     aid = ids[0]
     spans = [Span(a, b) for k, (art, a, b) in enumerate(keys[:6]) if art == aid]
     onnx_probs = clf.probs(corpus.articles[aid].text, spans)

@@ -133,7 +133,7 @@ def _with_stages(predictor, folder: Path, manifest: dict[str, Any],
         if fitted_on:
             predictor.info["second_stage_fitted_on"] = fitted_on
     if manifest.get("marker"):
-        predictor.marker = _marker(_marker_folder(folder, manifest["marker"]),
+        predictor.marker = load_marker(_marker_folder(folder, manifest["marker"]),
                                    manifest["techniques"], threads)
         if manifest["marker"].get("trained_on"):  # as the second stage's: evaluate says so
             predictor.info["marker_trained_on"] = str(manifest["marker"]["trained_on"])
@@ -169,7 +169,7 @@ def file_sha256(path: Path) -> str | None:
         return None
 
 
-def _marker(folder: Path, techniques: list[str], threads: int | None = None):
+def load_marker(folder: Path, techniques: list[str], threads: int | None = None):
     """The marker span classifier stored in ``folder``: encoder.onnx (its encoder),
     head.npz (``weights``, ``bias``) and tokenizer.json."""
     from .predictors.marker import MarkerClassifier
@@ -201,7 +201,7 @@ def validate_folder(folder: Path | str) -> None:
     else:
         _single_files(folder, threads=1, optimize=False)
     if manifest.get("marker"):
-        _marker(_marker_folder(folder, manifest["marker"]), manifest["techniques"], threads=1)
+        load_marker(_marker_folder(folder, manifest["marker"]), manifest["techniques"], threads=1)
 
 
 #: The entry-point group through which installed model packages name their model folder:
