@@ -17,7 +17,7 @@ from propscope.predictors.marker import MarkerClassifier, combine, pool
 from propscope.spans import Span
 from propscope.techniques import TECHNIQUE_NAMES
 
-from .conftest import single_model_dir
+from .conftest import ROOT, single_model_dir
 
 TEXT = "A first line.\nThe corrupt elite betrayed us all, he said.\nA last line."
 
@@ -245,3 +245,22 @@ def test_checking_a_folder_reads_its_marker_classifier(tmp_path, pieces):
     with pytest.raises(ModelError) as e:
         model_io.validate_folder(folder)
     assert "cannot load the ONNX encoder" in str(e.value) and "marker" in str(e.value)
+
+
+def test_with_in_predict_it_also_names_the_spans_predict_finds(tmp_path, pieces):
+    from propscope import model_io
+
+    example = (ROOT / "src" / "propscope" / "examples" / "example.txt").read_text()
+    folder = folder_with_marker(tmp_path, pieces)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["marker"]["in_predict"] = True
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    for in_predict in (True, False):
+        model = model_io.load_folder(folder)
+        model.marker_in_predict = in_predict
+        runner = FakeRunner()
+        model.marker = classifier(pieces, runner)
+        spans = model.predict([example], mode="benchmark")[0]
+        assert spans  # the example has BIO spans to name
+        assert bool(runner.batches) == in_predict
+    assert model_io.load_folder(folder).marker_in_predict is True

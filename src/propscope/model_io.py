@@ -135,6 +135,7 @@ def _with_stages(predictor, folder: Path, manifest: dict[str, Any],
     if manifest.get("marker"):
         predictor.marker = load_marker(_marker_folder(folder, manifest["marker"]),
                                    manifest["techniques"], threads)
+        predictor.marker_in_predict = bool(manifest["marker"].get("in_predict", False))
         if manifest["marker"].get("trained_on"):  # as the second stage's: evaluate says so
             predictor.info["marker_trained_on"] = str(manifest["marker"]["trained_on"])
     try:

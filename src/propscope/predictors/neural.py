@@ -52,8 +52,9 @@ class NeuralPredictor:
         # in cross-validation it lifts TC and leaves FLC flat or slightly lower, so: no)
         self.context_in_predict = False
         # the marker span classifier, a second reader of the techniques of given spans
-        # (classify); predict's spans are named by the span head alone
+        # (classify), and whether it also names the BIO spans predict finds
         self.marker: MarkerClassifier | None = None
+        self.marker_in_predict = False
         # the reader operating point (its decoding, calibration and threshold)
         self.reader = ReaderConfig()
 
@@ -117,9 +118,12 @@ class NeuralPredictor:
                                   token_means(enc.offsets, enc.tech, spans))
 
     def span_head(self) -> Namer:
-        """What names the BIO spans ``predict`` finds: the span classifier, or with
-        ``context_in_predict`` the second stage too."""
-        return Namer(self.techniques, self.named_probs if self.context_in_predict
+        """What names the BIO spans ``predict`` finds: the span classifier, joined with the
+        marker classifier with ``marker_in_predict``, read again by the second stage with
+        ``context_in_predict``."""
+        if self.context_in_predict:
+            return Namer(self.techniques, self.named_probs)
+        return Namer(self.techniques, self.classifier_probs if self.marker_in_predict
                      else self.technique_probs)
 
     # -- decoding ---------------------------------------------------------------------------
