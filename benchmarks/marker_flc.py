@@ -42,6 +42,9 @@ def main() -> int:
     per_fold: dict[str, list[float]] = {"span head": [], "joined": []}
     for fold in oof_folds(DATA, args.cv):
         plain = fold.predictor
+        if not (Path(args.kept) / f"fold{fold.k}" / "head.npz").exists():
+            print(f"fold {fold.k}: no kept classifier yet, left out", flush=True)
+            continue
         marker = load_marker(Path(args.kept) / f"fold{fold.k}", list(plain.techniques))
         joined = Namer(plain.techniques, plain.with_marker(marker).classifier_probs)
         config = replace(plain.decode, **{k: v for k, v in keep.items()
