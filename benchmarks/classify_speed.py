@@ -47,8 +47,9 @@ def main() -> int:
             best[folder] = min(best.get(folder, seconds), seconds)
             print(f"run {run + 1} {folder}: {seconds:.1f} s", flush=True)
     for folder, seconds in best.items():
-        print(f"{folder}: {len(ids) / seconds:.2f} articles/s, {spans / seconds:.1f} spans/s "
-              f"({len(ids)} articles, {spans} distinct spans; best of {args.runs})")
+        rate = "" if args.predict else f", {spans / seconds:.1f} gold spans/s"
+        print(f"{folder}: {len(ids) / seconds:.2f} articles/s{rate} ({len(ids)} articles; "
+              f"best of {args.runs})")
     return 0
 
 
