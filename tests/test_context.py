@@ -91,15 +91,19 @@ def test_classifier_round_trips_and_uses_the_set(tmp_path):
     assert back.lexicon == {"a": [1.0] * T}
 
 
-def test_second_stage_and_reader_load_without_torch(tmp_path):
+def test_second_stage_marker_and_reader_load_and_run_without_torch(tmp_path):
     code = (
         "import sys; sys.modules['torch'] = None\n"
         "from propscope.model_io import load_model\n"
         "from propscope import analyze\n"
         "p = load_model()\n"
+        "from propscope.spans import Span\n"
         "assert p.context is not None and p.reader.calibration.maps\n"
+        "assert p.marker is not None and p.marker_in_predict\n"
         "r = analyze('The so-called experts pushed a disastrous, outrageous plan.', predictor=p)\n"
-        "t = p.classify('The so-called experts pushed a disastrous plan.', [])\n"
+        "t = p.classify('The so-called experts pushed a disastrous plan.', [Span(32, 42)])\n"
+        "assert len(t) == 1 and len(t[0]) == 14\n"
+        "p.predict(['The so-called experts pushed a disastrous plan.'], mode='benchmark')\n"
         "print('ok', len(r.spans))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
