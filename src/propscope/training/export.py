@@ -37,14 +37,23 @@ def export_onnx(model: SpanTagger, path: Path, quantize: bool = True,
     Do this last: after tracing, the torch model no longer gives its former outputs
     (seen with transformers 5); the exported graph does (tests/test_train.py checks it).
     """
-    model = model.float().eval()
+    outputs = OUTPUTS if technique_head else OUTPUTS[:2]
+    return export_module(_Exportable(model.float().eval(), technique_head), outputs, path,
+                         quantize, keep_fp32, weight_only)
+
+
+def export_module(module: torch.nn.Module, outputs: list[str], path: Path,
+                  quantize: bool = True, keep_fp32: tuple[str, ...] = (),
+                  weight_only: tuple[str, ...] = ()) -> Path:
+    """Export ``module`` (``input_ids``, ``attention_mask`` -> ``outputs``, every one with
+    dynamic batch and sequence axes) to ONNX at ``path``; with ``quantize``, INT8 dynamic
+    weights (``quantize_onnx``)."""
     ids = torch.ones((2, 16), dtype=torch.long)
     mask = torch.ones((2, 16), dtype=torch.long)
     fp32 = path.with_suffix(".fp32.onnx")
-    outputs = OUTPUTS if technique_head else OUTPUTS[:2]
     with torch.no_grad():
         torch.onnx.export(
-            _Exportable(model, technique_head), (ids, mask), str(fp32),
+            module, (ids, mask), str(fp32),
             input_names=["input_ids", "attention_mask"], output_names=outputs,
             dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
                           "attention_mask": {0: "batch", 1: "seq"},

@@ -32,7 +32,7 @@ from ..manifest import read_manifest, update_manifest
 from ..predictors.encoding import WordPieces
 from ..techniques import TECHNIQUE_NAMES
 from .encoders import encoder_dir
-from .export import quantize_onnx
+from .export import export_module
 
 Log = Callable[[str], Any]
 #: the recipe cross-validated in benchmarks/marker_cv.py (BENCHMARKS.md)
@@ -180,18 +180,7 @@ def export(model: MarkerModel, tokenizer_json: Path, folder: Path) -> list[str]:
     """Write ``folder``: encoder.onnx (INT8 dynamic weights; states only), head.npz and
     tokenizer.json. Returns the file names."""
     folder.mkdir(parents=True, exist_ok=True)
-    encoder = model.encoder.float().eval()
-    fp32 = folder / "encoder.fp32.onnx"
-    ids = torch.ones((1, 16), dtype=torch.long)
-    with torch.no_grad():
-        torch.onnx.export(_States(encoder), (ids, torch.ones_like(ids)), str(fp32),
-                          input_names=["input_ids", "attention_mask"], output_names=["states"],
-                          dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
-                                        "attention_mask": {0: "batch", 1: "seq"},
-                                        "states": {0: "batch", 1: "seq"}},
-                          opset_version=17, dynamo=False)
-    quantize_onnx(fp32, folder / "encoder.onnx")
-    fp32.unlink()
+    export_module(_States(model.encoder.float().eval()), ["states"], folder / "encoder.onnx")
     np.savez(folder / "head.npz", weights=model.head.weight.detach().float().numpy(),
              bias=model.head.bias.detach().float().numpy())
     shutil.copy(tokenizer_json, folder / "tokenizer.json")
