@@ -78,28 +78,23 @@ def train_fold(k: int, recipe: dict, threads: int, keep: bool = False) -> Path:
 
 def report(encoder: str) -> int:
     from propscope import metrics
-    from propscope.training.context_fit import with_marker_probs
+    from propscope.training.context_fit import rows_of_table, with_marker_probs
+    from propscope.training.marker import out_of_fold
 
     folds, techniques = pickle.loads(STAGE_ROWS.read_bytes())
     assert list(techniques) == list(TECHNIQUE_NAMES)
     t = len(techniques)
-    table: dict[tuple[str, int, int], np.ndarray] = {}
     done = [k for k in range(5) if (OUT / encoder / f"fold{k}.npz").exists()]
     if not done:
         print(f"no folds in {OUT / encoder}", file=sys.stderr)
         return 2
     if len(done) < 5:
         print(f"only folds {done} so far: figures over those", file=sys.stderr)
-    for k in done:
-        with np.load(OUT / encoder / f"fold{k}.npz") as z:
-            for key, row in zip(z["keys"].tolist(), z["probs"], strict=True):
-                aid, a, b = key.rsplit(":", 2)
-                table[(aid, int(a), int(b))] = row
+    table = out_of_fold(OUT / encoder, done)
     folds = [folds[k] for k in done]
     allrows = Rows.concat(folds)
     gold = gold_of(allrows, techniques)
-    marker = np.stack([table[(a, s, e)] for a, (s, e) in zip(allrows.article, allrows.span,
-                                                             strict=True)])
+    marker = rows_of_table(allrows, table)
     tagger = np.exp(allrows.x[:, :t])
 
     def tc(p):
@@ -110,8 +105,7 @@ def report(encoder: str) -> int:
                                             ("joined (geometric mean)", tagger * marker)]}
 
     def in_set_block(rows: Rows) -> Rows:
-        m = np.stack([table[(a, s, e)] for a, (s, e) in zip(rows.article, rows.span,
-                                                             strict=True)])
+        m = rows_of_table(rows, table)
         cut = rows.x.shape[1] - t  # the lexicon block stays last
         x = np.concatenate([rows.x[:, :cut], np.log(np.clip(m, 1e-4, 1.0)), rows.x[:, cut:]],
                            axis=1)

@@ -119,10 +119,16 @@ def with_marker_probs(rows: Rows, probs: dict[tuple[str, int, int], np.ndarray],
     classifier's ``probs`` of each (article, start, end), as ``classifier_probs`` joins them
     at inference (``probs`` out of fold: a classifier that did not train on the article)."""
     t = n_techniques
-    q = np.stack([probs[(a, s, e)] for a, (s, e) in zip(rows.article, rows.span, strict=True)])
     x = rows.x.copy()
-    x[:, :t] = np.log(np.clip(combine(np.exp(x[:, :t]), q), 1e-4, 1.0))
+    x[:, :t] = np.log(np.clip(combine(np.exp(x[:, :t]), rows_of_table(rows, probs)), 1e-4,
+                              1.0))
     return Rows(x, rows.y, rows.article, rows.span)
+
+
+def rows_of_table(rows: Rows, probs: dict[tuple[str, int, int], np.ndarray]) -> np.ndarray:
+    """``probs`` of each row's (article, start, end), stacked in row order."""
+    return np.stack([probs[(a, s, e)] for a, (s, e) in zip(rows.article, rows.span,
+                                                           strict=True)])
 
 
 def fit(rows: Rows, n_techniques: int, lexicon: Lexicon, l2: float = 1.0,

@@ -59,15 +59,16 @@ def examples(corpus: Corpus, ids: Sequence[str], pieces: WordPieces
     return xs, ys, keys
 
 
-def out_of_fold(folder: Path | str) -> dict[tuple[str, int, int], np.ndarray]:
+def out_of_fold(folder: Path | str, folds: Sequence[int] = range(5)
+                ) -> dict[tuple[str, int, int], np.ndarray]:
     """The probabilities ``benchmarks/marker_cv.py train`` wrote for every held-out span of
-    its five folds (``fold<k>.npz``), by (article, start, end)."""
+    ``folds`` (``fold<k>.npz``, all five by default), by (article, start, end)."""
     table: dict[tuple[str, int, int], np.ndarray] = {}
-    paths = sorted(Path(folder).glob("fold[0-4].npz"))
-    if len(paths) != 5:
-        raise FileNotFoundError(f"{folder}: {len(paths)} of the 5 folds' probabilities")
-    for path in paths:
-        with np.load(path) as z:
+    missing = [k for k in folds if not (Path(folder) / f"fold{k}.npz").exists()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: no probabilities of folds {missing}")
+    for k in folds:
+        with np.load(Path(folder) / f"fold{k}.npz") as z:
             for key, row in zip(z["keys"].tolist(), z["probs"], strict=True):
                 aid, a, b = key.rsplit(":", 2)
                 table[(aid, int(a), int(b))] = row
