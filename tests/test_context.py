@@ -147,27 +147,23 @@ def test_evaluate_warns_when_the_second_stage_saw_the_split(shipped_model, capsy
 
     fitted_on = shipped_model.info["second_stage_fitted_on"]
     assert "valid" in fitted_on.split("+")
-    _warn_in_sample("valid", None)
+    _warn_in_sample("valid", shipped_model.info)
     err = capsys.readouterr().err
     assert "in-sample" in err and "second stage" in err
     # the shipped marker classifier was trained on every article: any split is in-sample
     assert shipped_model.info["marker_trained_on"] == "all"
-    _warn_in_sample("fold9", None)
+    _warn_in_sample("fold9", shipped_model.info)
     err = capsys.readouterr().err
     assert "marker span classifier was trained on 'all'" in err and "second stage" not in err
 
 
-def test_evaluate_is_silent_on_a_split_no_stage_saw(monkeypatch, capsys):
-    from types import SimpleNamespace
-
-    from propscope import model_io
+def test_evaluate_is_silent_on_a_split_no_stage_saw(capsys):
     from propscope.cli.evaluate import _warn_in_sample
 
     info = {"second_stage_fitted_on": "train+valid", "marker_trained_on": "train"}
-    monkeypatch.setattr(model_io, "load_model", lambda name=None: SimpleNamespace(info=info))
-    _warn_in_sample("fold9", None)
+    _warn_in_sample("fold9", info)
     assert capsys.readouterr().err == ""
-    _warn_in_sample("train", None)
+    _warn_in_sample("train", info)
     assert "marker span classifier was trained on 'train'" in capsys.readouterr().err
 
 

@@ -85,11 +85,14 @@ def format_confusion(matrix: list[list[int]]) -> str:
 
 
 def evaluate_split(data: Path, split: str, model: str | None = None):
+    """The split, the model's evaluation on it and the model's info."""
     from ..evaluation import evaluate_predictor
     from ..model_io import load_model
 
     corpus = load_split(data, split)
-    return corpus, evaluate_predictor(load_model(model), corpus, progress=Progress("evaluate"))
+    predictor = load_model(model)
+    return (corpus, evaluate_predictor(predictor, corpus, progress=Progress("evaluate")),
+            predictor.info)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("give PRED and GOLD files, or --data DIR --split NAME")
         if args.record:
             _check_record(args.split, args.model)
-        corpus, ev = evaluate_split(Path(args.data), args.split, args.model)
-        _warn_in_sample(args.split, args.model)
+        corpus, ev, info = evaluate_split(Path(args.data), args.split, args.model)
+        _warn_in_sample(args.split, info)
         if args.record:
             from ..evaluation import record_scores
 
@@ -141,10 +144,8 @@ def _check_record(split: str, model: str | None) -> None:
         raise InputError("--record needs --model FOLDER, a model folder with a manifest.json")
 
 
-def _warn_in_sample(split: str, model: str | None) -> None:
-    from ..model_io import load_model
-
-    info = load_model(model).info
+def _warn_in_sample(split: str, info: dict) -> None:
+    """Say so when the model's second stage or marker classifier saw ``split``."""
     seen = []
     fitted_on = str(info.get("second_stage_fitted_on") or "")
     if split in fitted_on.split("+"):
