@@ -133,8 +133,7 @@ def _with_stages(predictor, folder: Path, manifest: dict[str, Any],
         if fitted_on:
             predictor.info["second_stage_fitted_on"] = fitted_on
     if manifest.get("marker"):
-        predictor.marker = load_marker(_marker_folder(folder, manifest["marker"]),
-                                   manifest["techniques"], threads)
+        predictor.marker = _marker_of(folder, manifest, threads)
         predictor.marker_in_predict = bool(manifest["marker"].get("in_predict", False))
         if manifest["marker"].get("trained_on"):  # as the second stage's: evaluate says so
             predictor.info["marker_trained_on"] = str(manifest["marker"]["trained_on"])
@@ -144,6 +143,12 @@ def _with_stages(predictor, folder: Path, manifest: dict[str, Any],
         raise ModelError(f"manifest.json: 'reader' is not a reader configuration ({e})",
                          where=str(folder)) from None
     return predictor
+
+
+def _marker_of(folder: Path, manifest: dict[str, Any], threads: int | None):
+    """The marker span classifier a model folder's manifest names."""
+    return load_marker(_marker_folder(folder, manifest["marker"]), manifest["techniques"],
+                       threads)
 
 
 def _marker_folder(folder: Path, record: dict[str, Any]) -> Path:
@@ -202,7 +207,7 @@ def validate_folder(folder: Path | str) -> None:
     else:
         _single_files(folder, threads=1, optimize=False)
     if manifest.get("marker"):
-        load_marker(_marker_folder(folder, manifest["marker"]), manifest["techniques"], threads=1)
+        _marker_of(folder, manifest, threads=1)
 
 
 #: The entry-point group through which installed model packages name their model folder:
