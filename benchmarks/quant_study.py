@@ -15,13 +15,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import torch
-
 from propscope.corpus import load_split
 from propscope.evaluation import record_scores
 from propscope.manifest import update_manifest
 from propscope.model_io import load_folder
-from propscope.training.export import export_onnx, quantize_onnx
+from propscope.training.export import fp32_from_checkpoint, quantize_onnx
 from propscope.training.loop import tune_and_evaluate
 
 VARIANTS: dict[str, tuple[str, ...] | None] = {
@@ -37,19 +35,6 @@ WEIGHT_ONLY: dict[str, tuple[str, ...]] = {
 }
 
 
-def build(run: Path, encoder: str, fp32: Path) -> None:
-    from transformers import AutoModel
-
-    from propscope.techniques import TECHNIQUE_NAMES
-    from propscope.training.encoders import encoder_dir
-    from propscope.training.model import SpanTagger
-
-    enc = AutoModel.from_pretrained(str(encoder_dir(encoder)), attn_implementation="eager")
-    model = SpanTagger(enc, len(TECHNIQUE_NAMES))
-    model.load_state_dict(torch.load(run / "best.pt", weights_only=True), strict=False)
-    export_onnx(model, fp32, quantize=False)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", required=True, help="a training folder with best.pt and manifest")
@@ -63,7 +48,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     fp32 = work / "encoder.fp32.onnx"
     if not fp32.exists():
-        build(run, args.encoder, fp32)
+        fp32_from_checkpoint(run, args.encoder, fp32)
     valid = load_split(args.data, "valid")
     cfg = json.loads((run / "manifest.json").read_text())["train_config"]
     rows = []

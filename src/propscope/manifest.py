@@ -47,6 +47,9 @@ MANIFEST_SCHEMA: dict[str, str] = {
     # how the encoder was quantised (training/quantize.py): {"kind": "static", ...} marks
     # fixed activation scales, so the loader batches its windows (model_io.STATIC_BATCH)
     "quantization": "object",
+    # activation outliers moved into the weights before dynamic INT8 (training/smoothquant.py):
+    # alpha, projections, calibration; informational (the graph itself carries the Muls)
+    "smoothquant": "object",
 }
 
 _IS: dict[str, Callable[[Any], bool]] = {

@@ -42,6 +42,21 @@ def export_onnx(model: SpanTagger, path: Path, quantize: bool = True,
                          quantize, keep_fp32, weight_only)
 
 
+def fp32_from_checkpoint(run: Path, encoder: str, path: Path) -> Path:
+    """The fp32 ONNX graph of a training folder's best epoch (``run/best.pt``), written to
+    ``path``: the source for quantising it another way (``smoothquant.py``,
+    ``benchmarks/quant_study.py``)."""
+    from transformers import AutoModel
+
+    from ..techniques import TECHNIQUE_NAMES
+    from .encoders import encoder_dir
+
+    enc = AutoModel.from_pretrained(str(encoder_dir(encoder)), attn_implementation="eager")
+    model = SpanTagger(enc, len(TECHNIQUE_NAMES))
+    model.load_state_dict(torch.load(run / "best.pt", weights_only=True), strict=False)
+    return export_onnx(model, path, quantize=False)
+
+
 def export_module(module: torch.nn.Module, outputs: list[str], path: Path,
                   quantize: bool = True, keep_fp32: tuple[str, ...] = (),
                   weight_only: tuple[str, ...] = ()) -> Path:
