@@ -56,8 +56,9 @@ marker: install-train
 # The `--profile accurate` model (issue 12), written straight into its package
 # (models/propscope-model-accurate, then `make install-accurate`): one MPNet-base tagger
 # trained on the corpus plus the 400 unlabelled news articles labelled by the earlier
-# three-MPNet ensemble (data/teacher-x3.labels: self-training); INT8 weights (the
-# feed-forward down-projections INT8 on disk but multiplied in fp32); weights split into
+# three-MPNet ensemble (data/teacher-x3.labels: self-training); every projection dynamic
+# INT8 after SmoothQuant (activation outliers moved into the weights, alpha 0.9, calibrated
+# on 24 train articles: training/smoothquant.py); weights split into
 # files under 90 MiB; one technique per BIO span (as chosen in CV for the fast profile);
 # the second stage fitted on the fast recipe's fold models (runs/cv-minilm:
 # `python benchmarks/cv_folds.py --out runs/cv-minilm`, about 2 hours, once) and this model's
@@ -72,7 +73,10 @@ accurate: install-train
 		--seed 21 --extra-articles $(UNLABELLED) --extra-labels data/teacher-x3.labels \
 		--int8-weights-only /output/dense/ --out $(ACCURATE_RUN)
 	$(PYTHON) -m propscope.training.package $(ACCURATE_RUN) $(ACCURATE_MODEL) \
-		--rebuild "make accurate" --decode '{"second_label_ratio": 1.0}'
+		--rebuild "make accurate" --decode '{"second_label_ratio": 1.0, "stride": 224}'
+	$(PYTHON) -m propscope.training.smoothquant $(ACCURATE_MODEL) --run $(ACCURATE_RUN) \
+		--alpha 0.9 --projections all --articles 24
+	rm -f $(ACCURATE_RUN)/valid_enc.pkl
 	$(PYTHON) -m propscope.training.marker $(ACCURATE_MODEL) --use-bundled
 	$(PYTHON) benchmarks/context_transfer.py --cv runs/cv-minilm --model $(ACCURATE_MODEL) \
 		--cache $(ACCURATE_RUN)/valid_enc.pkl --marker-oof runs/marker-cv/minilm \
