@@ -21,12 +21,24 @@ from pathlib import Path
 import numpy as np
 
 from propscope import metrics
+from propscope.config import DecodeConfig
 from propscope.corpus import load_split
 from propscope.model_io import load_marker
 from propscope.predictors.decoding import Namer, decode
 from propscope.training.oof import oof_folds
 
 DATA = Path("../shared/ptc")
+
+
+def joined_decoding(fold, kept: Path, keep: dict) -> tuple[DecodeConfig, Namer]:
+    """A fold model's decoding with ``keep``'s settings (its own windows), and the namer that
+    joins its span head with the marker classifier that did not train on the fold."""
+    plain = fold.predictor
+    marker = load_marker(kept / f"fold{fold.k}", list(plain.techniques))
+    joined = Namer(plain.techniques, plain.with_marker(marker).classifier_probs)
+    config = replace(plain.decode, **{k: v for k, v in keep.items()
+                                      if k not in ("window", "stride")})
+    return config, joined
 
 
 def main() -> int:
@@ -45,10 +57,7 @@ def main() -> int:
         if not (Path(args.kept) / f"fold{fold.k}" / "head.npz").exists():
             print(f"fold {fold.k}: no kept classifier yet, left out", flush=True)
             continue
-        marker = load_marker(Path(args.kept) / f"fold{fold.k}", list(plain.techniques))
-        joined = Namer(plain.techniques, plain.with_marker(marker).classifier_probs)
-        config = replace(plain.decode, **{k: v for k, v in keep.items()
-                                          if k not in ("window", "stride")})
+        config, joined = joined_decoding(fold, Path(args.kept), keep)
         gold = {a: corpus.gold[a] for a in fold.ids}
         for name, namer in (("span head", plain.span_head()), ("joined", joined)):
             spans = {a: decode(e, config, namer) for a, e in zip(fold.ids, fold.encodings,

@@ -15,15 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from marker_flc import joined_decoding
 
 from propscope import metrics
 from propscope.corpus import load_split
-from propscope.model_io import load_marker
-from propscope.predictors.decoding import Namer, decode
+from propscope.predictors.decoding import decode
 from propscope.spans import Span
 from propscope.training.oof import oof_folds
 
@@ -61,11 +60,7 @@ def main() -> int:
     base: dict[str, list[Span]] = {}
     fold_of: dict[str, int] = {}
     for fold in oof_folds(DATA, args.cv):
-        plain = fold.predictor
-        marker = load_marker(Path(args.kept) / f"fold{fold.k}", list(plain.techniques))
-        joined = Namer(plain.techniques, plain.with_marker(marker).classifier_probs)
-        config = replace(plain.decode, **{k: v for k, v in keep.items()
-                                          if k not in ("window", "stride")})
+        config, joined = joined_decoding(fold, Path(args.kept), keep)
         for a, e in zip(fold.ids, fold.encodings, strict=True):
             base[a] = decode(e, config, joined)
             fold_of[a] = fold.k

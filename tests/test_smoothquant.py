@@ -87,3 +87,11 @@ def test_smooth_folder_replaces_the_encoder_and_records_how(fp32, ptc, tmp_path)
     # another quantisation of the same weights: the same spans, give or take a word's edge
     assert len(spans) == len(shipped)
     assert all(a.start < b.end and b.start < a.end for a, b in zip(spans, shipped, strict=True))
+
+
+def test_cli_names_a_missing_file_in_one_line(tmp_path, capsys):
+    from propscope.training.smoothquant import main
+
+    assert main([str(tmp_path), "--run", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "manifest.json" in err and "best.pt" in err

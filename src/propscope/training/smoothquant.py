@@ -149,6 +149,7 @@ def smooth_folder(folder: Path, fp32: Path, data: Path | str, alpha: float = 0.9
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
     import json
+    import sys
     import tempfile
 
     from .export import fp32_from_checkpoint
@@ -165,6 +166,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--max-mb", type=float, default=90.0, help="largest weights file, MiB")
     args = ap.parse_args(argv)
     names = ALL_PROJECTIONS if args.projections == "all" else DOWN_PROJECTIONS
+    needed = [args.folder / "manifest.json", args.fp32 or args.run / "best.pt"]
+    missing = [str(p) for p in needed if not p.is_file()]
+    if missing:
+        print(f"smoothquant: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = args.fp32
         if fp32 is None:
