@@ -87,9 +87,14 @@ accurate: install-train
 	$(PYTHON) benchmarks/analyze_speed.py --model $(ACCURATE_MODEL) --runs 3 --record
 
 # The accurate model as a package (models/propscope-model-accurate/README.md): seconds, no
-# training, offline. Refuses in one line if the package holds no model folder.
+# training, offline. Refuses in one line if the package holds no model folder. It builds
+# with the setuptools already installed (no build isolation: nothing to download); one
+# older than 70.1 cannot build a wheel by itself (a fresh Python 3.11 venv has 65), so it
+# is upgraded first.
 ACCURATE_PKG ?= models/propscope-model-accurate
 ACCURATE_MODEL = $(ACCURATE_PKG)/src/propscope_model_accurate/model
 install-accurate:
 	@test -f $(ACCURATE_MODEL)/manifest.json || { echo "install-accurate: $(ACCURATE_MODEL) holds no model; rebuild it with \`make accurate\` ($(ACCURATE_PKG)/README.md)" >&2; exit 1; }
+	@$(PYTHON) -c "import setuptools as s, sys; sys.exit(tuple(map(int, s.__version__.split('.')[:2])) < (70, 1))" \
+		|| $(PIP) install -q "setuptools>=70.1"
 	$(PIP) install -q --no-build-isolation "$(abspath $(ACCURATE_PKG))"
