@@ -60,7 +60,7 @@ def main() -> int:
     base: dict[str, list[Span]] = {}
     fold_of: dict[str, int] = {}
     for fold in oof_folds(DATA, args.cv):
-        config, joined = joined_decoding(fold, Path(args.kept), keep)
+        config, joined, _ = joined_decoding(fold, Path(args.kept), keep)
         for a, e in zip(fold.ids, fold.encodings, strict=True):
             base[a] = decode(e, config, joined)
             fold_of[a] = fold.k
