@@ -13,14 +13,12 @@ Every fold resumes (training from its checkpoint; a finished fold is skipped).
 from __future__ import annotations
 
 import argparse
-import pickle
 import sys
 from pathlib import Path
 
 from propscope.config import TrainConfig
-from propscope.corpus import load_split
-from propscope.model_io import load_folder
-from propscope.training.loop import encode_corpus, train
+from propscope.training.loop import train
+from propscope.training.oof import write_oof
 
 
 def main() -> int:
@@ -45,11 +43,7 @@ def main() -> int:
                           patience=args.epochs + 1)
         if not (folder / "manifest.json").exists():
             train(args.data, folder, cfg, log=log)
-        held = load_split(Path(args.data), f"fold{k}")
-        encs = encode_corpus(load_folder(folder), held)
-        with open(oof, "wb") as f:
-            pickle.dump({"fold": k, "ids": list(held.articles), "encodings": encs}, f)
-        log(f"fold {k}: {len(encs)} out-of-fold encodings -> {oof}")
+        write_oof(folder, args.data, k, log)
     return 0
 
 

@@ -23,16 +23,13 @@ About 100 minutes of training a fold on 2 quiet cores.
 from __future__ import annotations
 
 import argparse
-import pickle
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from propscope.config import TrainConfig
-from propscope.corpus import load_split
-from propscope.model_io import load_folder
 from propscope.training.distil import train_student
-from propscope.training.loop import encode_corpus
+from propscope.training.oof import write_oof
 from propscope.training.soft_targets import build_targets
 
 #: the 7+3-epoch student's recipe (runs/distil/minilm-student-7ep, then -7p3ep)
@@ -71,11 +68,7 @@ def main() -> int:
         if not (student / "manifest.json").exists():
             train_student(args.data, student, replace(SECOND, **splits), targets, GOLD_MIX,
                           log, init_from=first / "best.pt")
-        held = load_split(Path(args.data), f"fold{k}")
-        encs = encode_corpus(load_folder(student), held)
-        with open(oof, "wb") as f:
-            pickle.dump({"fold": k, "ids": list(held.articles), "encodings": encs}, f)
-        log(f"fold {k}: {len(encs)} out-of-fold encodings -> {oof}")
+        write_oof(student, args.data, k, log)
     return 0
 
 

@@ -1,8 +1,8 @@
 """Out-of-fold encodings: every article encoded by a model that did not train on it.
 
-Two sources: the five fold models of ``benchmarks/cv_folds.py`` (all 371 articles; each
-``foldK/oof.pkl`` beside its model), or one model trained on the train split, on the
-``valid`` articles, grouped by the fold each belongs to.
+Two sources: the five fold models of ``benchmarks/cv_folds.py`` or ``student_cv.py`` (all
+371 articles; each ``foldK/oof.pkl`` beside its model, written by ``write_oof``), or one model
+trained on the train split, on the ``valid`` articles, grouped by the fold each belongs to.
 """
 
 from __future__ import annotations
@@ -26,6 +26,18 @@ class Fold:
     ids: list[str]
     encodings: list[Encoded]
     seen: set[str]  # the articles whose labels the fold's model trained on
+
+
+def write_oof(folder: Path, data_dir: Path | str, k: int, log=print) -> Path:
+    """Encode fold ``k``'s articles with the model in ``folder`` (trained without them) and
+    pickle the encodings to ``folder/oof.pkl``, where ``oof_folds`` reads them."""
+    held = load_split(Path(data_dir), f"fold{k}")
+    encs = encode_corpus(load_folder(folder), held)
+    path = folder / "oof.pkl"
+    with open(path, "wb") as f:
+        pickle.dump({"fold": k, "ids": list(held.articles), "encodings": encs}, f)
+    log(f"fold {k}: {len(encs)} out-of-fold encodings -> {path}")
+    return path
 
 
 def oof_folds(data_dir: Path | str, cv_dir: Path | str | None = None,
