@@ -76,7 +76,6 @@ accurate: install-train
 		--rebuild "make accurate" --decode '{"second_label_ratio": 1.0, "stride": 224}'
 	$(PYTHON) -m propscope.training.smoothquant $(ACCURATE_MODEL) --run $(ACCURATE_RUN) \
 		--alpha 0.9 --projections all --articles 24
-	rm -f $(ACCURATE_RUN)/valid_enc.pkl
 	$(PYTHON) -m propscope.training.marker $(ACCURATE_MODEL) --use-bundled
 	$(PYTHON) benchmarks/context_transfer.py --cv runs/cv-minilm --model $(ACCURATE_MODEL) \
 		--cache $(ACCURATE_RUN)/valid_enc.pkl --marker-oof runs/marker-cv/minilm \

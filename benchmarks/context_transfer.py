@@ -20,6 +20,7 @@ classifier, trained on all articles, is left out of the rows: it saw them).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import pickle
 import sys
@@ -45,17 +46,37 @@ from propscope.training.context_fit import (
 from propscope.training.loop import encode_corpus
 
 
-def valid_encodings(model, data: Path, cache: Path | None):
+def encoder_key(folder: Path) -> str:
+    """What a folder's valid encodings depend on: its encoders' files (the members' too,
+    not the marker classifier's) and its window layout."""
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("encoder.onnx*")):
+        rel = path.relative_to(folder)
+        if "marker" not in rel.parts:
+            h.update(rel.as_posix().encode())
+            h.update(path.read_bytes())
+    decode = json.loads((folder / "manifest.json").read_text()).get("decode", {})
+    h.update(json.dumps([decode.get(k) for k in ("window", "stride", "readings")]).encode())
+    return h.hexdigest()
+
+
+def valid_encodings(model, folder: Path, data: Path, cache: Path | None):
+    """The valid articles' ids and ``model``'s encodings of them (``model`` loaded from
+    ``folder``); pickled to ``cache``, and read from it while the encoder is the same."""
+    key = encoder_key(folder)
     if cache and cache.exists():
         with open(cache, "rb") as f:
             saved = pickle.load(f)
-        return saved["ids"], saved["encodings"]
+        if saved.get("key") == key:
+            return saved["ids"], saved["encodings"]
+        print(f"{cache}: made by another encoder or window layout, encoded again",
+              file=sys.stderr)
     valid = load_split(data, "valid")
     encs = encode_corpus(model, valid)
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
         with open(cache, "wb") as f:
-            pickle.dump({"ids": list(valid.articles), "encodings": encs}, f)
+            pickle.dump({"ids": list(valid.articles), "encodings": encs, "key": key}, f)
     return list(valid.articles), encs
 
 
@@ -65,7 +86,8 @@ def main() -> int:
     ap.add_argument("--cv", default="runs/cv-minilm")
     ap.add_argument("--model", default="src/propscope/models/default")
     ap.add_argument("--cache", default="runs/x2s/valid_enc.pkl",
-                    help="the model's valid encodings, pickled (made if missing)")
+                    help="the model's valid encodings, pickled (made if missing or made by "
+                    "another encoder)")
     ap.add_argument("--l2", default="10,30,100")
     ap.add_argument("--balance", default="0,0.2,0.5")
     ap.add_argument("--write", help="model folder to store the chosen second stage in")
@@ -91,7 +113,8 @@ def main() -> int:
         return 2
     model = model.with_marker(None)  # rows read the span head; join adds the marker's
     shipped = model.context
-    ids, encs = valid_encodings(model, data, Path(args.cache) if args.cache else None)
+    ids, encs = valid_encodings(model, Path(args.model), data,
+                                Path(args.cache) if args.cache else None)
     parts = [article_rows(model, a, e, everything.gold[a], train_lexicon)
              for a, e in zip(ids, encs, strict=True)]
     valid_rows = join(Rows.concat([p for p in parts if len(p.y)]))

@@ -109,7 +109,8 @@ def transfer(args, data, corpus, rows, folds, techniques, make) -> dict:
     """Stages fitted on the train articles' out-of-fold rows, on the shipped model's valid."""
     train_ids = set(split_ids(data, "train"))
     model = load_folder(args.model)
-    ids, encs = valid_encodings(model, data, Path(args.cache) if args.cache else None)
+    ids, encs = valid_encodings(model, Path(args.model), data,
+                                Path(args.cache) if args.cache else None)
     lexicon = build_lexicon(((corpus.articles[a].text, s) for a in train_ids
                              for s in corpus.gold[a]), techniques)
     valid_rows = rows_of(model, ids, encs, corpus, lexicon)["gold"]
