@@ -20,13 +20,12 @@ from pathlib import Path
 import numpy as np
 from static_int8 import distance, run_windows, session
 
-from propscope.training.export import quantize_onnx
 from propscope.training.quantize import calibration_windows
 from propscope.training.smoothquant import (
     ALL_PROJECTIONS,
     DOWN_PROJECTIONS,
     channel_ranges,
-    smooth,
+    smoothed_int8,
 )
 
 
@@ -63,8 +62,7 @@ def main() -> None:
         out.mkdir(exist_ok=True)
         target = out / "encoder.onnx"
         if not target.exists():
-            smoothed = smooth(fp32, work / "smoothed.fp32.onnx", ranges, alpha)
-            quantize_onnx(smoothed, target)
+            smoothed_int8(fp32, target, ranges, alpha)
         compare[f"smoothed alpha {alpha:g}, full INT8"] = target
     for name, path in compare.items():
         print(json.dumps({"encoder": name, "path": str(path),

@@ -14,12 +14,20 @@ weight and these activations, so the division cannot be folded into it: it is an
 ``Mul`` by a constant vector (one multiply per activation, nothing against the GEMM).
 
     rows = quantize.calibration_windows(folder, data, articles)
-    ranges = channel_ranges(fp32, rows, ("/output/dense/",))
-    smooth(fp32, dst, ranges, alpha=0.5)      # then export.quantize_onnx(dst, out)
+    ranges = channel_ranges(fp32, rows, ALL_PROJECTIONS)
+    smoothed_int8(fp32, out, ranges, alpha=0.9)   # smooth, then dynamic INT8 throughout
+
+or, for a model folder, ``python -m propscope.training.smoothquant FOLDER --run RUN``.
+Alpha 0.5, the paper's default, is worse than no smoothing on MPNet: its outliers are too
+large for the weights to take half (BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -81,7 +89,7 @@ def smooth(fp32: Path, dst: Path, ranges: dict[str, np.ndarray], alpha: float = 
     for node in model.graph.node:
         if node.name in ranges:
             groups.setdefault(node.input[0], []).append(node)
-    smoothed: dict[str, str] = {}  # activation -> its smoothed name
+    muls: dict[str, str] = {}  # activation -> the name of the Mul that smooths it
     for act_name, members in groups.items():
         act = np.maximum(np.max([ranges[n.name] for n in members], axis=0), 1e-5)
         weights = [numpy_helper.to_array(inits[n.input[1]]) for n in members]  # (in, out)
@@ -91,25 +99,33 @@ def smooth(fp32: Path, dst: Path, ranges: dict[str, np.ndarray], alpha: float = 
             init = inits[n.input[1]]
             init.CopyFrom(numpy_helper.from_array((w * s[:, None]).astype(np.float32),
                                                   init.name))
-        base = f"{members[0].name}_smooth"
+        muls[act_name] = f"{members[0].name}_smooth"
         model.graph.initializer.append(numpy_helper.from_array((1.0 / s).astype(np.float32),
-                                                               f"{base}_inv"))
-        smoothed[act_name] = f"{base}_out"
+                                                               f"{muls[act_name]}_inv"))
     nodes = []
     for node in model.graph.node:
         nodes.append(node)
         for name in node.output:  # the Mul right after what it smooths
-            if name in smoothed:
-                base = smoothed[name][: -len("_out")]
-                nodes.append(onnx.helper.make_node("Mul", [name, f"{base}_inv"],
-                                                   [smoothed[name]], name=base))
+            if name in muls:
+                nodes.append(onnx.helper.make_node("Mul", [name, f"{muls[name]}_inv"],
+                                                   [f"{muls[name]}_out"], name=muls[name]))
     for node in nodes:
         if node.name in ranges:
-            node.input[0] = smoothed[node.input[0]]
+            node.input[0] = f"{muls[node.input[0]]}_out"
     del model.graph.node[:]
     model.graph.node.extend(nodes)
     onnx.save(model, str(dst), save_as_external_data=True, location=f"{dst.name}.data")
     return dst
+
+
+def smoothed_int8(fp32: Path, out: Path, ranges: dict[str, np.ndarray],
+                  alpha: float = 0.9) -> Path:
+    """``fp32`` smoothed (``smooth``) and quantised to dynamic INT8 throughout, written to
+    ``out``."""
+    from .export import quantize_onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return quantize_onnx(smooth(fp32, Path(tmp) / "smoothed.onnx", ranges, alpha), out)
 
 
 def smooth_folder(folder: Path, fp32: Path, data: Path | str, alpha: float = 0.9,
@@ -120,20 +136,15 @@ def smooth_folder(folder: Path, fp32: Path, data: Path | str, alpha: float = 0.9
     its weights split into files of at most ``max_mb`` MiB; record how in the manifest
     (``smoothquant``). Decoding, heads and second stage stay as they are. Returns the
     record."""
-    import json
-    import tempfile
-
-    from .export import quantize_onnx, split_onnx_data
+    from .export import split_onnx_data
     from .quantize import calibration_windows
 
     rows = calibration_windows(folder, data, articles)
     log(f"calibrating on {len(rows)} windows of {articles} train articles")
     ranges = channel_ranges(fp32, rows, names)
-    with tempfile.TemporaryDirectory() as tmp:
-        smoothed = smooth(fp32, Path(tmp) / "smoothed.onnx", ranges, alpha)
-        for old in folder.glob("encoder.onnx*"):
-            old.unlink()
-        quantize_onnx(smoothed, folder / "encoder.onnx")
+    for old in folder.glob("encoder.onnx*"):
+        old.unlink()
+    smoothed_int8(fp32, folder / "encoder.onnx", ranges, alpha)
     parts = split_onnx_data(folder / "encoder.onnx", int(max_mb * 2**20))
     record = {"alpha": alpha, "projections": list(names), "calibration_articles": articles,
               "calibration_windows": len(rows), "matmuls": len(ranges),
@@ -147,11 +158,6 @@ def smooth_folder(folder: Path, fp32: Path, data: Path | str, alpha: float = 0.9
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
-    import json
-    import sys
-    import tempfile
-
     from .export import fp32_from_checkpoint
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
