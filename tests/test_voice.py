@@ -262,3 +262,38 @@ def test_calling_something_a_name_is_the_callers_voice():
     assert voice_of(text, "a whitewash") == ("attributed", "Michael Mostyn")
     assert voice_of(text, "a last minute gambit") == ("attributed", "White House")
     assert voice_of(text, "published on Friday") == ("author", None)
+
+
+def test_straight_and_curly_double_quotes_close_each_other():
+    text = ("“I don’t think it’s right to say that,\" she concluded.\n"
+            "\"And I don’t want to go around insulting people.\n"
+            "I don’t want to paint with a broad brush – that’s childish.”\n"
+            "Right, except she does just that.")
+    assert voice_of(text, "right to say")[0] == "quoted"
+    assert voice_of(text, "that’s childish")[0] == "quoted"
+    assert voice_of(text, "she does just that") == ("author", None)
+
+
+def test_a_tweet_signed_at_the_end_of_its_own_line():
+    text = ("The president weighed in.\n"
+            "I am watching the Democrat Party led assault on our country, INCLUDING MANY "
+            "CRIMINALS, from entering the U.S. — Donald J. Trump (@realDonaldTrump) "
+            "October 18, 2018\n"
+            "Trump also threatened to stop aid.")
+    assert voice_of(text, "MANY CRIMINALS") == ("attributed", "Donald J. Trump")
+    assert voice_of(text, "stop aid")[0] == "author"
+
+
+def test_the_progressive_and_a_described_source_report_speech():
+    text = ("The plague has killed 143 people. But health officials are now warning the "
+            "deadly bacteria could mutate and become untreatable. The hospitals are full.")
+    assert voice_of(text, "deadly bacteria") == ("attributed", "health officials")
+    assert voice_of(text, "killed 143")[0] == "author"
+    assert voice_of(text, "hospitals are full") == ("author", None)
+
+
+def test_comparing_someone_to_something_is_the_speakers_voice():
+    text = ("Soros, for his part, compared Orban unfavourably to both the Nazis and the "
+            "Communists. Voters did not care.")
+    assert voice_of(text, "unfavourably to both the Nazis") == ("attributed", "Soros")
+    assert voice_of(text, "Voters did not care") == ("author", None)

@@ -1,6 +1,7 @@
 """Quotation marks: where the quotes of a text are (``quotes``), with the char offsets of
 the text exactly as given. Every kind of mark counts (straight, curly, low-high,
-guillemets in either direction, single quotes); nested quotes count as the outer quote; an
+guillemets in either direction, single quotes; a straight and a curly double quote
+close each other); nested quotes count as the outer quote; an
 unclosed quote closes at the first unmatched closing mark of the next ``CARRY_LINES``
 lines, else at its line's end. ``voice`` builds speakers and voices on it.
 """
@@ -10,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 #: opening mark -> the marks that close it
-OPENERS = {"“": "”", "„": "“”", "«": "»", "»": "«", "‹": "›", "›": "‹", "‘": "’",
-           "‚": "‘’", "「": "」", "『": "』", '"': '"', "'": "'", "”": "”"}
+#: (a straight double quote and a curly one close each other: articles pasted together
+#: from several sources mix them, '“ ... ,"' and '" ... .”')
+OPENERS = {"“": "”\"", "„": "“”", "«": "»", "»": "«", "‹": "›", "›": "‹", "‘": "’",
+           "‚": "‘’", "「": "」", "『": "』", '"': '"”', "'": "'", "”": "”"}
 CLOSERS = {c for v in OPENERS.values() for c in v}
 MARKS = set(OPENERS) | CLOSERS
 APOSTROPHE_LIKE = {"'", "’", "‘"}

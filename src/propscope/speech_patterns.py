@@ -20,7 +20,10 @@ VERBS = (r"(?:said|says|say|tells|tell|wrote|writes|write|added|adds|stated|stat
          r"derided|derides|accused|accuses|slammed|slams|blasted|blasts|denounced|"
          r"denounces|mocked|mocks|ridiculed|ridicules|pointed\s+out|points\s+out|"
          r"made\s+(?:it\s+)?clear|makes\s+(?:it\s+)?clear|"
-         r"told\s+(?:[\w.’'-]+\s*?){1,3}?(?=\s+that\b|\s*[:,])|told\s+[\w’'-]+)")
+         r"told\s+(?:[\w.’'-]+\s*?){1,3}?(?=\s+that\b|\s*[:,])|told\s+[\w’'-]+|"
+         # the progressive: "health officials are now warning the bacteria could mutate"
+         r"(?:is|are|was|were)\s+(?:(?:now|also|still)\s+)?"
+         r"(?:warning|saying|claiming|insisting|arguing|telling\s+[\w’'-]+))")
 PARTICLE = r"(?:al|el|bin|ibn|de|da|del|van|von|der|den|la|le|du|di|ben|abu|of)"
 CAP = r"(?:(?:Mr|Mrs|Ms|Dr|St|Jr|Sen|Rep|Gen|Gov|Col|Lt|Prof)\.|[A-Z]\.|[A-Z][\w’'-]*)"
 NAME = rf"(?:{CAP}(?:\s+(?:{PARTICLE}[\s-])?{CAP}){{0,4}})"
@@ -28,7 +31,8 @@ PRONOUN = r"(?:he|she|they|He|She|They|I|we|We)"
 DESC = (r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir)\s+"
         r"(?:(?!(?:that|which|who|and|or)\b)[\w’'-]+\s+){0,3}?[\w’'-]+")
 #: unnamed sources that report speech ("experts warn that ...")
-BARE = (r"(?:[Ee]xperts|[Oo]fficials|[Cc]ritics|[Aa]nalysts|[Ss]cientists|[Rr]esearchers|"
+BARE = (r"(?:(?:[A-Z][\w.]*|[a-z]+)\s+)?"  # "health officials", "US officials"
+        r"(?:[Ee]xperts|[Oo]fficials|[Cc]ritics|[Aa]nalysts|[Ss]cientists|[Rr]esearchers|"
         r"[Aa]uthorities|[Pp]olice|[Ww]itnesses|[Ss]ources|[Oo]bservers|[Aa]ctivists|"
         r"[Rr]esidents|[Dd]octors|[Pp]rosecutors|[Rr]eports?|[Ss]tudies)")
 WHO = rf"(?:{NAME}|{PRONOUN}|{DESC}|{BARE})"
@@ -65,7 +69,7 @@ LEAD = rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?{OP
 SENT_START = re.compile(rf"{LEAD}{said_by('who')}\b(?:\s+that\b)?[\s:,]*")
 #: verbs of naming: what X calls something is X's
 CALLING = (r"(?:called|calls|described|describes|branded|brands|dubbed|dubs|labell?ed|labels|"
-           r"criticized|criticizes|criticised|criticises)")
+           r"criticized|criticizes|criticised|criticises|compared|compares)")
 #: "X called the report a whitewash": only in sentences without a quotation (there the
 #: quoted words are X's and the rest the author's)
 CALLED_START = re.compile(rf"{LEAD}{said_by('who', CALLING)}\s+(?!for\b)")
@@ -86,6 +90,9 @@ BLOCK_INTRO = re.compile(
 #: an embedded tweet's signature line, "— Name (@handle) date": the lines above it are
 #: the tweet (at most TWEET_LINES, up to a blank line or the previous signature)
 SIGNATURE = re.compile(rf"^\s*[—–-]\s*(?P<name>{NAME})\s*\(@\w+\)")
+#: the same signature after the tweet's text on its own line: "I am watching ... —
+#: Donald J. Trump (@realDonaldTrump) October 18, 2018"
+INLINE_SIGNATURE = re.compile(rf"\S\s+[—–]\s*(?P<name>{NAME})\s*\(@\w+\)")
 TWEET_LINES = 4
 TWITTER = re.compile(r"(?i)\btwitter\b|\btweet")
 #: a block quote runs over at most this many following lines

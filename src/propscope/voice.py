@@ -13,10 +13,12 @@ the article text exactly as given (CRLF and non-ASCII text included).
   X:", "X writes:"), up to a paragraph in the first person singular ("I agree ..."), a
   signature line ("— Name"), a quotation of its own or a blank line (at most
   ``BLOCK_LINES`` lines); "Here's the crux of X's argument:" introduces one too; the
-  lines of an embedded tweet (above a signature line "— Name (@handle) date") are the
-  signer's; "As X concludes, ..." covers the rest of its sentence. Verbs of attack report
-  speech too ("X derided Y for ..."), and the speaker may follow an opening phrase
-  ("During the debate, X said ...").
+  lines of an embedded tweet (above a signature line "— Name (@handle) date", or before
+  the signature on its own line) are the signer's; "As X concludes, ..." covers the
+  rest of its sentence. Verbs of attack and comparison report speech too ("X derided Y
+  for ...", "X compared Y to ..."), and so does the progressive ("health officials are
+  now warning ..."); the speaker may follow an opening phrase ("During the debate, X said
+  ...").
 - **author**: everything else.
 
 A quote's speaker is found after it (``," he said``, ``," said Maria Lopez``), before it
@@ -48,6 +50,7 @@ from .speech_patterns import (
     FIRST_PERSON,
     FUNCTION,
     ING,
+    INLINE_SIGNATURE,
     LABEL,
     NAME,
     NOT_SPEAKERS,
@@ -172,11 +175,16 @@ def _in_tweet(line: str) -> bool:
 
 
 def _tweets(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
-    """Embedded tweets: the lines above each signature line, ``(start, end, name)``."""
+    """Embedded tweets: the lines above each signature line, ``(start, end, name)``, or
+    the text before a signature that ends its line."""
     out = []
     for k, (ls, le) in enumerate(lines):
         m = SIGNATURE.match(text[ls:le])
         if m is None:
+            inline = INLINE_SIGNATURE.search(text, ls, le)
+            if inline is not None:
+                name = inline.group("name")
+                out.append((ls, inline.start() + 1, clean_speaker(name) or name))
             continue
         first = k
         while first > max(0, k - TWEET_LINES) and _in_tweet(text[slice(*lines[first - 1])]):
