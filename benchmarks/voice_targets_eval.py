@@ -6,13 +6,20 @@ checked against their ``article_sha1``.
 
     python benchmarks/voice_targets_eval.py [--gold data/voice-targets/gold.jsonl]
         [--data ../shared/ptc] [--news ../shared/unlabeled-news]
-        [--part tuning|held-out-1|held-out-2|held-out-3|held-out-4|all|tuned]
+        [--part tuning|held-out-1|...|held-out-5|all|tuned]
         [--source ptc|unlabeled-news]
-        [--rules] [--show]
+        [--rules] [--show] [--second data/voice-targets/second-opinion.jsonl]
 
 Targets are the shipped selector's (``propscope.target_selector``, fitted on this whole
 gold set, so its figures here are in-sample: ``benchmarks/targets_study.py`` gives the
 cross-validated and held-out ones); ``--rules`` scores the hand rules alone.
+``--second FILE`` scores a second person's annotation of the same spans instead of the
+program: how far two annotators agree, the ceiling the program's figures can be read
+against.
+
+Speaker F1 counts a speaker right when it equals the gold one after lower-casing and
+dropping titles; "partial" when the two share a name word ("Kolb" / "Brian Kolb"), as
+target F1 partial does.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import json
 import os
 from collections import defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 
 from propscope.corpus import read_articles
 from propscope.results import Result, Sentence
@@ -31,8 +39,9 @@ from propscope.spans import Article, Span
 from propscope.targets import TARGETING, annotate
 
 #: the parts the rules have been changed looking at (held-out-3 since 2026-11-28's first
-#: session; ``--part tuned``): held-out-4 is the one left blind
-TUNED = ("tuning", "held-out-1", "held-out-2", "held-out-3")
+#: session, held-out-4 since its later one; ``--part tuned``): held-out-5 is left blind
+TUNED = ("tuning", "held-out-1", "held-out-2", "held-out-3", "held-out-4")
+PARTS = (*TUNED, "held-out-5")
 STOP = {"the", "a", "an", "of", "rep.", "sen.", "mr.", "ms.", "dr."}
 
 
@@ -82,15 +91,34 @@ def predict(rows: list[dict], texts: dict[str, str]) -> list[tuple[dict, object]
     return out
 
 
+def second_roles(rows: list[dict], path: Path) -> list[tuple[dict, object]]:
+    """Each gold row with a second annotation of its span (``path``, gold.jsonl's format),
+    as the SpanRole-like objects ``score`` reads; rows without one are left out."""
+    other = {(r["article"], r["start"], r["end"]): r
+             for r in map(json.loads, path.read_text().splitlines()) if r}
+    out = []
+    for r in rows:
+        o = other.get((r["article"], r["start"], r["end"]))
+        if o is not None:
+            targets = [SimpleNamespace(entity=t["text"], **t) for t in o.get("targets", [])]
+            out.append((r, SimpleNamespace(voice=o["voice"], speaker=o["speaker"],
+                                           targets=targets)))
+    return out
+
+
+def _words(name: str | None) -> set[str]:
+    return set((norm(name) or "").split())
+
+
 def _same_entity(pred: object, gold: dict) -> bool:
     """Partial match: a name word in common (entity or mention against the gold text)."""
-    g = set((norm(gold["text"]) or "").split())
-    return any(g & set((norm(x) or "").split()) for x in (pred.entity, pred.text))
+    return any(_words(gold["text"]) & _words(x) for x in (pred.entity, pred.text))
 
 
 def score(pairs: list[tuple[dict, object]], show: bool = False) -> dict[str, float]:
     voice_ok = 0
     sp = [0, 0, 0]
+    sp_partial = [0, 0, 0]
     exact = [0, 0, 0]
     partial = [0, 0, 0]
     for gold, role in pairs:
@@ -99,6 +127,10 @@ def score(pairs: list[tuple[dict, object]], show: bool = False) -> dict[str, flo
         sp[0] += bool(g and p and g == p)
         sp[1] += bool(p and p != g)
         sp[2] += bool(g and p != g)
+        same = bool(_words(g) & _words(p))
+        sp_partial[0] += bool(g and p and same)
+        sp_partial[1] += bool(p and not same)
+        sp_partial[2] += bool(g and not same)
         if show and (gold["voice"] != role.voice or g != p):
             print(f"voice {gold['article']} {gold['text'][:50]!r}: gold {gold['voice']}/"
                   f"{gold['speaker']}, got {role.voice}/{role.speaker}")
@@ -123,7 +155,8 @@ def score(pairs: list[tuple[dict, object]], show: bool = False) -> dict[str, flo
                   f"{[t['text'] for t in golds]}, got {[q.entity for q in preds]}")
     n = len(pairs)
     return {"spans": n, "voice_accuracy": voice_ok / n if n else 0.0,
-            "speaker_f1": f1(*sp)[2], "target_f1_exact": f1(*exact)[2],
+            "speaker_f1": f1(*sp)[2], "speaker_f1_partial": f1(*sp_partial)[2],
+            "target_f1_exact": f1(*exact)[2],
             "target_f1_partial": f1(*partial)[2],
             "target_p_r_partial": f1(*partial)[:2],
             "targets_gold": exact[0] + exact[2]}
@@ -137,9 +170,10 @@ def main() -> None:
     ap.add_argument("--show", action="store_true", help="print every disagreement")
     ap.add_argument("--rules", action="store_true",
                     help="the hand rules' targets, not the learned selector's")
-    ap.add_argument("--part", default="all",
-                    choices=("tuning", "held-out-1", "held-out-2", "held-out-3", "held-out-4",
-                             "all", "tuned"),
+    ap.add_argument("--second", type=Path,
+                    help="score this second annotation of the spans (gold.jsonl's format) "
+                         "instead of the program: the annotators' agreement")
+    ap.add_argument("--part", default="all", choices=(*PARTS, "all", "tuned"),
                     help="which rows (data/voice-targets/README.md)")
     ap.add_argument("--source", choices=("ptc", "unlabeled-news"),
                     help="only the rows of one source (default: both)")
@@ -151,7 +185,8 @@ def main() -> None:
                                 and r.get("part") in TUNED)
             and args.source in (None, r.get("source", "ptc"))]
     texts = load_texts(rows, Path(args.data), Path(args.news))
-    res = score(predict(rows, texts), args.show)
+    pairs = second_roles(rows, args.second) if args.second else predict(rows, texts)
+    res = score(pairs, args.show)
     res["articles"] = len({r["article"] for r in rows})
     print(json.dumps(res, indent=2))
 
