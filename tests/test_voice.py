@@ -297,3 +297,10 @@ def test_comparing_someone_to_something_is_the_speakers_voice():
             "Communists. Voters did not care.")
     assert voice_of(text, "unfavourably to both the Nazis") == ("attributed", "Soros")
     assert voice_of(text, "Voters did not care") == ("author", None)
+
+
+def test_a_described_speaker_after_a_quote():
+    text = ("“The islands are grappling with physician shortages,” the lawmakers stated in a "
+            "letter. “This is a smear, plain and simple,” the nominee said on Sunday.")
+    assert voice_of(text, "physician shortages") == ("quoted", "the lawmakers")
+    assert voice_of(text, "a smear") == ("quoted", "the nominee")

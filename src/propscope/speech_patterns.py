@@ -55,7 +55,7 @@ def said_by(group: str, verbs: str = VERBS) -> str:
 
 
 AFTER_QUOTE = re.compile(
-    rf"^[,.!?…]?\s*(?:[—–-]\s*)?(?:(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS}\b|"
+    rf"^[,.!?…]?\s*(?:[—–-]\s*)?(?:(?P<a>{NAME}|{PRONOUN}|{DESC})\s+{AUX}{VERBS}\b|"
     rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{PRONOUN})|"
     rf"according\s+to\s+(?P<c>{NAME}|{DESC})|"
     rf"[—–-]\s*(?P<d>{NAME})\s*(?:$|[,(\r]))")

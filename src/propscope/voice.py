@@ -21,7 +21,8 @@ the article text exactly as given (CRLF and non-ASCII text included).
   ...").
 - **author**: everything else.
 
-A quote's speaker is found after it (``," he said``, ``," said Maria Lopez``), before it
+A quote's speaker is found after it (``," he said``, ``," said Maria Lopez``, ``," the
+lawmakers stated``), before it
 (``Smith told reporters: "``), in its paragraph's label or attribution, or, for a quote
 that follows another in the same paragraph, that quote's speaker. He / she / they name the
 most recent named speaker. A span crossing a voice boundary takes the voice covering most
