@@ -10,6 +10,13 @@ once their names' probabilities move, so SI and SLC may move too), and TC on the
 set the fold models of another recipe (``student_cv.py``) beside these fold by fold.
 
     python benchmarks/marker_flc.py [--kept runs/marker-cv/minilm-kept] [--cv DIR] [--folds 0]
+        [--save DIR] [--saved DIR ...]
+
+A session's machine does not outlive it, and a fold of a slow recipe (the student: about
+an hour) may be all a session can train. ``--save DIR`` writes each fold's decoded spans
+and its named gold spans to ``DIR/fold<k>.json`` (offsets and labels only, a few hundred
+KB), and ``--saved DIR`` scores such files, from any number of sessions, with no model:
+the pooled figures of folds trained apart are the same as if they had run together.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from propscope.core import classify_spans
 from propscope.corpus import load_split
 from propscope.model_io import load_marker
 from propscope.predictors.decoding import Namer, decode
+from propscope.spans import Span
 from propscope.training.oof import oof_folds
 
 DATA = Path("../shared/ptc")
@@ -45,20 +53,25 @@ def joined_decoding(fold, kept: Path, keep: dict) -> tuple[DecodeConfig, Namer, 
     return config, joined, marked
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cv", default="runs/cv-minilm")
-    ap.add_argument("--kept", default="runs/marker-cv/minilm-kept")
-    ap.add_argument("--keep-decode", default="src/propscope/models/default",
-                    help="the model whose decoding settings the fold models use")
-    ap.add_argument("--folds", default="0,1,2,3,4")
-    args = ap.parse_args()
+NAMES = ("span head", "joined")
+
+
+def fold_results(args: argparse.Namespace, corpus) -> dict[int, dict]:
+    """Each wanted fold's ``{name: {"spans": {id: [Span]}, "named": {id: [Span]}}}``,
+    decoded by the fold models (``--cv``) or read back from ``--saved`` files."""
     wanted = {int(k) for k in args.folds.split(",")}
-    corpus = load_split(DATA)
+    out: dict[int, dict] = {}
+    if args.saved:
+        for folder in args.saved:
+            for path in sorted(Path(folder).glob("fold*.json")):
+                saved = json.loads(path.read_text())
+                if saved["fold"] in wanted:
+                    out[saved["fold"]] = {name: {kind: {a: [Span(*x) for x in spans]
+                                                        for a, spans in saved[name][kind].items()}
+                                                 for kind in ("spans", "named")}
+                                          for name in NAMES}
+        return out
     keep = json.loads((Path(args.keep_decode) / "manifest.json").read_text())["decode"]
-    pred: dict[str, dict] = {"span head": {}, "joined": {}}
-    named: dict[str, dict] = {"span head": {}, "joined": {}}  # gold spans, named (TC)
-    per_fold: dict[str, list[float]] = {"span head": [], "joined": []}
     for fold in oof_folds(DATA, args.cv):
         if fold.k not in wanted:
             continue
@@ -68,24 +81,58 @@ def main() -> int:
             continue
         config, joined, marked = joined_decoding(fold, Path(args.kept), keep)
         gold = {a: corpus.gold[a] for a in fold.ids}
+        out[fold.k] = {}
         for name, namer, held in (("span head", plain.span_head(), plain),
                                   ("joined", joined, marked)):
             spans = {a: decode(e, config, namer) for a, e in zip(fold.ids, fold.encodings,
                                                                   strict=True)}
-            pred[name].update(spans)
             held = held.holding(fold.encodings)
-            named[name].update({a: classify_spans(held, corpus.articles[a].text, gold[a])
-                                for a in fold.ids})
-            per_fold[name].append(round(metrics.flc_score(spans, gold).overall.f1, 4))
-        print(f"fold {fold.k}: FLC {per_fold['span head'][-1]} -> {per_fold['joined'][-1]}",
+            named = {a: classify_spans(held, corpus.articles[a].text, gold[a])
+                     for a in fold.ids}
+            out[fold.k][name] = {"spans": spans, "named": named}
+        if args.save:
+            folder = Path(args.save)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"fold{fold.k}.json").write_text(json.dumps(
+                {"fold": fold.k, "cv": str(args.cv), "kept": str(args.kept),
+                 **{name: {kind: {a: [[x.start, x.end, x.technique, round(float(x.score), 4)]
+                                      for x in spans]
+                                  for a, spans in out[fold.k][name][kind].items()}
+                           for kind in ("spans", "named")} for name in NAMES}},
+                separators=(",", ":")) + "\n")
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cv", default="runs/cv-minilm")
+    ap.add_argument("--kept", default="runs/marker-cv/minilm-kept")
+    ap.add_argument("--keep-decode", default="src/propscope/models/default",
+                    help="the model whose decoding settings the fold models use")
+    ap.add_argument("--folds", default="0,1,2,3,4")
+    ap.add_argument("--save", help="write each fold's spans to DIR/fold<k>.json")
+    ap.add_argument("--saved", nargs="+",
+                    help="score the folds saved in these folders (no models needed)")
+    args = ap.parse_args()
+    corpus = load_split(DATA)
+    folds = fold_results(args, corpus)
+    per_fold: dict[str, list[float]] = {name: [] for name in NAMES}
+    for k in sorted(folds):
+        for name in NAMES:
+            gold = {a: corpus.gold[a] for a in folds[k][name]["spans"]}
+            per_fold[name].append(round(metrics.flc_score(folds[k][name]["spans"], gold)
+                                        .overall.f1, 4))
+        print(f"fold {k}: FLC {per_fold['span head'][-1]} -> {per_fold['joined'][-1]}",
               flush=True)
-    gold = {a: corpus.gold[a] for a in pred["joined"]}
-    texts = {a: corpus.articles[a].text for a in gold}
-    out = {}
-    for name, spans in pred.items():
+    out = {"folds": sorted(folds)}
+    for name in NAMES:
+        spans = {a: x for k in folds for a, x in folds[k][name]["spans"].items()}
+        named = {a: x for k in folds for a, x in folds[k][name]["named"].items()}
+        gold = {a: corpus.gold[a] for a in spans}
+        texts = {a: corpus.articles[a].text for a in gold}
         flc = metrics.flc_score(spans, gold)
         out[name] = {"si": round(metrics.si_score(spans, gold).overall.f1, 4),
-                     "tc": round(metrics.tc_score(named[name], gold).overall.f1, 4),
+                     "tc": round(metrics.tc_score(named, gold).overall.f1, 4),
                      "flc": round(flc.overall.f1, 4),
                      "slc": round(metrics.slc_score(spans, gold, texts).overall.f1, 4),
                      "flc_folds": per_fold[name],
