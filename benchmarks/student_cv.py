@@ -18,6 +18,12 @@ About 100 minutes of training a fold on 2 quiet cores.
 
     python benchmarks/student_cv.py [--folds 0,1,2,3,4] [--out runs/cv-student]
     python benchmarks/cv_report.py --cv runs/cv-student --keep-decode src/propscope/models/default
+
+Set beside the teacher's folds with the marker classifier, and kept across sessions
+(BENCHMARKS, "The student in cross-validation, fold by fold"):
+
+    python benchmarks/marker_flc.py --cv runs/cv-student --folds K \
+        --save benchmarks/results/cv-spans/student
 """
 
 from __future__ import annotations
