@@ -33,7 +33,12 @@ import numpy as np
 from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).parent))
-from voice_targets_eval import f1, load_texts, norm  # noqa: E402
+from voice_targets_eval import (  # noqa: E402
+    f1,
+    load_texts,
+    same_entity,
+    target_counts,
+)
 
 from propscope import targets as targets_mod  # noqa: E402
 from propscope.results import Result, Sentence  # noqa: E402
@@ -50,26 +55,13 @@ MAX_TARGETS = (1, 2)
 RULE_THRESHOLDS = (1.0, 0.1, 0.15, 0.2)
 
 
-def same_entity(pred: object, gold: dict) -> bool:
-    g = set((norm(gold["text"]) or "").split())
-    return any(g & set((norm(x) or "").split()) for x in (pred.entity, pred.text))
-
-
 def counts(items: list[tuple[dict, list]]) -> tuple[list[int], list[int]]:
     """(exact, partial) [tp, fp, fn] of predicted targets against the gold rows."""
     exact, partial = [0, 0, 0], [0, 0, 0]
     for gold, preds in items:
-        golds = gold["targets"]
-        hit_g = {k for k, t in enumerate(golds) for q in preds
-                 if (q.start, q.end) == (t["start"], t["end"])}
-        hit_p = {k for k, q in enumerate(preds) for t in golds
-                 if (q.start, q.end) == (t["start"], t["end"])}
-        exact = [exact[0] + len(hit_g), exact[1] + len(preds) - len(hit_p),
-                 exact[2] + len(golds) - len(hit_g)]
-        pg = {k for k, t in enumerate(golds) if any(same_entity(q, t) for q in preds)}
-        pp = {k for k, q in enumerate(preds) if any(same_entity(q, t) for t in golds)}
-        partial = [partial[0] + len(pg), partial[1] + len(preds) - len(pp),
-                   partial[2] + len(golds) - len(pg)]
+        span_exact, span_partial = target_counts(gold["targets"], preds)
+        exact = [a + b for a, b in zip(exact, span_exact, strict=True)]
+        partial = [a + b for a, b in zip(partial, span_partial, strict=True)]
     return exact, partial
 
 

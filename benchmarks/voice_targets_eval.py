@@ -110,9 +110,32 @@ def _words(name: str | None) -> set[str]:
     return set((norm(name) or "").split())
 
 
-def _same_entity(pred: object, gold: dict) -> bool:
+def same_entity(pred: object, gold: dict) -> bool:
     """Partial match: a name word in common (entity or mention against the gold text)."""
     return any(_words(gold["text"]) & _words(x) for x in (pred.entity, pred.text))
+
+
+def target_counts(golds: list[dict], preds: list) -> tuple[list[int], list[int]]:
+    """One span's ``[tp, fp, fn]`` of predicted targets against its gold ones: exact (the
+    same offsets) and partial (``same_entity``)."""
+    hit_g = {k for k, t in enumerate(golds) for q in preds
+             if (q.start, q.end) == (t["start"], t["end"])}
+    hit_p = {k for k, q in enumerate(preds) for t in golds
+             if (q.start, q.end) == (t["start"], t["end"])}
+    pg = {k for k, t in enumerate(golds) if any(same_entity(q, t) for q in preds)}
+    pp = {k for k, q in enumerate(preds) if any(same_entity(q, t) for t in golds)}
+    return ([len(hit_g), len(preds) - len(hit_p), len(golds) - len(hit_g)],
+            [len(pg), len(preds) - len(pp), len(golds) - len(pg)])
+
+
+def _add(total: list[int], counts: list[int]) -> None:
+    for k, n in enumerate(counts):
+        total[k] += n
+
+
+def _speaker_counts(g: str | None, p: str | None, same: bool) -> list[int]:
+    """``[tp, fp, fn]`` of one predicted speaker ``p`` against the gold ``g``."""
+    return [int(bool(g and p and same)), int(bool(p and not same)), int(bool(g and not same))]
 
 
 def score(pairs: list[tuple[dict, object]], show: bool = False) -> dict[str, float]:
@@ -124,13 +147,8 @@ def score(pairs: list[tuple[dict, object]], show: bool = False) -> dict[str, flo
     for gold, role in pairs:
         voice_ok += gold["voice"] == role.voice
         g, p = norm(gold["speaker"]), norm(role.speaker)
-        sp[0] += bool(g and p and g == p)
-        sp[1] += bool(p and p != g)
-        sp[2] += bool(g and p != g)
-        same = bool(_words(g) & _words(p))
-        sp_partial[0] += bool(g and p and same)
-        sp_partial[1] += bool(p and not same)
-        sp_partial[2] += bool(g and not same)
+        _add(sp, _speaker_counts(g, p, g == p))
+        _add(sp_partial, _speaker_counts(g, p, bool(_words(g) & _words(p))))
         if show and (gold["voice"] != role.voice or g != p):
             print(f"voice {gold['article']} {gold['text'][:50]!r}: gold {gold['voice']}/"
                   f"{gold['speaker']}, got {role.voice}/{role.speaker}")
@@ -138,19 +156,10 @@ def score(pairs: list[tuple[dict, object]], show: bool = False) -> dict[str, flo
             continue
         preds = list(role.targets or ())
         golds = gold["targets"]
-        hit_g = {k for k, t in enumerate(golds) for q in preds
-                 if (q.start, q.end) == (t["start"], t["end"])}
-        hit_p = {k for k, q in enumerate(preds) for t in golds
-                 if (q.start, q.end) == (t["start"], t["end"])}
-        exact[0] += len(hit_g)
-        exact[1] += len(preds) - len(hit_p)
-        exact[2] += len(golds) - len(hit_g)
-        pg = {k for k, t in enumerate(golds) if any(_same_entity(q, t) for q in preds)}
-        pp = {k for k, q in enumerate(preds) if any(_same_entity(q, t) for t in golds)}
-        partial[0] += len(pg)
-        partial[1] += len(preds) - len(pp)
-        partial[2] += len(golds) - len(pg)
-        if show and (len(pg) < len(golds) or len(pp) < len(preds)):
+        span_exact, span_partial = target_counts(golds, preds)
+        _add(exact, span_exact)
+        _add(partial, span_partial)
+        if show and (span_partial[1] or span_partial[2]):
             print(f"targets {gold['article']} {gold['text'][:50]!r}: gold "
                   f"{[t['text'] for t in golds]}, got {[q.entity for q in preds]}")
     n = len(pairs)
