@@ -1,9 +1,9 @@
 """Quotation marks: where the quotes of a text are (``quotes``), with the char offsets of
 the text exactly as given. Every kind of mark counts (straight, curly, low-high,
-guillemets in either direction, single quotes; a straight and a curly double quote
-close each other); nested quotes count as the outer quote; an
-unclosed quote closes at the first unmatched closing mark of the next ``CARRY_LINES``
-lines, else at its line's end. ``voice`` builds speakers and voices on it.
+guillemets in either direction, single quotes; a straight and a curly double quote close
+each other); nested quotes count as the outer quote; an unclosed quote closes at the first
+unmatched closing mark of the next ``CARRY_LINES`` lines, else at its line's end.
+``voice`` builds speakers and voices on it.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ BLOCK_INTRO = re.compile(
 SIGNATURE = re.compile(rf"^\s*[—–-]\s*(?P<name>{NAME})\s*\(@\w+\)")
 #: the same signature after the tweet's text on its own line: "I am watching ... —
 #: Donald J. Trump (@realDonaldTrump) October 18, 2018"
-INLINE_SIGNATURE = re.compile(rf"\S\s+[—–]\s*(?P<name>{NAME})\s*\(@\w+\)")
+INLINE_SIGNATURE = re.compile(rf"(?<=\S)\s+[—–]\s*(?P<name>{NAME})\s*\(@\w+\)")
 TWEET_LINES = 4
 TWITTER = re.compile(r"(?i)\btwitter\b|\btweet")
 #: a block quote runs over at most this many following lines

@@ -22,11 +22,11 @@ the article text exactly as given (CRLF and non-ASCII text included).
 - **author**: everything else.
 
 A quote's speaker is found after it (``," he said``, ``," said Maria Lopez``, ``," the
-lawmakers stated``), before it
-(``Smith told reporters: "``), in its paragraph's label or attribution, or, for a quote
-that follows another in the same paragraph, that quote's speaker. He / she / they name the
-most recent named speaker. A span crossing a voice boundary takes the voice covering most
-of its characters (a tie goes to quoted, then attributed).
+lawmakers stated``), before it (``Smith told reporters: "``), in its paragraph's label or
+attribution, or, for a quote that follows another in the same paragraph, that quote's
+speaker. He / she / they name the most recent named speaker. A span crossing a voice
+boundary takes the voice covering most of its characters (a tie goes to quoted, then
+attributed).
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def _tweets(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str
             inline = INLINE_SIGNATURE.search(text, ls, le)
             if inline is not None:
                 name = inline.group("name")
-                out.append((ls, inline.start() + 1, clean_speaker(name) or name))
+                out.append((ls, inline.start(), clean_speaker(name) or name))
             continue
         first = k
         while first > max(0, k - TWEET_LINES) and _in_tweet(text[slice(*lines[first - 1])]):
