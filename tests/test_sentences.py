@@ -115,3 +115,33 @@ def test_a_line_with_cuts_is_left_to_pysbd(line):
 
     assert split_line(line) == _split_pysbd(line)
     assert len(split_line(line)) == 2
+
+
+@pytest.mark.parametrize("line", [
+    "He left. He left. He left.",  # one sentence three times: each its own place
+    "Stop.  Stop. Stop.\tGo now!  ",
+    'Mr. Smith said: "It is over. We lost." Then he left (again). Yes.',
+    "The U.S. Army, e.g. its 3rd Div., won... or so No. 5 said. I agree.",
+    "“Fake news!” he cried. «Non.» ‘Really?’ — Jr. Co. Inc. Ltd.",
+])
+def test_the_sped_up_segmenter_reads_as_pysbd(line):
+    import pysbd
+
+    from propscope.sentences import _segmenter
+
+    assert _segmenter().segment(line) == pysbd.Segmenter(language="en",
+                                                          clean=False).segment(line)
+
+
+def test_pysbd_patterns_are_compiled_once_and_match_as_re():
+    import re
+
+    from propscope.sentences import _Patterns
+
+    p = _Patterns()
+    text = "Dr. Who met Mr. Smith. Then DR. NO."
+    assert p.findall(r"(?:^|\s)dr", text, flags=re.IGNORECASE) == re.findall(
+        r"(?:^|\s)dr", text, flags=re.IGNORECASE)
+    assert p.sub(r"(?<=Dr)\.", "∯", text) == re.sub(r"(?<=Dr)\.", "∯", text)
+    assert p.compile("a+") is p.compile("a+")
+    assert p.escape("a.b") == re.escape("a.b")
