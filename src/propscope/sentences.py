@@ -11,6 +11,7 @@ measure of ``evaluate``.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -85,9 +86,16 @@ _PATTERNS = _Patterns()
 
 
 def _segmenter() -> Any:
-    """pySBD's English segmenter, sped up without changing what it returns: its modules
-    use ``_PATTERNS``, and each sentence is located in the text with ``str.find``
-    instead of a regular expression compiled from the sentence."""
+    """pySBD's English segmenter, sped up without changing what it returns (one a
+    thread: a segmenter keeps the text it works on)."""
+    return _segmenter_class()(language="en", clean=False)
+
+
+@functools.cache
+def _segmenter_class() -> Any:
+    """pySBD's Segmenter with each sentence located in the text by ``str.find`` instead
+    of a regular expression compiled from the sentence; pySBD's modules are pointed at
+    ``_PATTERNS`` once, here."""
     try:
         import pysbd
         from pysbd.utils import TextSpan
@@ -125,7 +133,7 @@ def _segmenter() -> Any:
                     pos = text.find(sent, end)
             return out
 
-    return Segmenter(language="en", clean=False)
+    return Segmenter
 
 
 def _locate(line: str, pieces: list[str], start: int) -> list[tuple[int, int]]:
