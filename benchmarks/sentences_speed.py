@@ -23,12 +23,13 @@ from pathlib import Path
 
 
 def corpus_lines(folders: list[Path]) -> list[str]:
+    from propscope.corpus import read_articles
     from propscope.sentences import _CUTS
 
     out = []
     for folder in folders:
-        for f in sorted(folder.glob("*.txt")):
-            for line in f.read_text(encoding="utf-8").split("\n"):
+        for article in read_articles(folder).values():
+            for line in article.text.split("\n"):
                 core = line.strip()
                 if core and _CUTS.search(core, 0, len(core) - 1):
                     out.append(line)
