@@ -35,6 +35,7 @@ from scipy.optimize import minimize
 sys.path.insert(0, str(Path(__file__).parent))
 from voice_targets_eval import (  # noqa: E402
     f1,
+    load_rows,
     load_texts,
     same_entity,
     target_counts,
@@ -319,7 +320,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0,
                     help="added to the seeds of every fold draw (0: the figures quoted)")
     args = ap.parse_args()
-    rows = [json.loads(line) for line in Path(args.gold).read_text().splitlines() if line]
+    rows = load_rows(args.gold)
     texts = load_texts(rows, Path(args.data), Path(args.news))
     golds, cands, rules = build(rows, texts)
     d = Data(golds, cands)

@@ -15,7 +15,6 @@ grouped by article (five fold draws) and on each blind part fitted on all the ot
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import sys
@@ -26,7 +25,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).parent))
-from voice_targets_eval import load_texts  # noqa: E402
+from voice_targets_eval import load_rows, load_texts  # noqa: E402
 
 from propscope import voice  # noqa: E402
 from propscope.sentences import split_sentences  # noqa: E402
@@ -108,7 +107,7 @@ def main() -> None:
     ap.add_argument("--news", type=Path, default=Path("../shared/unlabeled-news"))
     ap.add_argument("--c", default="0.01,0.03,0.1,0.3,1")
     args = ap.parse_args()
-    rows = [json.loads(line) for line in args.gold.read_text().splitlines() if line]
+    rows = load_rows(args.gold)
     texts = load_texts(rows, args.data, args.news)
     by_article: dict[str, list[dict]] = defaultdict(list)
     for r in rows:

@@ -58,6 +58,11 @@ def f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
+def load_rows(path: Path | str) -> list[dict]:
+    """The rows of a JSON-lines gold file (``gold.jsonl``'s format), blank lines skipped."""
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line]
+
+
 def load_texts(rows: list[dict], data: Path, news: Path) -> dict[str, str]:
     """Article texts of the rows: PTC ones from ``data/train-articles``, unlabelled news
     from ``news`` (each checked against the row's ``article_sha1``)."""
@@ -189,7 +194,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.rules:
         os.environ["PROPSCOPE_TARGET_RULES"] = "1"
-    rows = [json.loads(line) for line in Path(args.gold).read_text().splitlines() if line]
+    rows = load_rows(args.gold)
     rows = [r for r in rows if (args.part in ("all", r.get("part")) or args.part == "tuned"
                                 and r.get("part") in TUNED)
             and args.source in (None, r.get("source", "ptc"))]
