@@ -234,6 +234,26 @@ def test_a_model_can_use_the_bundled_marker_classifier_pinned_by_its_hash(tmp_pa
     assert "\n" not in str(e.value)
 
 
+def test_a_model_can_take_a_copy_of_the_bundled_marker_classifier(tmp_path):
+    """A model that is to replace the default gets the bundled classifier's files and
+    record, so that it still has one once it is the default."""
+    from propscope import model_io
+    from propscope.config import DEFAULT_MODEL_DIR
+    from propscope.training.marker import copy_bundled
+
+    folder = tmp_path / "model"
+    shutil.copytree(single_model_dir(), folder)
+    assert model_io.load_folder(folder).marker is None
+    record = copy_bundled(folder, log=lambda _: None)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["marker"] == record and "source" not in record
+    assert {f for f in manifest["files"] if f.startswith("marker/")} == {
+        f"marker/{p.name}" for p in (DEFAULT_MODEL_DIR / "marker").iterdir()}
+    model = model_io.load_folder(folder)
+    bundled = model_io.load_folder(DEFAULT_MODEL_DIR).marker
+    assert model.marker is not None and np.array_equal(model.marker.weights, bundled.weights)
+
+
 def test_checking_a_folder_reads_its_marker_classifier(tmp_path, pieces):
     """``propscope models --check`` (``validate_folder``) loads the marker classifier too:
     a corrupt one is named in one line, not found only when a text is classified."""

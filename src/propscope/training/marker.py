@@ -6,7 +6,8 @@ it in a model folder.
 trains one on the gold spans of ``--split`` (``all``: every article; or ``train``, ``cvK``,
 ...), writes it to ``MODEL_FOLDER/marker/`` (INT8 ONNX encoder, head, tokenizer) and names it
 in the folder's manifest, with the recipe. ``--use-bundled`` instead names the one bundled
-with propscope's default model (the accurate package has no room for a copy).
+with propscope's default model (the accurate package has no room for a copy);
+``--copy-bundled`` copies it in (a model that is to become the default keeps it).
 ``benchmarks/marker_cv.py`` cross-validates the same recipe.
 """
 
@@ -231,6 +232,26 @@ def use_bundled(model_folder: Path, log: Log = print) -> dict[str, Any]:
     return record
 
 
+def copy_bundled(model_folder: Path, log: Log = print) -> dict[str, Any]:
+    """Copy the marker classifier bundled with propscope's default model, its files and
+    manifest record, into ``model_folder``: for a model that is to replace the default (the
+    accurate package's ``use_bundled`` pin, a SHA-256 of its head, stays true)."""
+    from ..config import DEFAULT_MODEL_DIR
+
+    bundled = read_manifest(DEFAULT_MODEL_DIR)
+    record = bundled.get("marker")
+    if not record:
+        raise SystemExit(f"{DEFAULT_MODEL_DIR} carries no marker classifier")
+    folder = record["folder"]
+    shutil.copytree(DEFAULT_MODEL_DIR / folder, model_folder / folder, dirs_exist_ok=True)
+    manifest = read_manifest(model_folder)
+    listed = [f for f in manifest.get("files", []) if not f.startswith(f"{folder}/")]
+    files = [f for f in bundled["files"] if f.startswith(f"{folder}/")]
+    update_manifest(model_folder, marker=record, files=listed + files)
+    log(f"{model_folder}: a copy of the bundled marker classifier ({', '.join(files)})")
+    return record
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m propscope.training.marker",
                                  description=__doc__.split("\n")[0])
@@ -241,9 +262,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--use-bundled", action="store_true",
                     help="train nothing: name the classifier bundled with propscope's default "
                     "model (pinned by its SHA-256) instead of a copy")
+    ap.add_argument("--copy-bundled", action="store_true",
+                    help="train nothing: copy the classifier bundled with propscope's default "
+                    "model into the folder (a model that is to replace the default)")
     args = ap.parse_args(argv)
     if args.use_bundled:
         use_bundled(Path(args.model))
+    elif args.copy_bundled:
+        copy_bundled(Path(args.model))
     else:
         attach(Path(args.model), Path(args.data), args.split, dict(RECIPE), args.threads)
     return 0
