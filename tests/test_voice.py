@@ -304,3 +304,14 @@ def test_a_described_speaker_after_a_quote():
             "letter. “This is a smear, plain and simple,” the nominee said on Sunday.")
     assert voice_of(text, "physician shortages") == ("quoted", "the lawmakers")
     assert voice_of(text, "a smear") == ("quoted", "the nominee")
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("As noted above, every piece of so-called evidence cannot be trusted.", "so-called"),
+    ("From reports of fraud to officials hushing it up, the rumours keep spreading.",
+     "hushing it up"),
+    ("A shady blog is reposting alleged satire as genuine news about the mayor.",
+     "genuine news"),
+])
+def test_a_preposition_or_a_clause_with_a_verb_is_no_speaker(text, fragment):
+    assert voice_of(text, fragment) == ("author", None)

@@ -111,6 +111,23 @@ def clean_speaker(phrase: str | None) -> str | None:
     return " ".join(words) or None
 
 
+#: words that cannot begin a speaker: a preposition or conjunction read as a name ("As
+#: noted above, ...", "From reports of ...")
+NOT_NAMES = {"As", "From", "In", "On", "At", "For", "If", "When", "While", "With", "By",
+             "After", "Before", "Like", "Unlike", "Since", "Because", "Although", "Though",
+             "Despite", "To", "Of", "Thus", "So", "Then", "Now"}
+#: a described speaker holds no finite verb ("A spam website is reposting alleged ...")
+FINITE = re.compile(r"\b(?:is|are|was|were)\b")
+
+
+def is_speaker(phrase: str | None) -> bool:
+    """Whether a speaker phrase can name one: more than a preposition or conjunction ("As
+    Paul Sperry" can, "As" cannot), and no verb in it."""
+    if not phrase:
+        return False
+    return any(w not in NOT_NAMES for w in phrase.split()) and not FINITE.search(phrase)
+
+
 def _labels(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """Paragraph speaker labels: ``(text start, line end, speaker)``."""
     found = []
@@ -206,7 +223,7 @@ def _said_before(a: int, start: int, m: re.Match) -> tuple[int, int, str, int]:
 def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
                       ) -> list[tuple[int, int, str, int]]:
     """Reported speech without quotation marks: ``(start, end, speaker phrase, where the
-    phrase is)``."""
+    phrase is)``; none whose phrase is no speaker (``is_speaker``)."""
     out = []
     for a, b in sentences:
         s = masked[a:b]
@@ -231,7 +248,7 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
             who = clean_speaker(head)
             if who and who[:1].isupper():
                 out.append((a + m.end(), b, who, a))
-    return out
+    return [r for r in out if is_speaker(r[2])]
 
 
 def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[int, int]]
