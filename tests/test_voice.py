@@ -315,3 +315,37 @@ def test_a_described_speaker_after_a_quote():
 ])
 def test_a_preposition_or_a_clause_with_a_verb_is_no_speaker(text, fragment):
     assert voice_of(text, fragment) == ("author", None)
+
+
+@pytest.mark.parametrize("intro", [
+    "A statement from the City Council read as follows:",
+    "On May 2, 2017, Mayor Jane Doe (R), who chairs the budget panel, sent out the "
+    "following tweet:",
+    "Mayor Jane Doe said in a statement Friday,",
+    "Mayor Jane Doe told reporters after the vote:",
+])
+def test_more_lines_introducing_a_block_quote(intro):
+    text = (f"The vote was held on Friday.\n{intro}\nThe budget cuts are a reckless betrayal "
+            "of every family in town.\nThe weather was fine.\n")
+    voice, speaker = voice_of(text, "reckless betrayal")
+    assert voice == "attributed"
+    assert speaker in ("City Council", "Jane Doe")
+    assert voice_of(text, "vote was held") == ("author", None)
+
+
+def test_a_block_quote_after_a_blank_line_and_in_the_first_person():
+    text = ("The chef has a motto. As Pierre Martin says:\n\nI'm not the bad boy of "
+            "chocolate. Life is boring.\n\nHis shop opens daily.\n")
+    assert voice_of(text, "bad boy") == ("attributed", "Pierre Martin")
+    assert voice_of(text, "Life is boring") == ("attributed", "Pierre Martin")
+    assert voice_of(text, "shop opens") == ("author", None)
+
+
+def test_a_block_quote_runs_on_past_a_poll_box():
+    poll = ("take our poll - story continues below Should the mayor resign?\n"
+            "Should the mayor resign?\n* Yes.\nNo.\nI'm not sure.\nEmail *\n"
+            "You also agree to this site's Privacy Policy and Terms of Use.\n")
+    text = ("The union wrote:\nThe new rules are cruel.\n" + poll +
+            "The mayor is a coward who hides from workers.\n\nThe strike starts Monday.\n")
+    assert voice_of(text, "a coward")[0] == "attributed"
+    assert voice_of(text, "strike starts") == ("author", None)

@@ -10,9 +10,12 @@ the article text exactly as given (CRLF and non-ASCII text included).
   saying ..."; or the text after a paragraph's speaker label ("Name – Title: ...",
   "Name, title: ...", "Full Name: ...", and interview labels that recur, "Q:", "HELMS:");
   or the paragraphs after a line introducing a block quote ("According to the petition by
-  X:", "X writes:"), up to a paragraph in the first person singular ("I agree ..."), a
-  signature line ("— Name"), a quotation of its own or a blank line (at most
-  ``BLOCK_LINES`` lines); "Here's the crux of X's argument:" introduces one too; the
+  X:", "X writes:", "X said in a statement Tuesday,", "A statement from X read as
+  follows:", "X sent out the following tweet:"), up to a later paragraph in the first
+  person singular ("I agree ..."), a signature line ("— Name"), a quotation of its own or
+  a blank line (at most ``BLOCK_LINES`` lines; blank lines right after the introduction
+  and a poll box of the web page are passed over); "Here's the crux of X's argument:"
+  introduces one too; the
   lines of an embedded tweet (above a signature line "— Name (@handle) date", or before
   the signature on its own line) are the signer's; "As X concludes, ..." covers the
   rest of its sentence. Verbs of attack and comparison report speech too ("X derided Y
@@ -55,6 +58,7 @@ from .speech_patterns import (
     LABEL,
     NAME,
     NOT_SPEAKERS,
+    OPENING,
     PERSON,
     PRONOUNS,
     SAID_END,
@@ -66,6 +70,7 @@ from .speech_patterns import (
     TWEET_LINES,
     TWITTER,
     VERBS,
+    said_by,
 )
 
 VOICES = ("quoted", "attributed", "author")
@@ -154,34 +159,95 @@ def _labels(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str
     return out
 
 
+#: verbs that put out a text: "A statement from X read as follows:", "X sent out the
+#: following tweet:"
+PUBLISHING = (rf"(?:{VERBS}|reads?|read|sent(?:\s+out)?|sends(?:\s+out)?|issued|issues|"
+              r"released|releases|published|publishes|shared|shares|put\s+out|puts\s+out)")
+#: a line that introduces what follows as someone's text: "... X read as follows:",
+#: "X posted the following statement on Facebook:"
+FOLLOWING = re.compile(
+    rf"^(?P<who>[^:\x00]{{1,200}}?)\s+{AUX}{PUBLISHING}\s+"
+    r"(?:as\s+follows|the\s+following(?:\s+[\w-]+){0,4}?)\s*:\s*$")
+#: a line that is an attribution and nothing else, ending in a colon or a comma, with a
+#: short phrase after the verb: "X said in a statement Tuesday,"
+SAID_LINE = re.compile(
+    rf"^\s*{OPENING}?{said_by('who')}\b(?:\s+(?!that\b)[^,:;\x00]{{1,50}}?)?\s*[:,]\s*$")
+
+
+def _subject(phrase: str) -> str | None:
+    """The speaker in a long subject: its last full name once asides ("(D)", ", who ...,")
+    and opening phrases ("On November 16, 2012,") are dropped ("A statement from the
+    White House" -> "White House")."""
+    phrase = re.sub(r"\([^)]*\)|,\s*(?:who|which)\b[^,]*,", " ", phrase)
+    phrase = phrase.rsplit(",", 1)[-1]
+    names = PERSON.findall(phrase)
+    return clean_speaker(names[-1] if names else phrase)
+
+
+def _intro_speaker(line: str) -> str | None:
+    """The speaker a line introducing a block quote names, or None where it is none."""
+    if line.rstrip().endswith(":") and (m := BLOCK_INTRO.search(line)):
+        who = m.group("who") or m.group("who2") or m.group("who3")
+        if " by " in who and who.rsplit(" by ", 1)[1][:1].isupper():
+            return who.rsplit(" by ", 1)[1].strip()  # "the petition ... by Protect The Harvest"
+        return clean_speaker(who)
+    if m := SAID_LINE.match(line):
+        return clean_speaker(m.group("who"))
+    if m := FOLLOWING.match(line):
+        return _subject(m.group("who"))
+    return None
+
+
+#: a poll box the web page put inside the article: from its opening line ("take our poll
+#: - story continues below") to the line of its terms ("... Privacy Policy and Terms of
+#: Use.")
+POLL_START = re.compile(r"(?i)\btake our poll\b")
+POLL_END = re.compile(r"(?i)\bterms of (?:use|service)\b")
+POLL_LINES = 15
+
+
+def furniture(text: str, lines: list[tuple[int, int]]) -> set[int]:
+    """The lines of the poll boxes in ``text``, from their first line to their last: page
+    furniture, not the article's text (a block quote runs on past one)."""
+    out: set[int] = set()
+    for k, (ls, le) in enumerate(lines):
+        if POLL_START.match(text, ls, le) or POLL_START.search(text, ls, le) and not text[
+                ls:le].split("take our poll")[0].strip():
+            ends = [j for j in range(k + 1, min(len(lines), k + POLL_LINES))
+                    if POLL_END.search(text, *lines[j])]
+            if ends:
+                out.update(range(k, ends[0] + 1))
+    return out
+
+
 def _block_quotes(text: str, masked: str, lines: list[tuple[int, int]]
                   ) -> list[tuple[int, int, str]]:
-    """Paragraphs after a line introducing a block quote: ``(start, end, speaker)``."""
+    """Paragraphs after a line introducing a block quote: ``(start, end, speaker)``. Blank
+    lines right after the introduction are skipped (paragraphs set apart by blank lines):
+    the quote then runs to the next blank line."""
     out = []
     for k, (ls, le) in enumerate(lines):
         line = masked[ls:le]
-        if len(line) > 250 or not line.rstrip().endswith(":"):
+        if len(line) > 250 or not line.rstrip().endswith((":", ",")):
             continue
-        m = BLOCK_INTRO.search(line)
-        if m is None:
+        speaker = _intro_speaker(line)
+        if not speaker or speaker.lower() in PRONOUNS or not is_speaker(speaker):
             continue
-        who = m.group("who") or m.group("who2") or m.group("who3")
-        if " by " in who and who.rsplit(" by ", 1)[1][:1].isupper():
-            who = who.rsplit(" by ", 1)[1]  # "the petition ... by Protect The Harvest"
-            speaker = who.strip()
-        else:
-            speaker = clean_speaker(who)
-        if not speaker or speaker.lower() in PRONOUNS:
-            continue
-        end = None
-        for ms, me in lines[k + 1 : k + 1 + BLOCK_LINES]:
+        first = k + 1
+        while first < min(len(lines), k + 3) and not text[slice(*lines[first])].strip():
+            first += 1
+        end, n, skip = None, 0, furniture(text, lines)
+        for j in range(first, len(lines)):
+            if j in skip:
+                continue
+            ms, me = lines[j]
             body = text[ms:me]
-            if (not body.strip() or FIRST_PERSON.match(body) or body.lstrip()[:1] in "—–"
-                    or "\x00" in masked[ms:me]):
+            if (n == BLOCK_LINES or not body.strip() or FIRST_PERSON.match(body) and j > first
+                    or body.lstrip()[:1] in "—–" or "\x00" in masked[ms:me]):
                 break
-            end = me
+            end, n = me, n + 1
         if end is not None:
-            out.append((lines[k + 1][0], end, speaker))
+            out.append((lines[first][0], end, speaker))
     return out
 
 
