@@ -349,3 +349,12 @@ def test_a_block_quote_runs_on_past_a_poll_box():
             "The mayor is a coward who hides from workers.\n\nThe strike starts Monday.\n")
     assert voice_of(text, "a coward")[0] == "attributed"
     assert voice_of(text, "strike starts") == ("author", None)
+
+
+def test_a_line_opening_with_its_source_and_ending_in_a_colon_introduces_a_block_quote():
+    text = ("The town is divided.\nAccording to the Daily Ledger, a group funded by the "
+            "developer, a shadowy outfit with offices in three states and no listed members, "
+            "is now helping the council win the vote on the new shopping centre by the river:\n"
+            "Some of its members hounded the critics out of the hall.\nThe vote is on Friday.\n")
+    assert voice_of(text, "hounded the critics") == ("attributed", "Daily Ledger")
+    assert voice_of(text, "town is divided") == ("author", None)

@@ -195,6 +195,10 @@ def _intro_speaker(line: str) -> str | None:
         return clean_speaker(m.group("who"))
     if m := FOLLOWING.match(line):
         return _subject(m.group("who"))
+    if line.rstrip().endswith(":") and ((m := ACCORDING_START.match(line))
+                                        or (m := AS_START.match(line))
+                                        or (m := SENT_START.match(line))):
+        return clean_speaker(m.group("who"))  # "According to X, lawyers are ...:"
     return None
 
 
