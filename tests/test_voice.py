@@ -358,3 +358,34 @@ def test_a_line_opening_with_its_source_and_ending_in_a_colon_introduces_a_block
             "Some of its members hounded the critics out of the hall.\nThe vote is on Friday.\n")
     assert voice_of(text, "hounded the critics") == ("attributed", "Daily Ledger")
     assert voice_of(text, "town is divided") == ("author", None)
+
+
+def test_what_follows_he_added_and_a_phrase_of_circumstance_is_the_authors():
+    text = ("The alliance was watching the border closely, he added, amid fears that the "
+            "raid could ignite a disastrous war.")
+    assert voice_of(text, "disastrous war") == ("author", None)
+    assert voice_of(text, "watching the border")[0] == "attributed"
+
+
+@pytest.mark.parametrize("text, fragment, speaker", [
+    ('Later he lied to the recruiters about his trip to join a "holy army," the court '
+     "papers said.", "lied to the recruiters", "the court papers"),
+    ("Such a reading is a plague on the faithful, the four priests said in their letter.",
+     "plague on the faithful", "the four priests"),
+    ("The protesters were a mob of thugs, as the Daily Ledger reported, and the police "
+     "fled.", "mob of thugs", "Daily Ledger"),
+    ("Thus, explained the bishop, the reforms are a betrayal of the faith.",
+     "betrayal of the faith", "the bishop"),
+    ("Three towns were urged by the Health Agency (HA) to brace for a deadly plague.",
+     "deadly plague", "Health Agency"),
+])
+def test_more_closing_and_inner_attributions(text, fragment, speaker):
+    assert voice_of(text, fragment) == ("attributed", speaker)
+
+
+def test_an_order_is_no_speech_and_a_semicolon_ends_the_reported_clause():
+    text = "The clinic says it never saw him, and he has been silent since; gone into thin air."
+    assert voice_of(text, "thin air") == ("author", None)
+    assert voice_of(text, "never saw him")[0] == "attributed"
+    text = "The troops were ordered by the general to storm the corrupt palace."
+    assert voice_of(text, "corrupt palace") == ("author", None)

@@ -5,23 +5,26 @@ the article text exactly as given (CRLF and non-ASCII text included).
 - **quoted**: inside quotation marks of any kind (straight, curly, low-high, guillemets in
   either direction, single quotes; nested quotes count as the outer quote). An unclosed
   quote runs to the end of its line (the convention for quotes over several paragraphs).
-- **attributed**: reported speech without quotation marks: "X said (that) ...",
-  "..., X said.", "..., said X.", "According to X, ...", "..., according to X.", "X, ...,
-  saying ..."; or the text after a paragraph's speaker label ("Name – Title: ...",
-  "Name, title: ...", "Full Name: ...", and interview labels that recur, "Q:", "HELMS:");
-  or the paragraphs after a line introducing a block quote ("According to the petition by
-  X:", "X writes:", "X said in a statement Tuesday,", "A statement from X read as
-  follows:", "X sent out the following tweet:"), up to a later paragraph in the first
-  person singular ("I agree ..."), a signature line ("— Name"), a quotation of its own or
-  a blank line (at most ``BLOCK_LINES`` lines; blank lines right after the introduction
-  and a poll box of the web page are passed over); "Here's the crux of X's argument:"
-  introduces one too; the
-  lines of an embedded tweet (above a signature line "— Name (@handle) date", or before
-  the signature on its own line) are the signer's; "As X concludes, ..." covers the
-  rest of its sentence. Verbs of attack and comparison report speech too ("X derided Y
-  for ...", "X compared Y to ..."), and so does the progressive ("health officials are
-  now warning ..."); the speaker may follow an opening phrase ("During the debate, X said
-  ...").
+- **attributed**: reported speech without quotation marks: "X said (that) ...", "..., X
+  said.", "..., said X.", "According to X, ...", "..., according to X.", "X, ..., saying
+  ..."; or the text after a paragraph's speaker label ("Name – Title: ...", "Name, title:
+  ...", "Full Name: ...", and interview labels that recur, "Q:", "HELMS:"); or the
+  paragraphs after a line introducing a block quote ("According to the petition by X:", "X
+  writes:", "X said in a statement Tuesday,", "A statement from X read as follows:", "X
+  sent out the following tweet:"), up to a later paragraph in the first person singular
+  ("I agree ..."), a signature line ("— Name"), a quotation of its own or a blank line (at
+  most ``BLOCK_LINES`` lines; blank lines right after the introduction and a poll box of
+  the web page are passed over); "Here's the crux of X's argument:" introduces one too;
+  the lines of an embedded tweet (above a signature line "— Name (@handle) date", or
+  before the signature on its own line) are the signer's; "As X concludes, ..." covers the
+  rest of its sentence. Verbs of attack and comparison report speech too ("X derided Y for
+  ...", "X compared Y to ..."), and so does the progressive ("health officials are now
+  warning ..."); the speaker may follow an opening phrase ("During the debate, X said
+  ..."); "..., as X reported, ...", "..., explained the cardinal, ..." and "X, the bishops
+  said in the profession." (a phrase of when or where after the verb, or a quotation just
+  before the attribution) cover their sentence, "were urged by X to ..." what follows; "X
+  says A; B" stops at the semicolon and "..., he added, amid ..." at the attribution (what
+  follows is the author's).
 - **author**: everything else.
 
 A quote's speaker is found after it (``," he said``, ``," said Maria Lopez``, ``," the
@@ -51,6 +54,7 @@ from .speech_patterns import (
     BLOCK_LINES,
     CALLED_START,
     DASH_LABEL,
+    DESC,
     FIRST_PERSON,
     FUNCTION,
     ING,
@@ -60,6 +64,7 @@ from .speech_patterns import (
     NOT_SPEAKERS,
     OPENING,
     PERSON,
+    PRONOUN,
     PRONOUNS,
     SAID_END,
     SAID_MID,
@@ -283,6 +288,35 @@ def _tweets(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str
     return out
 
 
+#: a phrase that says when or why something was said, not what: after ", he added,"
+#: ("..., he added, amid mounting concern that ...") the words are the author's again
+ADVERBIAL = re.compile(r"(?:amid|after|before|during|following|despite|as|while|when|in|on|"
+                       r"at|with|without|because|since|citing|referring|speaking)\b")
+
+
+#: a closing attribution after a quotation ('... a "real Muslim Army," the documents
+#: said.') or with a phrase of when or where after its verb ("..., the bishops said in the
+#: profession.", "..., she told reporters on Monday.")
+SAID_END_MORE = re.compile(
+    rf"(?:,|\x00)\s*(?:(?P<a>{NAME}|{PRONOUN}|{DESC})\s+{AUX}{VERBS}|"
+    rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{DESC}))"
+    r"(?:\s+(?:in|on|at|during|to|from|via|through|after|before|last|this|earlier|later|"
+    r"yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    r"[^,.;:!?\x00]{0,50})?"
+    r"(?=\s*(?:[.!?;:\x00]|$))")
+
+
+#: an attribution set in the sentence: "..., as Breitbart News reported, ..." or "...,
+#: explained the cardinal, ...": the whole sentence is the source's
+AS_MID = re.compile(rf",\s*as\s+(?P<a>{NAME}|{DESC})\s+{AUX}{VERBS}\s*(?:,|[.!?]?\s*$)")
+SAID_MID_INVERTED = re.compile(rf",\s*{VERBS}\s+(?P<a>{NAME}|{DESC}),\s+\S")
+#: passive speech: "Nine countries were urged by the WHO to prepare ...": what follows
+#: "to" or "that" is the speaker's (an order is an action, not speech)
+PASSIVE = re.compile(
+    rf"\b(?:is|are|was|were|been|being)\s+(?:urged|warned|told|advised|asked|encouraged)"
+    rf"\s+by\s+(?P<a>{NAME}|{DESC})(?:\s*\([^)\x00]*\))?\s+(?:to|that)\s+")
+
+
 def _said_before(a: int, start: int, m: re.Match) -> tuple[int, int, str, int]:
     """The region from ``start`` to a closing attribution ``m`` (``SAID_END``, matched in
     a sentence starting at ``a``), its speaker phrase and where that is."""
@@ -301,7 +335,9 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
             out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
         elif m := SENT_START.match(s):
             if m.end() < len(s.rstrip(" .\x00")):
-                out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
+                semi = s.find(";", m.end())  # "X says A; B": B is the author's
+                out.append((a + m.end(), a + semi if semi > 0 else b, m.group("who"),
+                            a + m.start("who")))
         elif "\x00" not in s and (m := CALLED_START.match(s)):
             out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
         elif m := ACCORDING_END.search(s):
@@ -309,10 +345,17 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
             # "X is high, according to A, and Y, B has warned.": Y is B's
             if (n := SAID_END.search(s, m.end())) and n.start() > m.end():
                 out.append(_said_before(a, a + m.end(), n))
-        elif (m := SAID_END.search(s)) and len(s[: m.start()].split()) >= 3:
+        elif ((m := SAID_END.search(s) or SAID_END_MORE.search(s))
+              and len(s[: m.start()].split()) >= 3):
             out.append(_said_before(a, a, m))
-        elif m := SAID_MID.search(s):
+        elif (m := AS_MID.search(s)) or (m := SAID_MID_INVERTED.search(s)):
             out.append((a, b, m.group("a"), a + m.start("a")))
+        elif m := PASSIVE.search(s):
+            out.append((a + m.end(), b, m.group("a"), a + m.start("a")))
+        elif m := SAID_MID.search(s):
+            # "X is watching, he added, amid concern that ...": what follows is the author's
+            end = a + m.start() if ADVERBIAL.match(s, m.end() - 1) else b
+            out.append((a, end, m.group("a"), a + m.start("a")))
         elif m := SAYING.search(s):
             head = s[: m.start()].split(",")[0]
             who = clean_speaker(head)
