@@ -389,3 +389,12 @@ def test_an_order_is_no_speech_and_a_semicolon_ends_the_reported_clause():
     assert voice_of(text, "never saw him")[0] == "attributed"
     text = "The troops were ordered by the general to storm the corrupt palace."
     assert voice_of(text, "corrupt palace") == ("author", None)
+
+
+@pytest.mark.parametrize("text", [
+    "In a later email, Jane Doe correctly asserted that the council is a nest of crooks.",
+    "The senator hinted that the council is a nest of crooks.",
+    "Jane Doe vowed that the council, a nest of crooks, would fall.",
+])
+def test_more_verbs_of_speech_and_an_adverb_before_the_verb(text):
+    assert voice_of(text, "nest of crooks")[0] == "attributed"

@@ -19,7 +19,8 @@ the article text exactly as given (CRLF and non-ASCII text included).
   before the signature on its own line) are the signer's; "As X concludes, ..." covers the
   rest of its sentence. Verbs of attack and comparison report speech too ("X derided Y for
   ...", "X compared Y to ..."), and so does the progressive ("health officials are now
-  warning ..."); the speaker may follow an opening phrase ("During the debate, X said
+  warning ..."), "X asserted / vowed / hinted that ..." and an adverb before the verb ("X
+  correctly said"); the speaker may follow an opening phrase ("During the debate, X said
   ..."); "..., as X reported, ...", "..., explained the cardinal, ..." and "X, the bishops
   said in the profession." (a phrase of when or where after the verb, or a quotation just
   before the attribution) cover their sentence, "were urged by X to ..." what follows; "X
@@ -60,6 +61,7 @@ from .speech_patterns import (
     ING,
     INLINE_SIGNATURE,
     LABEL,
+    LEAD,
     NAME,
     NOT_SPEAKERS,
     OPENING,
@@ -202,7 +204,8 @@ def _intro_speaker(line: str) -> str | None:
         return _subject(m.group("who"))
     if line.rstrip().endswith(":") and ((m := ACCORDING_START.match(line))
                                         or (m := AS_START.match(line))
-                                        or (m := SENT_START.match(line))):
+                                        or (m := SENT_START.match(line))
+                                        or (m := SENT_START_MORE.match(line))):
         return clean_speaker(m.group("who"))  # "According to X, lawyers are ...:"
     return None
 
@@ -306,6 +309,11 @@ SAID_END_MORE = re.compile(
     r"(?=\s*(?:[.!?;:\x00]|$))")
 
 
+#: more verbs of speech, and an adverb before the verb ("Arnold correctly asserted that
+#: ...", "the mayor vowed that ...", "the senator hinted that ...")
+MORE_VERBS = (rf"(?:[a-z]+ly\s+)?(?:{VERBS}|asserts|asserted|vows|vowed|hints|hinted|"
+              r"(?:is|are|was|were)\s+hinting)")
+SENT_START_MORE = re.compile(rf"{LEAD}{said_by('who', MORE_VERBS)}\b(?:\s+that\b)?[\s:,]*")
 #: an attribution set in the sentence: "..., as Breitbart News reported, ..." or "...,
 #: explained the cardinal, ...": the whole sentence is the source's
 AS_MID = re.compile(rf",\s*as\s+(?P<a>{NAME}|{DESC})\s+{AUX}{VERBS}\s*(?:,|[.!?]?\s*$)")
@@ -333,7 +341,7 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
         s = masked[a:b]
         if (m := ACCORDING_START.match(s)) or (m := AS_START.match(s)):
             out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
-        elif m := SENT_START.match(s):
+        elif (m := SENT_START.match(s)) or (m := SENT_START_MORE.match(s)):
             if m.end() < len(s.rstrip(" .\x00")):
                 semi = s.find(";", m.end())  # "X says A; B": B is the author's
                 out.append((a + m.end(), a + semi if semi > 0 else b, m.group("who"),
