@@ -398,3 +398,10 @@ def test_an_order_is_no_speech_and_a_semicolon_ends_the_reported_clause():
 ])
 def test_more_verbs_of_speech_and_an_adverb_before_the_verb(text):
     assert voice_of(text, "nest of crooks")[0] == "attributed"
+
+
+def test_a_piece_starting_in_lower_case_continues_the_sentence_before():
+    text = ("Jane Doe told the hosts of Wake Up Now!\nthat the new law is a disgraceful "
+            "sham.\nThe weather was fine.\n")
+    assert voice_of(text, "disgraceful sham") == ("attributed", "Jane Doe")
+    assert voice_of(text, "weather") == ("author", None)

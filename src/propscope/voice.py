@@ -325,6 +325,20 @@ PASSIVE = re.compile(
     rf"\s+by\s+(?P<a>{NAME}|{DESC})(?:\s*\([^)\x00]*\))?\s+(?:to|that)\s+")
 
 
+def _joined(text: str, sentences: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentences, a piece that starts in lower case joined to the one before: a
+    sentence does not start so ("... told the hosts of Democracy Now!" / "that it was
+    ridiculous.")."""
+    out: list[tuple[int, int]] = []
+    for a, b in sentences:
+        first = text[a:b].lstrip()[:1]
+        if out and first.islower():
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
 def _said_before(a: int, start: int, m: re.Match) -> tuple[int, int, str, int]:
     """The region from ``start`` to a closing attribution ``m`` (``SAID_END``, matched in
     a sentence starting at ``a``), its speaker phrase and where that is."""
@@ -337,7 +351,7 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
     """Reported speech without quotation marks: ``(start, end, speaker phrase, where the
     phrase is)``; none whose phrase is no speaker (``is_speaker``)."""
     out = []
-    for a, b in sentences:
+    for a, b in _joined(masked, sentences):
         s = masked[a:b]
         if (m := ACCORDING_START.match(s)) or (m := AS_START.match(s)):
             out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
