@@ -129,3 +129,16 @@ def test_a_precision_first_setting_under_its_variable(monkeypatch):
     assert (precise.threshold, precise.max_targets) == (sel.precise["threshold"],
                                                         sel.precise["max_targets"])
     assert precise.threshold >= sel.threshold and precise.max_targets <= sel.max_targets
+
+
+def test_name_counts_remembered_per_article_equal_the_counts():
+    text = "Reed's Day\nTom Reed spoke. Senator Reed is a liar, said Anna Berg. Reed-ish."
+    title = text[:text.index("\n")]
+    cache: dict = {}
+    for name in ("Tom Reed", "Anna Berg", "migrants", "Reed", "Tom Reed", "O'Neil"):
+        got = ts.name_counts(text, title, name, cache)
+        count = ts._count(text, name)
+        assert got == (count, count > 0 and ts._count(title, name) > 0)
+        assert ts.name_counts(text, title, name) == got == cache.get(name, got)
+    assert cache["Tom Reed"] == (4, True) and cache["Anna Berg"] == (1, False)
+    assert cache["migrants"] == (0, False)

@@ -12,6 +12,7 @@ no target at all where none does. Plain Python: no numpy, no torch.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -37,33 +38,65 @@ FURNITURE = frozenset("privacy policy terms sign email subscribe newsletter shar
                       "cookie cookies click follow".split())
 _HE = re.compile(r"\b(?:he|him|his|she|her|himself|herself)\b", re.I)
 _THEY = re.compile(r"\b(?:they|them|their|themselves)\b", re.I)
+_WORD = re.compile(r"[\w'’-]+")
+TYPE_KEYS = tuple(f"type_{k}" for k in KINDS)
+TECH_KEYS = tuple(f"tech_{k}" for k in range(len(TECHNIQUES)))
 
 Candidate = tuple[tuple[int, int, str, str], dict[str, float], str, str]
 
 
 def _capitalised(name: str) -> list[str]:
     """The words of a name that start with a capital, in order."""
-    return [w for w in re.findall(r"[\w'’-]+", name) if w[:1].isupper()]
+    return list(_capitalised_words(name))
+
+
+@functools.lru_cache(maxsize=8192)
+def _capitalised_words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in _WORD.findall(name) if w[:1].isupper())
 
 
 def _count(text: str, name: str) -> int:
-    words = _capitalised(name)
+    """How often the last capitalised word of ``name`` is written in ``text``."""
+    words = _capitalised_words(name)
     if not words:
         return 0
     return len(re.findall(r"\b" + re.escape(words[-1]) + r"\b", text))
 
 
-def _words(name: str) -> set[str]:
+def name_counts(text: str, title: str, name: str,
+                cache: dict[str, tuple[int, bool]] | None = None) -> tuple[int, bool]:
+    """``_count(text, name)`` and whether the name is also in ``title`` (where it is in
+    the text), remembered in ``cache`` (one dict per article: its entities come back
+    span after span)."""
+    if cache is not None and (hit := cache.get(name)) is not None:
+        return hit
+    count = _count(text, name)
+    got = (count, count > 0 and _count(title, name) > 0)
+    if cache is not None:
+        cache[name] = got
+    return got
+
+
+@functools.lru_cache(maxsize=8192)
+def _words(name: str) -> frozenset[str]:
     """The capitalised words of a name, lower-cased, less a possessive."""
-    return {w.lower().replace("’", "'").removesuffix("'s") for w in _capitalised(name)}
+    return frozenset(w.lower().replace("’", "'").removesuffix("'s")
+                     for w in _capitalised_words(name))
+
+
+def _near(c: Candidate) -> tuple[float, float, float]:
+    f = c[1]
+    return (f.get("dist", 0.0), -f.get("inside", 0.0), f.get("after", 0.0))
 
 
 def entity_rows(text: str, span: Span, mentions: list[Candidate],
-                voice: tuple[str, str | None] = ("author", None)) -> list[dict[str, Any]]:
+                voice: tuple[str, str | None] = ("author", None),
+                counts: dict[str, tuple[int, bool]] | None = None) -> list[dict[str, Any]]:
     """One row per candidate entity of ``span`` (``voice``: its voice and speaker, as
     ``voice.span_voices`` gives them): ``entity``, ``type``, ``mention``
     (start, end, text: the rules' mention if they picked it, else the nearest inside the
-    span, before it, after it) and ``row`` (feature name -> value)."""
+    span, before it, after it) and ``row`` (feature name -> value). ``counts``: a dict
+    kept for the article's spans, where ``name_counts`` remembers each name's counts."""
     by_entity: dict[str, list[Candidate]] = {}
     for c in mentions:
         by_entity.setdefault(c[2], []).append(c)
@@ -73,36 +106,45 @@ def entity_rows(text: str, span: Span, mentions: list[Candidate],
     any_rule = any(f.get("rule") for _, f, _, _ in mentions)
     speaker = _words(voice[1] or "")
     order = sorted(by_entity, key=lambda e: min(c[1].get("dist", 0.0) for c in by_entity[e]))
+    rank = {e: min(i, 5) / 5 for i, e in enumerate(order)}
+    # the same for every entity of the span
+    techs = {key: float(span.technique == t) for key, t in zip(TECH_KEYS, TECHNIQUES,
+                                                                strict=True)}
+    voices = {"voice_quoted": float(voice[0] == "quoted"),
+              "voice_attributed": float(voice[0] == "attributed")}
+    n_cands = math.log1p(len(by_entity))
     out = []
     for entity, cs in by_entity.items():
-        def near(c: Candidate) -> tuple[float, float, float]:
-            f = c[1]
-            return (f.get("dist", 0.0), -f.get("inside", 0.0), f.get("after", 0.0))
-        best = min(cs, key=near)
+        best = min(cs, key=_near) if len(cs) > 1 else cs[0]
         ruled = [c for c in cs if c[1].get("rule")]
         shown = ruled[0] if ruled else best
         kinds = [c[3] for c in cs]
         kind = max(KINDS, key=kinds.count)
-        count = _count(text, entity)
-        row: dict[str, float] = {k: best[1].get(k, 0.0) for k in NEAREST}
-        row |= {k: max(c[1].get(k, 0.0) for c in cs) for k in ANY}
+        count, in_title = name_counts(text, title, entity, counts)
+        bf = best[1]
+        row: dict[str, float] = {k: bf.get(k, 0.0) for k in NEAREST}
+        if len(cs) == 1:
+            row |= {k: bf.get(k, 0.0) for k in ANY}
+        else:
+            row |= {k: max(c[1].get(k, 0.0) for c in cs) for k in ANY}
         row["only_text"] = float(all(c[1].get("from_text") for c in cs))
         row["only_common"] = float(all(c[1].get("common") for c in cs))
-        row["log_dist"] = math.log1p(best[1].get("dist", 0.0)) / 5
-        row["rank"] = min(order.index(entity), 5) / 5
+        row["log_dist"] = math.log1p(bf.get("dist", 0.0)) / 5
+        row["rank"] = rank[entity]
         row["mentions_near"] = math.log1p(len(cs))
         row["log_count"] = math.log1p(count)
-        row["in_title"] = float(count > 0 and _count(title, entity) > 0)
-        row |= {f"type_{k}": float(kind == k) for k in KINDS}
-        row |= {f"tech_{k}": float(span.technique == t) for k, t in enumerate(TECHNIQUES)}
+        row["in_title"] = float(in_title)
+        row |= {key: float(kind == k) for key, k in zip(TYPE_KEYS, KINDS, strict=True)}
+        row |= techs
         row["he_person"] = float(he and kind == "person")
         row["they_group"] = float(they and kind in ("group", "organisation"))
         row["other_rule"] = float(any_rule and not row["rule"])
-        row["n_cands"] = math.log1p(len(by_entity))
+        row["n_cands"] = n_cands
         row["multiword"] = float(len(entity.split()) > 1)
         row["furniture"] = float(bool(set(entity.lower().split()) & FURNITURE))
-        row["speaker"] = float(bool(speaker & _words(entity) or speaker & _words(shown[0][2])))
-        row |= {f"voice_{v}": float(voice[0] == v) for v in ("quoted", "attributed")}
+        row["speaker"] = float(bool(speaker) and bool(speaker & _words(entity)
+                                                      or speaker & _words(shown[0][2])))
+        row |= voices
         row["inside_subj"] = max(c[1].get("inside", 0.0) * c[1].get("dep_subj", 0.0)
                                  for c in cs)
         out.append({"entity": entity, "type": kind, "mention": shown[0][:3], "row": row})
@@ -143,14 +185,29 @@ class Selector:
     #: a precision-first setting (threshold, max_targets, rule_threshold), used under
     #: PROPSCOPE_TARGETS_PRECISE=1
     precise: dict[str, float] = field(default_factory=dict)
+    _scaled_trees: tuple[Any, tuple[Any, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     def prob(self, row: dict[str, float]) -> float:
         z = self.bias + sum(w * row.get(k, 0.0) for k, w in self.weights.items())
-        for node in self.trees:
-            while isinstance(node, list):
-                node = node[2] if row.get(node[0], 0.0) <= node[1] else node[3]
-            z += self.rate * node
+        get = row.get
+        for node in self._scaled():
+            while type(node) is tuple:
+                node = node[2] if get(node[0], 0.0) <= node[1] else node[3]
+            z += node
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def _scaled(self) -> tuple[Any, ...]:
+        """The trees as tuples with their leaves already multiplied by ``rate`` (the
+        same products ``prob`` would take for each row), made once per trees list."""
+        key = (id(self.trees), len(self.trees), self.rate)
+        if self._scaled_trees is None or self._scaled_trees[0] != key:
+            def scale(node: Any) -> Any:
+                if isinstance(node, list):
+                    return (node[0], node[1], scale(node[2]), scale(node[3]))
+                return self.rate * node
+            self._scaled_trees = (key, tuple(scale(t) for t in self.trees))
+        return self._scaled_trees[1]
 
     def pick(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows kept: the ``max_targets`` most probable (ties by position in the

@@ -213,13 +213,14 @@ def span_candidates(results: Sequence[Result], batch_size: int = 64,
     out = []
     for r, vs in zip(results, voices, strict=True):
         per = []
+        counts: dict[str, tuple[int, bool]] = {}  # the article's name counts
         for k, s in enumerate(r.spans):
             key = (id(r), k)
             if key not in cands:
                 per.append(None)
                 continue
             ms = [(m, f, *names[(id(r), m)]) for m, f in cands[key]]
-            per.append(entity_rows(r.text, s, ms, vs[k]))
+            per.append(entity_rows(r.text, s, ms, vs[k], counts))
         out.append(per)
     return out
 
