@@ -405,3 +405,28 @@ def test_a_piece_starting_in_lower_case_continues_the_sentence_before():
             "sham.\nThe weather was fine.\n")
     assert voice_of(text, "disgraceful sham") == ("attributed", "Jane Doe")
     assert voice_of(text, "weather") == ("author", None)
+
+
+def test_a_headline_label_led_by_a_title_names_the_speaker():
+    text = ("Bishop Okafor: Blessing the casino would be an 'abomination'\n\n"
+            "The bishop spoke in Lagos on Sunday.\n")
+    assert voice_of(text, "Blessing the casino") == ("attributed", "Bishop Okafor")
+    text = "Black Death Warning: The plague is coming\n\nThe bishop spoke on Sunday.\n"
+    assert voice_of(text, "plague is coming") == ("author", None)
+
+
+@pytest.mark.parametrize("phrase, name", [
+    ("ICE Deputy Director Thomas Homan", "Thomas Homan"),
+    ("Homeland Security Secretary Kirstjen Nielsen", "Kirstjen Nielsen"),
+    ("WHO Director-General Tedros Adhanom", "Tedros Adhanom"),
+    ("Actor Kevin Bacon", "Kevin Bacon"),
+    ("Cardinal Müller", "Müller"),
+])
+def test_titles_inside_a_name_are_dropped(phrase, name):
+    assert clean_speaker(phrase) == name
+
+
+def test_he_may_name_a_person_given_by_title_and_surname():
+    text = ("According to the Ledger report, Cardinal Okafor spoke on Sunday. He said the "
+            'reform is a "suicidal surrender" of the faith.')
+    assert voice_of(text, "suicidal surrender") == ("quoted", "Okafor")

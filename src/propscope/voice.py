@@ -90,6 +90,19 @@ class Region:
     speaker: str | None
 
 
+#: titles before a name: ``TITLES``, those of churches, and jobs a story names people by
+#: ("ICE Deputy Director Thomas Homan", "Actor Kevin Bacon")
+TITLE_WORDS = TITLES | {"Cardinal", "Bishop", "Archbishop", "Rabbi", "Imam", "Pastor",
+                        "Reverend", "Patriarch", "Cleric", "Shaykh", "Deputy", "Executive",
+                        "Attorney", "Editor", "Chief", "Actor", "Actress", "Spokesperson",
+                        "Chairwoman", "Chair", "CEO", "Founder", "Host", "Anchor"}
+
+
+def is_title(word: str) -> bool:
+    """Whether a word is a title before a name (its parts too: "Director-General")."""
+    return word in TITLE_WORDS or any(w in TITLE_WORDS for w in word.split("-"))
+
+
 def clean_speaker(phrase: str | None) -> str | None:
     """The name in a speaker phrase: its last run of capitalised words (leading function
     words dropped), else the phrase itself; None for nothing."""
@@ -108,14 +121,18 @@ def clean_speaker(phrase: str | None) -> str | None:
     if cur:
         runs.append(cur)
     if runs:
+        full = next((k for k, r in enumerate(runs) if len(r) >= 2), len(runs) - 1)
         for k, run in enumerate(runs):
             while len(run) > 1 and run[0] in TITLES:
                 run = run[1:]
+            titled = [j for j, w in enumerate(run[:-1]) if is_title(w)]
+            if titled:  # "ICE Deputy Director Thomas Homan" -> "Thomas Homan"
+                run = run[titled[-1] + 1:]
             owners = [j for j, w in enumerate(run[:-1]) if w.endswith(("’s", "'s"))]
             if owners:  # "The American Mirror’s Kyle Olsen" -> "Kyle Olsen"
                 run = run[owners[-1] + 1:]
             runs[k] = run
-        run = next((r for r in runs if len(r) >= 2), runs[-1])
+        run = runs[full]  # the first name of two words or more, titles dropped
         return " ".join(run).strip(" ,.;:’'") or None
     words = phrase.split()
     if words and words[0] in FUNCTION and len(words) > 1:
@@ -158,7 +175,8 @@ def _labels(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str
         dash = DASH_LABEL.match(label)
         words = label.split()
         plain = (re.fullmatch(NAME, label) is not None and len(words) >= 2
-                 and (not headline or text[start:start + 1] in MARKS))
+                 and (not headline or text[start:start + 1] in MARKS
+                      or words[0] in TITLE_WORDS))  # "Cardinal Müller: ..." heads a story
         if dash:
             out.append((start, end, dash.group("name")))
         elif counts[label] >= 2 and len(words) <= 4 or plain:
@@ -423,13 +441,13 @@ def _resolve(text: str, phrases: list[tuple[str | None, int]], masked: str | Non
     them."""
     names: list[str | None] = [None] * len(phrases)
     last: str | None = None
-    people = [(m.start(), clean_speaker(m.group()))
-              for m in PERSON.finditer(text if masked is None else masked)]
+    people = [(m.start(), n) for m in PERSON.finditer(text if masked is None else masked)
+              if (n := clean_speaker(m.group())) and (" " in n or is_title(m.group().split()[0]))]
     for k in sorted(range(len(phrases)), key=lambda k: phrases[k][1]):
         name = clean_speaker(phrases[k][0])
         if name is not None and name.lower() in PRONOUNS:
             at = phrases[k][1]
-            cands = [(p, n) for p, n in people if p < at and n and " " in n]
+            cands = [(p, n) for p, n in people if p < at]
             if last:
                 cands.append((_last_pos(text, last, at), last))
             name = max(cands)[1] if cands else None
