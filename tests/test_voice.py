@@ -430,3 +430,18 @@ def test_he_may_name_a_person_given_by_title_and_surname():
     text = ("According to the Ledger report, Cardinal Okafor spoke on Sunday. He said the "
             'reform is a "suicidal surrender" of the faith.')
     assert voice_of(text, "suicidal surrender") == ("quoted", "Okafor")
+
+
+@pytest.mark.parametrize("text, fragment", [
+    # a subordinate clause is no attribution
+    ("Whether Jane Doe actually wrote this letter or not, it raises grave questions.",
+     "grave questions"),
+    # "said ... that" opens a quotation; it closes nothing
+    ('After a monthlong backlash about the interview, largely in the press, Mr. Doe said in '
+     'a statement on Thursday that "I reject his views."', "monthlong backlash"),
+    # the quotation before "Davis told" is a sentence of its own
+    ("His history of extreme comments includes praising tyrants as a “very great man.” "
+     "“I know him well,” Doe told reporters.", "extreme comments"),
+])
+def test_closing_attributions_that_are_none(text, fragment):
+    assert voice_of(text, fragment) == ("author", None)

@@ -145,16 +145,22 @@ def clean_speaker(phrase: str | None) -> str | None:
 NOT_NAMES = {"As", "From", "In", "On", "At", "For", "If", "When", "While", "With", "By",
              "After", "Before", "Like", "Unlike", "Since", "Because", "Although", "Though",
              "Despite", "To", "Of", "Thus", "So", "Then", "Now"}
+#: a speaker phrase that opens with one of these is a subordinate clause ("Whether
+#: Benedict actually wrote this letter or not, ..."), not an attribution
+SUBORDINATORS = {"If", "When", "While", "Although", "Though", "Because", "Since", "Unless",
+                 "Once", "Whether", "After", "Before", "Until"}
 #: a described speaker holds no finite verb ("A spam website is reposting alleged ...")
 FINITE = re.compile(r"\b(?:is|are|was|were)\b")
 
 
 def is_speaker(phrase: str | None) -> bool:
     """Whether a speaker phrase can name one: more than a preposition or conjunction ("As
-    Paul Sperry" can, "As" cannot), and no verb in it."""
+    Paul Sperry" can, "As" cannot), not a subordinate clause, and no verb in it."""
     if not phrase:
         return False
-    return any(w not in NOT_NAMES for w in phrase.split()) and not FINITE.search(phrase)
+    words = phrase.split()
+    return (any(w not in NOT_NAMES for w in words) and words[0] not in SUBORDINATORS
+            and not FINITE.search(phrase))
 
 
 def _labels(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
@@ -315,16 +321,30 @@ ADVERBIAL = re.compile(r"(?:amid|after|before|during|following|despite|as|while|
                        r"at|with|without|because|since|citing|referring|speaking)\b")
 
 
-#: a closing attribution after a quotation ('... a "real Muslim Army," the documents
-#: said.') or with a phrase of when or where after its verb ("..., the bishops said in the
-#: profession.", "..., she told reporters on Monday.")
-SAID_END_MORE = re.compile(
-    rf"(?:,|\x00)\s*(?:(?P<a>{NAME}|{PRONOUN}|{DESC})\s+{AUX}{VERBS}|"
-    rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{DESC}))"
-    r"(?:\s+(?:in|on|at|during|to|from|via|through|after|before|last|this|earlier|later|"
-    r"yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
-    r"[^,.;:!?\x00]{0,50})?"
-    r"(?=\s*(?:[.!?;:\x00]|$))")
+#: a phrase of when or where after a closing attribution's verb ("..., the bishops said in
+#: the profession.", "..., she told reporters on Monday."), not a clause ("that ...")
+WHEN = (r"(?:\s+(?:in|on|at|during|to|from|via|through|after|before|last|this|earlier|"
+        r"later|yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+        r"(?:(?!\bthat\b)[^,.;:!?\x00]){0,50})?(?=\s*(?:[.!?;:]|$))")
+SAID_END_WHEN = re.compile(rf",\s*(?P<a>{NAME}|{PRONOUN}|{DESC})\s+{AUX}{VERBS}{WHEN}")
+#: a closing attribution right after a quotation ('... a "real Muslim Army," the
+#: documents said.'): the sentence before the quotation is the source's too
+QUOTE_SAID_END = re.compile(
+    rf"\x00\s*(?:(?P<a>{NAME}|{PRONOUN}|{DESC})\s+{AUX}{VERBS}|"
+    rf"{VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{DESC})){WHEN}")
+
+
+def _quote_said_end(s: str) -> re.Match | None:
+    """``QUOTE_SAID_END`` in a sentence, where its quotation opens inside the sentence
+    (after words of it, not after the end of another sentence or quotation)."""
+    m = QUOTE_SAID_END.search(s)
+    if m is None:
+        return None
+    i = m.start()
+    while i > 0 and s[i - 1] == "\x00":
+        i -= 1
+    before = s[:i].rstrip()
+    return m if before and before[-1] not in ".!?\x00" else None
 
 
 #: more verbs of speech, and an adverb before the verb ("Arnold correctly asserted that
@@ -385,7 +405,7 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
             # "X is high, according to A, and Y, B has warned.": Y is B's
             if (n := SAID_END.search(s, m.end())) and n.start() > m.end():
                 out.append(_said_before(a, a + m.end(), n))
-        elif ((m := SAID_END.search(s) or SAID_END_MORE.search(s))
+        elif ((m := SAID_END.search(s) or SAID_END_WHEN.search(s) or _quote_said_end(s))
               and len(s[: m.start()].split()) >= 3):
             out.append(_said_before(a, a, m))
         elif (m := AS_MID.search(s)) or (m := SAID_MID_INVERTED.search(s)):
