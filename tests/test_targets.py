@@ -235,3 +235,23 @@ def test_pronouns_and_the_sentence_before_name_the_target():
 def test_page_furniture_is_no_part_of_a_name():
     assert target_rules.person_before("Photo Carl Sagan looked up. He", 28)[2] == "Carl Sagan"
     assert target_rules.person_before("Advertisement Saviano looked up. He", 31) is None
+
+
+@needs_spacy
+def test_the_attribute_rulers_quick_match_equals_spacys_matcher():
+    from spacy.pipeline import AttributeRuler
+
+    nlp = target_rules.load_nlp()
+    ruler = nlp.get_pipe("attribute_ruler")
+    assert "match" in vars(ruler)  # quick_match in place
+    texts = ["There's a caravan, y'all, and they ain't gonna stop it: let's go.",
+             "Y'all know nothin' about it.  \n\n Gotta say   it's the media's fault!",
+             "He said: 'There are 3 of them.' I'd've said that.", "", "   "]
+    with nlp.select_pipes(disable=["attribute_ruler", "ner"]):
+        docs = list(nlp.pipe(texts))
+    for doc in docs:
+        assert ruler.match(doc) == AttributeRuler.match(ruler, doc)
+    assert any(m[3] - m[2] > 1 for doc in docs for m in ruler.match(doc))  # a longer rule
+    other = AttributeRuler(nlp.vocab)
+    other.add([[{"LOWER": "x", "OP": "+"}]], {"POS": "X"})
+    assert target_rules.quick_match(other) is None  # a rule it cannot read: spaCy's matcher
