@@ -445,3 +445,23 @@ def test_he_may_name_a_person_given_by_title_and_surname():
 ])
 def test_closing_attributions_that_are_none(text, fragment):
     assert voice_of(text, fragment) == ("author", None)
+
+
+@pytest.mark.parametrize("text, fragment, speaker", [
+    ("And one senator is hinting that the agency is hiding a huge scandal.", "huge scandal",
+     "one senator"),
+    ("Smith’s victims reported to the bishops in 2002 that he would abuse them in the parish.",
+     "abuse them", "victims"),
+    ("Polish media reports, based on leaked tapes, have said the envoy was brutally murdered.",
+     "brutally murdered", "Polish"),
+    ("Several governors are calling on the president to send aid to the ravaged island.",
+     "ravaged island", "several governors"),
+])
+def test_more_sources_a_number_of_people_a_possessive_and_media_reports(text, fragment,
+                                                                       speaker):
+    assert voice_of(text, fragment) == ("attributed", speaker)
+
+
+def test_one_thing_to_note_is_no_source():
+    text = "One thing to note is that the plan is a total fraud."
+    assert voice_of(text, "total fraud") == ("author", None)

@@ -19,13 +19,15 @@ the article text exactly as given (CRLF and non-ASCII text included).
   before the signature on its own line) are the signer's; "As X concludes, ..." covers the
   rest of its sentence. Verbs of attack and comparison report speech too ("X derided Y for
   ...", "X compared Y to ..."), and so does the progressive ("health officials are now
-  warning ..."), "X asserted / vowed / hinted that ..." and an adverb before the verb ("X
-  correctly said"); the speaker may follow an opening phrase ("During the debate, X said
-  ..."); "..., as X reported, ...", "..., explained the cardinal, ..." and "X, the bishops
-  said in the profession." (a phrase of when or where after the verb, or a quotation just
-  before the attribution) cover their sentence, "were urged by X to ..." what follows; "X
-  says A; B" stops at the semicolon and "..., he added, amid ..." at the attribution (what
-  follows is the author's).
+  warning ..."), "X asserted / vowed / hinted that ...", "are calling on / sounding the
+  alarm", an adverb before the verb ("X correctly said") and sources given by number,
+  possessive or medium ("one lawmaker is hinting", "Karadima's victims reported", "Turkish
+  media reports have said"); the speaker may follow an opening phrase ("During the debate,
+  X said ..."); "..., as X reported, ...", "..., explained the cardinal, ..." and "X, the
+  bishops said in the profession." (a phrase of when or where after the verb, or a
+  quotation just before the attribution) cover their sentence, "were urged by X to ..."
+  what follows; "X says A; B" stops at the semicolon and "..., he added, amid ..." at the
+  attribution (what follows is the author's).
 - **author**: everything else.
 
 A quote's speaker is found after it (``," he said``, ``," said Maria Lopez``, ``," the
@@ -48,6 +50,7 @@ from .speech_patterns import (
     ACCORDING_END,
     ACCORDING_START,
     AFTER_QUOTE,
+    APPOSITION,
     AS_START,
     AUX,
     BEFORE_QUOTE,
@@ -77,6 +80,7 @@ from .speech_patterns import (
     TWEET_LINES,
     TWITTER,
     VERBS,
+    WHO,
     said_by,
 )
 
@@ -350,8 +354,21 @@ def _quote_said_end(s: str) -> re.Match | None:
 #: more verbs of speech, and an adverb before the verb ("Arnold correctly asserted that
 #: ...", "the mayor vowed that ...", "the senator hinted that ...")
 MORE_VERBS = (rf"(?:[a-z]+ly\s+)?(?:{VERBS}|asserts|asserted|vows|vowed|hints|hinted|"
-              r"(?:is|are|was|were)\s+hinting)")
-SENT_START_MORE = re.compile(rf"{LEAD}{said_by('who', MORE_VERBS)}\b(?:\s+that\b)?[\s:,]*")
+              r"(?:is|are|was|were)\s+(?:hinting|calling\s+(?:on|for)|"
+              r"sounding\s+(?:the\s+)?(?:warnings?|alarm)))")
+#: more sources: a number or quantity of people ("one lawmaker", "nine countries"), a
+#: possessive ("Karadima's victims"), media ("Turkish media reports")
+NOUN = (r"(?!(?:to|of|in|on|at|for|the|a|an|and|or|that|who|which|is|are|was|were|has|have|"
+        r"had|be|been|will|would|can|could|may|might|must|should)\b)[a-z][\w-]*")
+QUANTITIES = (r"(?:[Oo]ne|[Tt]wo|[Tt]hree|[Ff]our|[Ff]ive|[Ss]ix|[Ss]even|[Ee]ight|[Nn]ine|"
+              r"[Tt]en|[Ss]everal|[Mm]any|[Ss]ome|[Oo]ther)")
+QUANTITY = re.compile(rf"{QUANTITIES}\s")
+MORE_WHO = (rf"(?:{WHO}|{QUANTITIES}\s+(?:{NOUN}\s+)?{NOUN}|"
+            rf"[A-Z][\w-]*[’']s\s+(?:{NOUN}\s+)?{NOUN}|"
+            r"(?:[A-Z][\w.-]*\s+)?(?:media|press|news)\s+reports)")
+OWNER = re.compile(r"[A-Z][\w-]*[’']s\s+(?=[a-z])")
+SENT_START_MORE = re.compile(
+    rf"{LEAD}(?P<who>{MORE_WHO}){APPOSITION}\s+{AUX}{MORE_VERBS}\b(?:\s+that\b)?[\s:,]*")
 #: an attribution set in the sentence: "..., as Breitbart News reported, ..." or "...,
 #: explained the cardinal, ...": the whole sentence is the source's
 AS_MID = re.compile(rf",\s*as\s+(?P<a>{NAME}|{DESC})\s+{AUX}{VERBS}\s*(?:,|[.!?]?\s*$)")
@@ -396,8 +413,12 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
         elif (m := SENT_START.match(s)) or (m := SENT_START_MORE.match(s)):
             if m.end() < len(s.rstrip(" .\x00")):
                 semi = s.find(";", m.end())  # "X says A; B": B is the author's
-                out.append((a + m.end(), a + semi if semi > 0 else b, m.group("who"),
-                            a + m.start("who")))
+                owner = OWNER.match(m.group("who"))  # "Karadima's victims" -> "victims"
+                who = m.group("who")[owner.end() if owner else 0:]
+                if QUANTITY.match(who):  # "Several governors": no name
+                    who = who[0].lower() + who[1:]
+                out.append((a + m.end(), a + semi if semi > 0 else b, who,
+                            a + m.start("who") + (owner.end() if owner else 0)))
         elif "\x00" not in s and (m := CALLED_START.match(s)):
             out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
         elif m := ACCORDING_END.search(s):
