@@ -131,14 +131,16 @@ def test_a_precision_first_setting_under_its_variable(monkeypatch):
     assert precise.threshold >= sel.threshold and precise.max_targets <= sel.max_targets
 
 
-def test_name_counts_remembered_per_article_equal_the_counts():
-    text = "Reed's Day\nTom Reed spoke. Senator Reed is a liar, said Anna Berg. Reed-ish."
+def test_name_counts_of_an_article_equal_the_counts_in_its_text_and_title():
+    text = ("Reed's Day, O'Neil and Müller\nTom Reed spoke. Senator Reed is a liar, said Anna "
+            "Berg (Reed-ish). O'Neil, O'Neilson and Reed_2 met Müller; Müllers; Trump’s aide.")
     title = text[:text.index("\n")]
-    cache: dict = {}
-    for name in ("Tom Reed", "Anna Berg", "migrants", "Reed", "Tom Reed", "O'Neil"):
-        got = ts.name_counts(text, title, name, cache)
+    counts = ts.NameCounts(text)
+    names = ("Tom Reed", "Anna Berg", "migrants", "Reed", "Tom Reed", "Mr. O'Neil", "Müller",
+             "Swamp-Drunk Trump’s", "Reed_2", "", "Berg")
+    for name in names:
         count = ts._count(text, name)
-        assert got == (count, count > 0 and ts._count(title, name) > 0)
-        assert ts.name_counts(text, title, name) == got == cache.get(name, got)
-    assert cache["Tom Reed"] == (4, True) and cache["Anna Berg"] == (1, False)
-    assert cache["migrants"] == (0, False)
+        assert counts(name) == (count, count > 0 and ts._count(title, name) > 0), name
+    assert counts("Tom Reed") == (4, True) and counts("Anna Berg") == (1, False)
+    assert counts("Mr. O'Neil") == (2, True) and counts("migrants") == (0, False)
+    assert counts("Müller") == (2, True)

@@ -16,6 +16,7 @@ import functools
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ FURNITURE = frozenset("privacy policy terms sign email subscribe newsletter shar
 _HE = re.compile(r"\b(?:he|him|his|she|her|himself|herself)\b", re.I)
 _THEY = re.compile(r"\b(?:they|them|their|themselves)\b", re.I)
 _WORD = re.compile(r"[\w'’-]+")
+_WHOLE_WORD = re.compile(r"\w+")
 TYPE_KEYS = tuple(f"type_{k}" for k in KINDS)
 TECH_KEYS = tuple(f"tech_{k}" for k in range(len(TECHNIQUES)))
 
@@ -63,18 +65,44 @@ def _count(text: str, name: str) -> int:
     return len(re.findall(r"\b" + re.escape(words[-1]) + r"\b", text))
 
 
-def name_counts(text: str, title: str, name: str,
-                cache: dict[str, tuple[int, bool]] | None = None) -> tuple[int, bool]:
-    """``_count(text, name)`` and whether the name is also in ``title`` (where it is in
-    the text), remembered in ``cache`` (one dict per article: its entities come back
-    span after span)."""
-    if cache is not None and (hit := cache.get(name)) is not None:
-        return hit
-    count = _count(text, name)
-    got = (count, count > 0 and _count(title, name) > 0)
-    if cache is not None:
-        cache[name] = got
-    return got
+class NameCounts:
+    """Each name's ``_count`` in one article and whether it is in its title too, for all
+    its spans: the article's (and title's) words are counted once, and a name's last
+    capitalised word made only of word characters is looked up there (``\\bW\\b``
+    matches exactly the whole words W); any other ("O'Neil", "Trump’s") is counted with
+    ``_count``. Each name's counts are remembered."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.title = _title(text)
+        self._text_words: Counter[str] | None = None
+        self._title_words: Counter[str] | None = None
+        self._got: dict[str, tuple[int, bool]] = {}
+
+    def __call__(self, name: str) -> tuple[int, bool]:
+        got = self._got.get(name)
+        if got is None:
+            count = self._count(name, False)
+            got = self._got[name] = (count, count > 0 and self._count(name, True) > 0)
+        return got
+
+    def _count(self, name: str, title: bool) -> int:
+        words = _capitalised_words(name)
+        if not words:
+            return 0
+        if not _WHOLE_WORD.fullmatch(words[-1]):
+            return _count(self.title if title else self.text, name)
+        if title:
+            if self._title_words is None:
+                self._title_words = Counter(_WHOLE_WORD.findall(self.title))
+            return self._title_words[words[-1]]
+        if self._text_words is None:
+            self._text_words = Counter(_WHOLE_WORD.findall(self.text))
+        return self._text_words[words[-1]]
+
+
+def _title(text: str) -> str:
+    return text[:max(text.find("\n"), 0) or 200]
 
 
 @functools.lru_cache(maxsize=8192)
@@ -91,18 +119,19 @@ def _near(c: Candidate) -> tuple[float, float, float]:
 
 def entity_rows(text: str, span: Span, mentions: list[Candidate],
                 voice: tuple[str, str | None] = ("author", None),
-                counts: dict[str, tuple[int, bool]] | None = None) -> list[dict[str, Any]]:
+                counts: NameCounts | None = None) -> list[dict[str, Any]]:
     """One row per candidate entity of ``span`` (``voice``: its voice and speaker, as
     ``voice.span_voices`` gives them): ``entity``, ``type``, ``mention``
     (start, end, text: the rules' mention if they picked it, else the nearest inside the
-    span, before it, after it) and ``row`` (feature name -> value). ``counts``: a dict
-    kept for the article's spans, where ``name_counts`` remembers each name's counts."""
+    span, before it, after it) and ``row`` (feature name -> value). ``counts``: the
+    article's ``NameCounts``, kept for all its spans (made here if not given)."""
     by_entity: dict[str, list[Candidate]] = {}
     for c in mentions:
         by_entity.setdefault(c[2], []).append(c)
     piece = text[span.start:span.end]
     he, they = bool(_HE.search(piece)), bool(_THEY.search(piece))
-    title = text[:max(text.find("\n"), 0) or 200]
+    if counts is None or counts.text is not text and counts.text != text:
+        counts = NameCounts(text)
     any_rule = any(f.get("rule") for _, f, _, _ in mentions)
     speaker = _words(voice[1] or "")
     order = sorted(by_entity, key=lambda e: min(c[1].get("dist", 0.0) for c in by_entity[e]))
@@ -120,7 +149,7 @@ def entity_rows(text: str, span: Span, mentions: list[Candidate],
         shown = ruled[0] if ruled else best
         kinds = [c[3] for c in cs]
         kind = max(KINDS, key=kinds.count)
-        count, in_title = name_counts(text, title, entity, counts)
+        count, in_title = counts(entity)
         bf = best[1]
         row: dict[str, float] = {k: bf.get(k, 0.0) for k in NEAREST}
         if len(cs) == 1:

@@ -201,7 +201,7 @@ def span_candidates(results: Sequence[Result], batch_size: int = 64,
     entities: dicts of ``entity``, ``type``, ``mention`` (start, end, text) and the
     selector's feature ``row`` (``target_selector.entity_rows``). ``voices``: each
     span's ``(voice, speaker)`` (``voice.span_voices``; found here if not given)."""
-    from .target_selector import entity_rows
+    from .target_selector import NameCounts, entity_rows
 
     if voices is None:
         voices = [span_voices(r.text, r.spans, [(s.start, s.end) for s in r.sentences])
@@ -213,7 +213,7 @@ def span_candidates(results: Sequence[Result], batch_size: int = 64,
     out = []
     for r, vs in zip(results, voices, strict=True):
         per = []
-        counts: dict[str, tuple[int, bool]] = {}  # the article's name counts
+        counts = NameCounts(r.text)  # the article's name counts, for all its spans
         for k, s in enumerate(r.spans):
             key = (id(r), k)
             if key not in cands:
