@@ -465,3 +465,16 @@ def test_more_sources_a_number_of_people_a_possessive_and_media_reports(text, fr
 def test_one_thing_to_note_is_no_source():
     text = "One thing to note is that the plan is a total fraud."
     assert voice_of(text, "total fraud") == ("author", None)
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("“She should resign at once,” Union President Dan Boyle comments. “These thugs must go.”",
+     "Dan Boyle"),
+    ('In a statement, the studio promised that the posters were gone, and explained, "These '
+     'thugs must go."', "studio"),
+    ("But Boyle voiced alarm that “these thugs must go” before the vote.", "Boyle"),
+])
+def test_more_verbs_name_a_quotes_speaker(text, speaker):
+    voice, who = voice_of(text, "thugs")
+    assert voice == "quoted"
+    assert speaker in (who or "")

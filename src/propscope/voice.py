@@ -353,9 +353,17 @@ def _quote_said_end(s: str) -> re.Match | None:
 
 #: more verbs of speech, and an adverb before the verb ("Arnold correctly asserted that
 #: ...", "the mayor vowed that ...", "the senator hinted that ...")
-MORE_VERBS = (rf"(?:[a-z]+ly\s+)?(?:{VERBS}|asserts|asserted|vows|vowed|hints|hinted|"
-              r"(?:is|are|was|were)\s+(?:hinting|calling\s+(?:on|for)|"
-              r"sounding\s+(?:the\s+)?(?:warnings?|alarm)))")
+EXTRA_VERBS = (r"(?:asserts|asserted|vows|vowed|hints|hinted|promised|promises|joked|jokes|"
+               r"testified|testifies|comments|voiced\s+(?:alarm|concern|fears?)|"
+               r"(?:is|are|was|were)\s+(?:hinting|calling\s+(?:on|for)|"
+               r"sounding\s+(?:the\s+)?(?:warnings?|alarm)))")
+MORE_VERBS = rf"(?:[a-z]+ly\s+)?(?:{VERBS}|{EXTRA_VERBS})"
+#: a quote's speaker after or before it with one of the verbs above ('," Dan Barker
+#: comments.', 'Fox promised that ... and explained, "')
+AFTER_QUOTE_MORE = re.compile(
+    rf"^[,.!?…]?\s*(?:[—–-]\s*)?(?:(?P<a>{NAME}|{PRONOUN}|{DESC})\s+{AUX}{MORE_VERBS}\b|"
+    rf"{EXTRA_VERBS}\s+(?:[a-z][\w-]*\s+){{0,3}}(?P<b>{NAME}|{PRONOUN}))")
+BEFORE_QUOTE_MORE = re.compile(rf"{said_by('a', MORE_VERBS)}\b(?:\s+that)?\s*[:,]?\s*$")
 #: more sources: a number or quantity of people ("one lawmaker", "nine countries"), a
 #: possessive ("Karadima's victims"), media ("Turkish media reports")
 NOUN = (r"(?!(?:to|of|in|on|at|for|the|a|an|and|or|that|who|which|is|are|was|were|has|have|"
@@ -452,10 +460,12 @@ def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[
     for a, b in spans:
         ls = next(ls for ls, le in lines if ls <= a <= le)
         le = next(le for ls, le in lines if ls <= b - 1 <= le)  # the closing mark's line
-        if m := AFTER_QUOTE.match(masked[b : min(le, b + 120)]):
-            g = next(g for g in "abcd" if m.group(g))
+        after = masked[b : min(le, b + 120)]
+        before = masked[max(ls, a - 160) : a]
+        if (m := AFTER_QUOTE.match(after)) or (m := AFTER_QUOTE_MORE.match(after)):
+            g = next(g for g in "abcd" if g in m.re.groupindex and m.group(g))
             out.append((m.group(g), b + m.start(g)))
-        elif m := BEFORE_QUOTE.search(masked[max(ls, a - 160) : a]):
+        elif (m := BEFORE_QUOTE.search(before)) or (m := BEFORE_QUOTE_MORE.search(before)):
             lo = max(ls, a - 160)
             # "Nation of Islam leader ... Louis Farrakhan chanted": the name before the verb
             named = [n for n in PERSON.finditer(masked, lo + m.end("a"), lo + m.end())
