@@ -144,3 +144,33 @@ def test_name_counts_of_an_article_equal_the_counts_in_its_text_and_title():
     assert counts("Tom Reed") == (4, True) and counts("Anna Berg") == (1, False)
     assert counts("Mr. O'Neil") == (2, True) and counts("migrants") == (0, False)
     assert counts("Müller") == (2, True)
+
+
+def test_compiled_trees_give_the_same_float_as_walking_them():
+    import math
+    import random
+
+    def walked(sel: ts.Selector, row: dict) -> float:  # prob as first written
+        z = sel.bias + sum(w * row.get(k, 0.0) for k, w in sel.weights.items())
+        for node in sel.trees:
+            while isinstance(node, list):
+                node = node[2] if row.get(node[0], 0.0) <= node[1] else node[3]
+            z += sel.rate * node
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+    shipped = ts.load()
+    assert shipped is not None
+    names = sorted({n[0] for t in shipped.trees for n in _nodes(t)})
+    rng = random.Random(0)
+    odd = ts.Selector({"a": 0.3}, -0.0, trees=[["a", 0, 1, ["b", -0.0, -2.5e-17, 3]],
+                                               7.0, ["a", 1e300, float("inf"), 0.1]],
+                      rate=0.3)
+    for sel in (shipped, odd, ts.Selector({}, 1.0, trees=[["a", 0.5, -2.0, 1.0]], rate=1)):
+        for _ in range(300):
+            row = {n: rng.choice([0.0, 1.0, rng.random(), rng.uniform(-3, 3)])
+                   for n in [*names, "a", "b"] if rng.random() < 0.8}
+            assert sel.prob(row) == walked(sel, row)
+
+
+def _nodes(node: object) -> list:
+    return [node, *_nodes(node[2]), *_nodes(node[3])] if isinstance(node, list) else []

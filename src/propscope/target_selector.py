@@ -214,29 +214,23 @@ class Selector:
     #: a precision-first setting (threshold, max_targets, rule_threshold), used under
     #: PROPSCOPE_TARGETS_PRECISE=1
     precise: dict[str, float] = field(default_factory=dict)
-    _scaled_trees: tuple[Any, tuple[Any, ...]] | None = field(
-        default=None, init=False, repr=False, compare=False)
+    _adder: tuple[Any, Any] | None = field(default=None, init=False, repr=False,
+                                           compare=False)
 
     def prob(self, row: dict[str, float]) -> float:
         z = self.bias + sum(w * row.get(k, 0.0) for k, w in self.weights.items())
-        get = row.get
-        for node in self._scaled():
-            while type(node) is tuple:
-                node = node[2] if get(node[0], 0.0) <= node[1] else node[3]
-            z += node
+        z = self._trees_adder()(z, row.get)
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def _scaled(self) -> tuple[Any, ...]:
-        """The trees as tuples with their leaves already multiplied by ``rate`` (the
-        same products ``prob`` would take for each row), made once per trees list."""
+    def _trees_adder(self) -> Any:
+        """``add(z, row.get)``: ``z`` plus each tree's leaf times ``rate``, tree after
+        tree, as a function made once per trees list: the trees written out as nested
+        conditionals, their leaves already multiplied by ``rate`` (the same products,
+        added in the same order: the same float)."""
         key = (id(self.trees), len(self.trees), self.rate)
-        if self._scaled_trees is None or self._scaled_trees[0] != key:
-            def scale(node: Any) -> Any:
-                if isinstance(node, list):
-                    return (node[0], node[1], scale(node[2]), scale(node[3]))
-                return self.rate * node
-            self._scaled_trees = (key, tuple(scale(t) for t in self.trees))
-        return self._scaled_trees[1]
+        if self._adder is None or self._adder[0] != key:
+            self._adder = (key, _compile_trees(self.trees, self.rate))
+        return self._adder[1]
 
     def pick(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows kept: the ``max_targets`` most probable (ties by position in the
@@ -268,6 +262,45 @@ class Selector:
         return replace(self, threshold=float(self.precise["threshold"]),
                        max_targets=int(self.precise["max_targets"]),
                        rule_threshold=float(self.precise.get("rule_threshold", 1.0)))
+
+
+def _compile_trees(trees: list[Any], rate: float) -> Any:
+    """``add(z, get)`` for ``Selector.prob``: the trees as one function of nested
+    conditionals (leaves times ``rate`` written as literals, exact for finite floats),
+    else (a number not finite, or trees too deep to compile) walked as tuples."""
+    def scale(node: Any) -> Any:
+        if isinstance(node, list):
+            return (node[0], node[1], scale(node[2]), scale(node[3]))
+        return rate * node
+
+    scaled = tuple(scale(t) for t in trees)
+
+    def walk(z: float, get: Any) -> float:
+        for node in scaled:
+            while type(node) is tuple:
+                node = node[2] if get(node[0], 0.0) <= node[1] else node[3]
+            z += node
+        return z
+
+    def source(node: Any) -> str:
+        if type(node) is not tuple:
+            if not (type(node) in (int, float) and math.isfinite(node)):
+                raise ValueError(node)
+            return repr(node)
+        if not (type(node[1]) in (int, float) and math.isfinite(node[1])
+                and type(node[0]) is str):
+            raise ValueError(node)
+        return (f"({source(node[2])} if get({node[0]!r}, 0.0) <= {node[1]!r} "
+                f"else {source(node[3])})")
+
+    try:
+        lines = [f"    z += {source(t)}" for t in scaled]
+        code = "def add(z, get):\n" + "\n".join(lines) + "\n    return z\n"
+        space: dict[str, Any] = {}
+        exec(compile(code, "<target_selector trees>", "exec"), space)  # noqa: S102
+        return space["add"]
+    except (ValueError, SyntaxError, RecursionError, MemoryError):
+        return walk
 
 
 _LOADED: dict[Path, Selector | None] = {}
