@@ -478,3 +478,17 @@ def test_more_verbs_name_a_quotes_speaker(text, speaker):
     voice, who = voice_of(text, "thugs")
     assert voice == "quoted"
     assert speaker in (who or "")
+
+
+def test_he_is_the_last_speaker_not_the_person_he_spoke_to():
+    text = ("Carter Doe told Fox host Sean Parks on Monday that the probe was “stupid.” "
+            "He added, “It was a disgrace to the country.”")
+    assert voice_of(text, "disgrace") == ("quoted", "Carter Doe")
+    text = ("The ministry admitted Imam Abu Musa into the country, though he has said: "
+            "“Gays deserve death.”")
+    assert voice_of(text, "deserve death") == ("quoted", "Abu Musa")
+
+
+def test_a_speaker_inside_according_to_speaks_for_the_sentence():
+    text = "According to the Ledger report, Mayor Jane Doe said the plan is a sham."
+    assert voice_of(text, "a sham") == ("attributed", "Jane Doe")

@@ -417,7 +417,11 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
     for a, b in _joined(masked, sentences):
         s = masked[a:b]
         if (m := ACCORDING_START.match(s)) or (m := AS_START.match(s)):
-            out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
+            k = m.end()
+            if n := SENT_START.match(s[k:]):  # "According to the report, Müller said ...":
+                out.append((a + k + n.end(), b, n.group("who"), a + k + n.start("who")))
+            else:  # Müller's words
+                out.append((a + k, b, m.group("who"), a + m.start("who")))
         elif (m := SENT_START.match(s)) or (m := SENT_START_MORE.match(s)):
             if m.end() < len(s.rstrip(" .\x00")):
                 semi = s.find(";", m.end())  # "X says A; B": B is the author's
@@ -487,25 +491,53 @@ def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[
 
 def _resolve(text: str, phrases: list[tuple[str | None, int]], masked: str | None = None
              ) -> list[str | None]:
-    """Names for speaker phrases; he / she / they name the most recent named speaker, or
-    person named in the text (outside quotations, where ``masked`` hides them), before
-    them."""
+    """Names for speaker phrases; he / she / they name the person named last before them
+    in their own sentence, else the last named speaker if that spoke in the same paragraph
+    or the one before ("Page told Fox News' Sean Hannity ... He added": Page), else the
+    most recent named speaker or person named in the text (outside quotations, where
+    ``masked`` hides them), before them."""
     names: list[str | None] = [None] * len(phrases)
     last: str | None = None
     people = [(m.start(), n) for m in PERSON.finditer(text if masked is None else masked)
               if (n := clean_speaker(m.group())) and (" " in n or is_title(m.group().split()[0]))]
+    last_at = -1
     for k in sorted(range(len(phrases)), key=lambda k: phrases[k][1]):
         name = clean_speaker(phrases[k][0])
         if name is not None and name.lower() in PRONOUNS:
             at = phrases[k][1]
-            cands = [(p, n) for p, n in people if p < at]
-            if last:
-                cands.append((_last_pos(text, last, at), last))
-            name = max(cands)[1] if cands else None
-        elif name is not None and name[:1].isupper():
-            last = name
+            own = [(p, n) for p, n in people if _sentence_start(text, at) <= p < at]
+            if own:  # "X admitted Shaykh Hamza Sodagar, though he has said": Sodagar
+                name = own[-1][1]
+            elif last and _paragraphs_between(text, last_at, at) <= 1:
+                name = last  # "Page told Fox News' Sean Hannity ... He added, ...": Page
+            else:
+                cands = [(p, n) for p, n in people if p < at]
+                if last:
+                    cands.append((_last_pos(text, last, at), last))
+                name = max(cands)[1] if cands else None
+        elif name is not None and name[:1].isupper() and not WRITINGS.search(phrases[k][0]):
+            last, last_at = name, phrases[k][1]  # he / she is no report
         names[k] = name
     return names
+
+
+#: sources that are writings, not people: he / she does not name them
+WRITINGS = re.compile(r"(?i)\b(?:report|reports|newspaper|paper|magazine|website|site|"
+                      r"agency|statement|study|documents?|article|book|letter|petition)\b")
+SENTENCE_END = re.compile(r"[.!?][”\"’']?\s+|\n")
+
+
+def _sentence_start(text: str, at: int) -> int:
+    """Roughly where the sentence holding ``at`` starts (after ". ", "? ", "! " or a line
+    break)."""
+    lo = max(0, at - 400)
+    ends = [m.end() for m in SENTENCE_END.finditer(text, lo, at)]
+    return ends[-1] if ends else lo
+
+
+def _paragraphs_between(text: str, a: int, b: int) -> int:
+    """How many paragraph breaks (line breaks, blank lines not counted) lie between."""
+    return sum(1 for line in text[a:b].split("\n")[1:] if line.strip())
 
 
 def _last_pos(text: str, name: str | None, before: int) -> int:
