@@ -33,9 +33,10 @@ the article text exactly as given (CRLF and non-ASCII text included).
 A quote's speaker is found after it (``," he said``, ``," said Maria Lopez``, ``," the
 lawmakers stated``), before it (``Smith told reporters: "``), in its paragraph's label or
 attribution, or, for a quote that follows another in the same paragraph, that quote's
-speaker. He / she / they name the most recent named speaker. A span crossing a voice
-boundary takes the voice covering most of its characters (a tie goes to quoted, then
-attributed).
+speaker. He / she / they name a person named before them in their sentence, else the last
+named speaker of the same or the previous paragraph, else the most recent name. A span
+crossing a voice boundary takes the voice covering most of its characters (a tie goes to
+quoted, then attributed).
 """
 
 from __future__ import annotations
