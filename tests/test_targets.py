@@ -243,7 +243,7 @@ def test_the_attribute_rulers_quick_match_equals_spacys_matcher():
 
     nlp = target_rules.load_nlp()
     ruler = nlp.get_pipe("attribute_ruler")
-    assert "match" in vars(ruler)  # quick_match in place
+    assert "match" in vars(ruler) and "set_annotations" in vars(ruler)  # quick ones in place
     texts = ["There's a caravan, y'all, and they ain't gonna stop it: let's go.",
              "Y'all know nothin' about it.  \n\n Gotta say   it's the media's fault!",
              "He said: 'There are 3 of them.' I'd've said that.", "", "   "]
@@ -251,6 +251,11 @@ def test_the_attribute_rulers_quick_match_equals_spacys_matcher():
         docs = list(nlp.pipe(texts))
     for doc in docs:
         assert ruler.match(doc) == AttributeRuler.match(ruler, doc)
+        quick, spacys = doc.copy(), doc.copy()
+        ruler(quick)
+        AttributeRuler.set_annotations(ruler, spacys, AttributeRuler.match(ruler, spacys))
+        assert [(t.pos_, t.tag_, t.dep_, str(t.morph), t.lemma_) for t in quick] == \
+            [(t.pos_, t.tag_, t.dep_, str(t.morph), t.lemma_) for t in spacys]
     assert any(m[3] - m[2] > 1 for doc in docs for m in ruler.match(doc))  # a longer rule
     other = AttributeRuler(nlp.vocab)
     other.add([[{"LOWER": "x", "OP": "+"}]], {"POS": "X"})

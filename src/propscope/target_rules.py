@@ -81,7 +81,31 @@ def _load(name: str) -> Any:
         ruler = nlp.get_pipe("attribute_ruler")
         if (match := quick_match(ruler)) is not None:
             ruler.match = match
+            ruler.set_annotations = quick_set(ruler)
     return nlp
+
+
+def quick_set(ruler: Any) -> Any:
+    """``ruler.set_annotations`` without a Span made for each match: each rule's
+    attributes set on the same token (its index into the match) by the same spaCy
+    function, in the same order; spaCy's own where an index falls outside its match
+    (which it reports)."""
+    from spacy.tokens._retokenize import set_token_attrs
+
+    attrs, indices = ruler.attrs, ruler.indices
+    own = type(ruler).set_annotations
+
+    def set_annotations(doc: Any, matches: list[tuple[int, int, int, int]]) -> None:
+        at = [(start + indices[i] if indices[i] >= 0 else end + indices[i], i)
+              for i, _, start, end in matches]
+        if any(not start <= k < end for (k, _), (_, _, start, end) in zip(at, matches,
+                                                                        strict=True)):
+            own(ruler, doc, matches)
+            return
+        for k, i in at:
+            set_token_attrs(doc[k], attrs[i])
+
+    return set_annotations
 
 
 #: the token attributes ``quick_match`` reads (as spaCy's Matcher does)
