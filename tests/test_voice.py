@@ -492,3 +492,19 @@ def test_he_is_the_last_speaker_not_the_person_he_spoke_to():
 def test_a_speaker_inside_according_to_speaks_for_the_sentence():
     text = "According to the Ledger report, Mayor Jane Doe said the plan is a sham."
     assert voice_of(text, "a sham") == ("attributed", "Jane Doe")
+
+
+@pytest.mark.parametrize("text, fragment, speaker", [
+    ("Later one of the mayor’s aides, Jane Doe, testified that despite the deal “the town "
+     "will be ruined.”", "town will be ruined", "Jane Doe"),
+    ("Neighbours said John Smith called the mayor a “traitor” as he left.", "traitor",
+     "John Smith"),
+])
+def test_a_quotes_speaker_is_who_speaks_earlier_in_its_sentence(text, fragment, speaker):
+    assert voice_of(text, fragment) == ("quoted", speaker)
+
+
+def test_a_name_after_a_preposition_is_no_speaker():
+    text = ("Dr. Ann Bell, a technical coordinator for emergencies at the World Health "
+            "Organization Regional Office for Africa, said: “Community work is the key.”")
+    assert voice_of(text, "Community work")[1] != "Africa"

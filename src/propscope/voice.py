@@ -58,6 +58,7 @@ from .speech_patterns import (
     BLOCK_INTRO,
     BLOCK_LINES,
     CALLED_START,
+    CALLING,
     DASH_LABEL,
     DESC,
     FIRST_PERSON,
@@ -375,6 +376,13 @@ QUANTITY = re.compile(rf"{QUANTITIES}\s")
 MORE_WHO = (rf"(?:{WHO}|{QUANTITIES}\s+(?:{NOUN}\s+)?{NOUN}|"
             rf"[A-Z][\w-]*[’']s\s+(?:{NOUN}\s+)?{NOUN}|"
             r"(?:[A-Z][\w.-]*\s+)?(?:media|press|news)\s+reports)")
+#: someone named speaking (or naming) anywhere in a sentence, maybe at the end of an
+#: apposition ("one of Lew's deputies, Adam Szubin, testified"): a quotation later in it
+#: is theirs
+SPEAKS = re.compile(rf"\b(?P<a>{NAME}|{PRONOUN})(?:{APPOSITION}|,)\s+{AUX}"
+                    rf"(?:{MORE_VERBS}|{CALLING})\b")
+#: a name right after a preposition is no subject ("... Office for Africa, said")
+PREPOSITION_END = re.compile(r"\b(?:for|of|at|in|from|to|with|on|by)\s+$")
 OWNER = re.compile(r"[A-Z][\w-]*[’']s\s+(?=[a-z])")
 SENT_START_MORE = re.compile(
     rf"{LEAD}(?P<who>{MORE_WHO}){APPOSITION}\s+{AUX}{MORE_VERBS}\b(?:\s+that\b)?[\s:,]*")
@@ -458,9 +466,10 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
     return [r for r in out if is_speaker(r[2])]
 
 
-def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[int, int]]
-                   ) -> list[tuple[str | None, int]]:
-    """The speaker phrase named next to each quotation, and where it is."""
+def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[int, int]],
+                   text: str | None = None) -> list[tuple[str | None, int]]:
+    """The speaker phrase named next to each quotation, and where it is (``text``: the
+    text ``masked`` hides the quotations of, for where sentences start)."""
     out: list[tuple[str | None, int]] = []
     for a, b in spans:
         ls = next(ls for ls, le in lines if ls <= a <= le)
@@ -485,6 +494,12 @@ def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[
             out.append((m.group("a"), max(0, ls - 161) + m.start("a")))
         elif ING.search(masked[ls:a]) and (p := PERSON.search(masked, ls, a)):
             out.append((p.group(), p.start()))
+        elif said := [m for m in SPEAKS.finditer(
+                masked, max(ls, _sentence_start(masked if text is None else text, a)), a)
+                if is_speaker(m.group("a")) and not m.group("a").endswith("ly")
+                and not PREPOSITION_END.search(masked, max(0, m.start() - 8), m.start())]:
+            # "Szubin testified that despite the deal "...": the one who speaks in its sentence
+            out.append((said[-1].group("a"), said[-1].start("a")))
         else:
             out.append((None, a))
     return out
@@ -557,7 +572,7 @@ def voice_regions(text: str, sentences: Sequence[tuple[int, int]]
                  if not any(a < x.end and x.start < b for x in labelled)]
     said = [r for r in _sentence_regions(masked, sentences)
             if not any(r[0] < x.end and x.start < r[1] for x in labelled)]
-    quoted_by = _quote_phrases(masked, spans, lines)
+    quoted_by = _quote_phrases(masked, spans, lines, text)
     names = _resolve(text, [(p, at) for *_, p, at in said] + quoted_by, masked)
     attributed = sorted(labelled + [Region(a, b, n) for (a, b, *_), n in zip(said, names,
                                                                            strict=False)],
