@@ -268,6 +268,7 @@ def _block_quotes(text: str, masked: str, lines: list[tuple[int, int]]
     lines right after the introduction are skipped (paragraphs set apart by blank lines):
     the quote then runs to the next blank line."""
     out = []
+    skip: set[int] | None = None
     for k, (ls, le) in enumerate(lines):
         line = masked[ls:le]
         if len(line) > 250 or not line.rstrip().endswith((":", ",")):
@@ -278,7 +279,9 @@ def _block_quotes(text: str, masked: str, lines: list[tuple[int, int]]
         first = k + 1
         while first < min(len(lines), k + 3) and not text[slice(*lines[first])].strip():
             first += 1
-        end, n, skip = None, 0, furniture(text, lines)
+        if skip is None:
+            skip = furniture(text, lines)
+        end, n = None, 0
         for j in range(first, len(lines)):
             if j in skip:
                 continue
