@@ -174,3 +174,20 @@ def test_compiled_trees_give_the_same_float_as_walking_them():
 
 def _nodes(node: object) -> list:
     return [node, *_nodes(node[2]), *_nodes(node[3])] if isinstance(node, list) else []
+
+
+@needs_spacy
+def test_title_case_from_running_counts_equals_counting_the_words():
+    from propscope import target_candidates as tc
+
+    def counted(sent: object) -> bool:
+        words = [t for t in sent if t.is_alpha]
+        return bool(words) and sum(t.text[:1].isupper() for t in words) >= 0.6 * len(words)
+
+    nlp = targets_mod.load_nlp()
+    docs = list(nlp.pipe(["Trump Slams Fake News Media In Late Night Rant. He said so.",
+                          "Élan Of The 3 Musketeers! ok. McDonald's Big Mac, Inc. Is Back",
+                          "", "  ", "A b C d E."]))
+    for doc in [*docs, docs[0]]:
+        for sent in [*doc.sents, *doc.ents, doc[0:0], doc[:]]:
+            assert tc._title_case(sent) == counted(sent)

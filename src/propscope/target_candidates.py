@@ -108,8 +108,30 @@ def parse_candidates(doc: Any, a: int, b: int, ents: dict[int, Any]) -> list[tup
 
 
 def _title_case(sent: Any) -> bool:
-    words = [t for t in sent if t.is_alpha]
-    return bool(words) and sum(t.text[:1].isupper() for t in words) >= 0.6 * len(words)
+    """Whether most (60%) of a sentence's (or span's) words start with a capital."""
+    alpha, upper = _word_counts(sent.doc)
+    words = alpha[sent.end] - alpha[sent.start]
+    return bool(words) and upper[sent.end] - upper[sent.start] >= 0.6 * words
+
+
+#: the last doc's ``_word_counts`` (a doc is read for span after span)
+_LAST_COUNTS: tuple[Any, tuple[list[int], list[int]]] = (None, ([0], [0]))
+
+
+def _word_counts(doc: Any) -> tuple[list[int], list[int]]:
+    """Running counts over the doc's tokens (``[k]``: before token k) of its words (all
+    letters) and of those that start with a capital."""
+    global _LAST_COUNTS
+    last = _LAST_COUNTS
+    if last[0] is doc:
+        return last[1]
+    alpha, upper = [0], [0]
+    for t in doc:
+        word = t.is_alpha
+        alpha.append(alpha[-1] + word)
+        upper.append(upper[-1] + (word and t.text[:1].isupper()))
+    _LAST_COUNTS = (doc, (alpha, upper))
+    return alpha, upper
 
 
 def frequent_names(text: str) -> dict[str, list[tuple[int, int]]]:
