@@ -508,3 +508,10 @@ def test_a_name_after_a_preposition_is_no_speaker():
     text = ("Dr. Ann Bell, a technical coordinator for emergencies at the World Health "
             "Organization Regional Office for Africa, said: “Community work is the key.”")
     assert voice_of(text, "Community work")[1] != "Africa"
+
+
+def test_an_aside_in_brackets_inside_reported_speech_is_the_authors():
+    text = ("Jane Doe testifies that the mayor met the developer twice (evidently to arrange "
+            "the shameless sellout of the park) before the vote.")
+    assert voice_of(text, "shameless sellout") == ("author", None)
+    assert voice_of(text, "met the developer")[0] == "attributed"

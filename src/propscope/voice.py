@@ -466,7 +466,26 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
             who = clean_speaker(head)
             if who and who[:1].isupper():
                 out.append((a + m.end(), b, who, a))
-    return [r for r in out if is_speaker(r[2])]
+    return [piece for r in out if is_speaker(r[2]) for piece in _without_asides(masked, r)]
+
+
+#: an aside in brackets of three words or more ("(evidently to assist in ...)"): the
+#: author's, inside reported speech too ("(D-NM)" or "(WHO)" stay as they are)
+ASIDE = re.compile(r"\((?:[^()\x00\s]+\s+){2,}[^()\x00]*\)")
+
+
+def _without_asides(masked: str, region: tuple[int, int, str, int]
+                    ) -> list[tuple[int, int, str, int]]:
+    """A reported-speech region less the author's asides in brackets in it."""
+    a, b, who, at = region
+    out, pos = [], a
+    for m in ASIDE.finditer(masked, a, b):
+        if m.start() > pos:
+            out.append((pos, m.start(), who, at))
+        pos = m.end()
+    if pos < b:
+        out.append((pos, b, who, at))
+    return out
 
 
 def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[int, int]],
