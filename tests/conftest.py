@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import atexit
+import functools
+import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -33,14 +38,29 @@ def ptc() -> Path:
     return PTC
 
 
-def single_model_dir() -> Path:
-    """The shipped model folder, or its first member when it is an ensemble."""
-    import json
+#: what a model folder adds on top of its tagger (manifest keys)
+STAGES = ("marker", "context", "context_cv", "reader")
 
+
+@functools.cache
+def single_model_dir() -> Path:
+    """The shipped tagger alone: the shipped folder's first member when it is an ensemble,
+    else a copy of the shipped folder without what it adds on top of its tagger (marker
+    classifier, second stage, reader settings), made once per test session."""
     manifest = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
     if manifest.get("kind") == "ensemble":
         return DEFAULT_MODEL_DIR / manifest["members"][0]
-    return DEFAULT_MODEL_DIR
+    if not any(k in manifest for k in STAGES):
+        return DEFAULT_MODEL_DIR
+    out = Path(tempfile.mkdtemp(prefix="propscope-tagger-"))
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
+    files = [f for f in manifest["files"]
+             if not f.startswith("marker/") and f != manifest.get("context")]
+    for f in files:
+        shutil.copy2(DEFAULT_MODEL_DIR / f, out / f)
+    bare = {k: v for k, v in manifest.items() if k not in STAGES}
+    (out / "manifest.json").write_text(json.dumps({**bare, "files": files}, indent=1))
+    return out
 
 
 @pytest.fixture(scope="session")

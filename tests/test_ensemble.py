@@ -32,6 +32,7 @@ def test_ensemble_of_a_model_with_itself_predicts_what_the_model_does(tmp_path, 
     folder = _ensemble_folder(tmp_path, single_model.info["path"])
     ens = load_folder(folder)
     assert isinstance(ens, EnsemblePredictor) and len(ens.members) == 2
+    single_model = single_model.with_context(None).with_marker(None)  # stages of its own
     valid = load_split(ptc, "valid")
     texts = [valid.articles[a].text for a in list(valid.articles)[:3]]
     single = single_model.predict(texts)

@@ -4,10 +4,10 @@ weights split into bounded files, the profile recorded, and the same spans as be
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
-from propscope.config import DEFAULT_MODEL_DIR
 from propscope.errors import ModelError
 from propscope.model_io import load_folder
 
@@ -48,8 +48,24 @@ def test_packaged_folder_is_bounded_and_predicts_the_same(tmp_path, capsys):
 
 
 def test_an_ensemble_is_refused(tmp_path):
+    from propscope.training.ensemble import write_ensemble_folder
+
+    ensemble = write_ensemble_folder([single_model_dir()] * 2, tmp_path / "ens")
     with pytest.raises(ModelError, match="not an ensemble"):
-        package_folder(DEFAULT_MODEL_DIR, tmp_path / "m", "accurate")
+        package_folder(ensemble, tmp_path / "m", "accurate")
+
+
+def test_a_folder_with_a_marker_classifier_is_packaged_whole(tmp_path):
+    """Files in subfolders (the marker classifier's) keep their place."""
+    from propscope.training.marker import copy_bundled
+
+    src, out = tmp_path / "src", tmp_path / "model"
+    shutil.copytree(single_model_dir(), src)
+    copy_bundled(src, log=lambda _: None)
+    manifest = package_folder(src, out, "fast")
+    marker = [f for f in manifest["files"] if f.startswith("marker/")]
+    assert marker and all((out / f).is_file() for f in marker)
+    assert load_folder(out).marker is not None
 
 
 def test_decoding_settings_can_be_changed_and_are_checked(tmp_path):

@@ -44,6 +44,7 @@ def package_folder(run: Path, out: Path, profile: str, max_mb: float = 90.0,
     out.mkdir(parents=True)
     files = [f for f in manifest["files"] if f not in NOT_SHIPPED]
     for name in files:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(run / name, out / name)
     data = split_onnx_data(out / "encoder.onnx", int(max_mb * 2**20))
     manifest.update(profile=profile, files=sorted(set(files) | set(data)),
