@@ -3,7 +3,7 @@ PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
 .PHONY: install install-train install-targets labelstudio-venv demo test lint bench accurate \
-	install-accurate marker
+	install-accurate marker fast fast-stages
 
 install:
 	$(PIP) install -q -e .
@@ -52,6 +52,39 @@ marker: install-train
 	$(PYTHON) benchmarks/context_transfer.py --cv runs/cv-minilm --model $(MARKER_MODEL) \
 		--marker-oof runs/marker-cv/minilm --l2 30 --balance 0.2 --write $(MARKER_MODEL)
 	propscope evaluate --data ../shared/ptc --split valid --model $(MARKER_MODEL) --record
+
+# The fast default (issue 12; BENCHMARKS.md "The student as the fast default"): one MiniLM-L6
+# student distilled from minilm-x2s's soft targets (data/soft-targets-minilm-x2s.npz: the
+# train split plus the unlabelled news), 7 epochs at 1e-4 then 3 at 5e-5, windows without
+# overlap; then its stages (`make fast-stages`): the default's decoding and marker classifier,
+# the second stage fitted on the student recipe's out-of-fold rows (runs/cv-student:
+# `python benchmarks/student_cv.py`, about 5 hours on 2 cores, once) joined with the marker
+# classifiers' (runs/marker-cv/minilm), the reader calibrated, the valid figures recorded.
+# About an hour on 2 idle cores; each training resumes from its checkpoint if stopped. Then
+# `rm -r src/propscope/models/default && cp -r $(FAST_MODEL) src/propscope/models/default`.
+FAST_RUN ?= models/minilm-student
+FAST_MODEL ?= models/minilm-student-default
+FAST_CV ?= runs/cv-student
+MARKER_OOF ?= runs/marker-cv/minilm
+FAST_DECODE = $(shell $(PYTHON) -c "import json; d = json.load(open('src/propscope/models/default/manifest.json'))['decode']; d.update(window=256, stride=254); print(json.dumps(d))")
+SOFT_TARGETS = --soft-targets data/soft-targets-minilm-x2s.npz --gold-mix 0.5 --stride 254 --threads 2 --keep last
+fast: install-train
+	propscope train --data ../shared/ptc --out $(FAST_RUN)-7ep $(SOFT_TARGETS) --epochs 7 \
+		--lr 1e-4 --seed 21
+	propscope train --data ../shared/ptc --out $(FAST_RUN) $(SOFT_TARGETS) --epochs 3 \
+		--lr 5e-5 --seed 22 --init-from $(FAST_RUN)-7ep/best.pt
+	$(MAKE) fast-stages
+
+fast-stages:
+	$(PYTHON) -m propscope.training.package $(FAST_RUN) $(FAST_MODEL) --profile fast \
+		--max-mb 1000 --rebuild "make fast" --decode '$(FAST_DECODE)'
+	$(PYTHON) -m propscope.training.marker $(FAST_MODEL) --copy-bundled
+	$(PYTHON) benchmarks/context_transfer.py --cv $(FAST_CV) --model $(FAST_MODEL) \
+		--cache $(FAST_RUN)/valid_enc.pkl --marker-oof $(MARKER_OOF) \
+		--l2 30 --balance 0.2 --write $(FAST_MODEL)
+	$(PYTHON) benchmarks/reader_study.py --model $(FAST_MODEL) --target 0.5 --write $(FAST_MODEL) \
+		--decode '{"labeller":"token_head","technique_threshold":0.4,"technique_extend":0.4,"max_gap":0}'
+	propscope evaluate --data ../shared/ptc --split valid --model $(FAST_MODEL) --record
 
 # The `--profile accurate` model (issue 12), written straight into its package
 # (models/propscope-model-accurate, then `make install-accurate`): one MPNet-base tagger

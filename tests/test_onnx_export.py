@@ -52,6 +52,15 @@ def test_split_files_are_bounded_and_outputs_identical(tmp_path):
     np.testing.assert_array_equal(before, after)
 
 
+def test_a_graph_within_the_bound_stays_whole(tmp_path):
+    path, x, before = _setup(tmp_path, 2)
+    size = path.stat().st_size
+    assert split_onnx_data(path, max_bytes=size) == []
+    assert path.stat().st_size == size and sorted(p.name for p in tmp_path.iterdir()) == [
+        "encoder.onnx"]
+    np.testing.assert_array_equal(before, _output(path, x))
+
+
 def test_int8_weights_only_keeps_fp32_products_close(tmp_path):
     path, x, before = _setup(tmp_path, 1)
     assert int8_weights_only(path, ("/l1/",)) == 1  # only the middle MatMul

@@ -182,9 +182,13 @@ def split_onnx_data(path: Path, max_bytes: int = 90 * 2**20) -> list[str]:
     """Move ``path``'s weights out of the graph into ``<name>.data0``, ``.data1``, ... beside
     it, each at most ``max_bytes`` (a tensor larger than that gets a file of its own), so that
     no file of a model package is too large for its host (issue 12: none over 95 MB). ONNX
-    Runtime finds the files next to the graph. Returns the names of the files written."""
+    Runtime finds the files next to the graph. Returns the names of the files written (none
+    when the graph with its weights is no larger than ``max_bytes``: it stays whole)."""
     import onnx
     from onnx.external_data_helper import set_external_data
+
+    if path.stat().st_size <= max_bytes:
+        return []
 
     model = onnx.load(str(path))
     chunks: list[list[bytes]] = [[]]
