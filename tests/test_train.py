@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -10,6 +11,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from propscope.config import TrainConfig  # noqa: E402
+from propscope.errors import ModelError  # noqa: E402
 from propscope.model_io import load_folder  # noqa: E402
 
 pytestmark = pytest.mark.train
@@ -61,6 +63,33 @@ def test_train_few_steps_exports_a_loadable_model(tmp_path, ptc):
     again = train(ptc, out, TrainConfig(max_articles=2, max_steps=2, epochs=1),
                   log=lambda m: None)
     assert set(again) == set(metrics)
+
+
+def test_a_student_can_keep_only_the_first_layers(tmp_path, ptc):
+    """--layers N: a smaller encoder (its first N pretrained layers), recorded, exported
+    with N layers, and read back; a count the encoder does not have is one line."""
+    from propscope.training.encoders import encoder_dir
+    from propscope.training.loop import train
+
+    try:
+        encoder_dir("minilm")
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(str(e))
+    out = tmp_path / "small"
+    train(ptc, out, TrainConfig(layers=2, max_articles=2, max_steps=1, epochs=1,
+                                quantize=False), log=lambda m: None)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["encoder_shape"] == [384, 2] and manifest["train_config"]["layers"] == 2
+    import onnx
+
+    nodes = onnx.load(str(out / "encoder.onnx")).graph.node
+    assert {m.group(0) for n in nodes if (m := re.search(r"/layer\.\d+/", n.name))} == {
+        "/layer.0/", "/layer.1/"}
+    spans = load_folder(out).predict(["The outrageous plan failed."])[0]
+    assert all(0 <= s.start < s.end <= 27 for s in spans)
+    with pytest.raises(ModelError, match="--layers must be 1 to 6 for this encoder, not 9"):
+        train(ptc, tmp_path / "too-many", TrainConfig(layers=9, max_articles=2, max_steps=1),
+              log=lambda m: None)
 
 
 def test_onnx_export_matches_torch_with_padding(tmp_path, ptc):

@@ -92,6 +92,9 @@ class TrainConfig:
     """Everything ``propscope train`` needs; stored in the model folder's manifest."""
 
     encoder: str = "minilm"  # resolved by training.encoders
+    # keep only the pretrained encoder's first N transformer layers (a smaller, faster
+    # student); None: all of them
+    layers: int | None = None
     window: int = 256
     stride: int = 192
     batch_size: int = 8
@@ -137,6 +140,7 @@ TRAIN_HELP: dict[str, str] = {
     "encoder": "pretrained encoder to fine-tune: minilm or mpnet (from their PyPI packages)",
     "window": "word pieces a training window holds",
     "stride": "word pieces between the starts of two windows (less than --window: overlap)",
+    "layers": "keep only the pretrained encoder's first N layers (a smaller, faster model)",
     "batch_size": "windows a training step reads",
     "epochs": "passes over the training articles",
     "lr": "peak learning rate of the encoder",

@@ -87,7 +87,7 @@ def train_student(data_dir: Path | str, out: Path | str, config: TrainConfig,
         f"({sum(t.source == 'train' for t in targets.values())} train), {n_windows} windows, "
         f"{sum(len(p.spans) for p in prepared)} spans; gold mix {gold_mix}; "
         f"valid: {len(valid_c.articles)} articles (scored, never trained on)")
-    model = SpanTagger(_pretrained(enc_dir), len(techniques))
+    model = SpanTagger(_pretrained(enc_dir, cfg.layers), len(techniques))
     if init_from:
         model.load_state_dict(torch.load(init_from, weights_only=True))
         cfg.extra["init_from"] = str(init_from)

@@ -51,7 +51,10 @@ def fp32_from_checkpoint(run: Path, encoder: str, path: Path) -> Path:
     from ..techniques import TECHNIQUE_NAMES
     from .encoders import encoder_dir
 
-    enc = AutoModel.from_pretrained(str(encoder_dir(encoder)), attn_implementation="eager")
+    shape = json.loads((run / "manifest.json").read_text()).get("encoder_shape")
+    layers = {"num_hidden_layers": shape[1]} if shape else {}  # a student of fewer layers
+    enc = AutoModel.from_pretrained(str(encoder_dir(encoder)), attn_implementation="eager",
+                                    **layers)
     model = SpanTagger(enc, len(TECHNIQUE_NAMES))
     model.load_state_dict(torch.load(run / "best.pt", weights_only=True), strict=False)
     return export_onnx(model, path, quantize=False)

@@ -15,6 +15,7 @@ import torch
 from .. import metrics
 from ..config import DecodeConfig, TrainConfig
 from ..corpus import Corpus, load_labelled, load_split, merge_corpora
+from ..errors import ModelError
 from ..evaluation import Evaluation, evaluate_predictor, record_scores
 from ..manifest import update_manifest
 from ..predictors.decoding import bio_runs, decode
@@ -151,7 +152,7 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
     windows = build_windows(train_c, pieces, techniques, cfg.window, cfg.stride)
     log(f"train: {len(train_c.articles)} articles, {len(windows)} windows; "
         f"valid: {len(valid_c.articles)} articles")
-    model = SpanTagger(_pretrained(enc_dir), len(techniques))
+    model = SpanTagger(_pretrained(enc_dir, cfg.layers), len(techniques))
     run = _Run(model, cfg, out, len(windows), log)
     decode = DecodeConfig(window=cfg.window, stride=cfg.stride)
 
@@ -233,16 +234,23 @@ def _training_corpora(data_dir: Path | str, cfg: TrainConfig, log: Log
     return train_c, valid_c
 
 
-def _pretrained(enc_dir: Path) -> Any:
-    """The pretrained transformer, with SDPA attention where the architecture has it."""
-    from transformers import AutoModel
+def _pretrained(enc_dir: Path, layers: int | None = None) -> Any:
+    """The pretrained transformer, with SDPA attention where the architecture has it; with
+    ``layers``, only its first ``layers`` transformer layers (the rest are not loaded)."""
+    from transformers import AutoConfig, AutoModel
 
+    extra: dict[str, Any] = {}
+    if layers is not None:
+        full = AutoConfig.from_pretrained(str(enc_dir)).num_hidden_layers
+        if not 1 <= layers <= full:
+            raise ModelError(f"--layers must be 1 to {full} for this encoder, not {layers}")
+        extra["num_hidden_layers"] = layers
     try:
         return AutoModel.from_pretrained(str(enc_dir), attention_probs_dropout_prob=0.0,
-                                         attn_implementation="sdpa")
+                                         attn_implementation="sdpa", **extra)
     except ValueError:  # architectures without SDPA support (MPNet)
         return AutoModel.from_pretrained(str(enc_dir), attention_probs_dropout_prob=0.0,
-                                         attn_implementation="eager")
+                                         attn_implementation="eager", **extra)
 
 
 class _Run:
