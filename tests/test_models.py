@@ -164,7 +164,10 @@ def test_models_lists_bundled_installed_and_cache(capsys, installed):
     assert "(in-sample)" not in block  # the tiny student's second stage saw no split
     # the bundled model's second stage was fitted with valid: its valid TC says so
     shipped = next(b for b in out.split("\n\n") if "bundled" in b.split("\n")[0])
-    assert "TC 0.849 (in-sample)" in shipped and "CV TC 0.643 -> 0.665" in shipped
+    manifest = json.loads((config.DEFAULT_MODEL_DIR / "manifest.json").read_text())
+    cv_tc = manifest["context_cv"]["cv_tc"]
+    assert f"TC {manifest['metrics_valid']['tc']:.3f} (in-sample)" in shipped
+    assert f"CV TC {cv_tc['without']:.3f} -> {cv_tc['with']:.3f}" in shipped
 
 
 def test_broken_packages_are_listed_with_one_line_each(monkeypatch, capsys, tmp_path):

@@ -85,8 +85,11 @@ def test_smooth_folder_replaces_the_encoder_and_records_how(fp32, ptc, tmp_path)
     shipped = load_folder(single_model_dir()).predict([text])[0]
     spans = load_folder(folder).predict([text])[0]
     # another quantisation of the same weights: the same spans, give or take a word's edge
-    assert len(spans) == len(shipped)
-    assert all(a.start < b.end and b.start < a.end for a, b in zip(spans, shipped, strict=True))
+    # or one span near its threshold
+    assert abs(len(spans) - len(shipped)) <= 1
+    same = [a for a in shipped if any(a.start < b.end and b.start < a.end
+                                      and a.technique == b.technique for b in spans)]
+    assert len(same) >= len(shipped) - 1 and len(same) >= 3, (shipped, spans)
 
 
 def test_cli_names_a_missing_file_in_one_line(tmp_path, capsys):
