@@ -213,6 +213,14 @@ def attach(model_folder: Path, data: Path, split: str, recipe: dict[str, Any], t
     return record
 
 
+def _bundled(default_dir: Path) -> dict[str, Any]:
+    """The default model's manifest, which must name a marker classifier."""
+    manifest = read_manifest(default_dir)
+    if not manifest.get("marker"):
+        raise SystemExit(f"{default_dir} carries no marker classifier")
+    return manifest
+
+
 def use_bundled(model_folder: Path, log: Log = print) -> dict[str, Any]:
     """Name the marker classifier bundled with propscope's default model in
     ``model_folder``'s manifest, instead of a copy (a model package kept under its size
@@ -220,9 +228,7 @@ def use_bundled(model_folder: Path, log: Log = print) -> dict[str, Any]:
     from ..config import DEFAULT_MODEL_DIR
     from ..model_io import file_sha256
 
-    bundled = read_manifest(DEFAULT_MODEL_DIR).get("marker")
-    if not bundled:
-        raise SystemExit(f"{DEFAULT_MODEL_DIR} carries no marker classifier")
+    bundled = _bundled(DEFAULT_MODEL_DIR)["marker"]
     record = {**{k: v for k, v in bundled.items() if k != "rebuild"}, "source": "bundled",
               "folder": "marker",
               "head_sha256": file_sha256(DEFAULT_MODEL_DIR / "marker" / "head.npz"),
@@ -238,10 +244,8 @@ def copy_bundled(model_folder: Path, log: Log = print) -> dict[str, Any]:
     accurate package's ``use_bundled`` pin, a SHA-256 of its head, stays true)."""
     from ..config import DEFAULT_MODEL_DIR
 
-    bundled = read_manifest(DEFAULT_MODEL_DIR)
-    record = bundled.get("marker")
-    if not record:
-        raise SystemExit(f"{DEFAULT_MODEL_DIR} carries no marker classifier")
+    bundled = _bundled(DEFAULT_MODEL_DIR)
+    record = bundled["marker"]
     folder = record["folder"]
     shutil.copytree(DEFAULT_MODEL_DIR / folder, model_folder / folder, dirs_exist_ok=True)
     manifest = read_manifest(model_folder)
