@@ -16,7 +16,7 @@ recipe trained on the other four folds) as the teacher:
 Every step resumes: finished files are kept, trainings continue from their checkpoints.
 About 100 minutes of training a fold on 2 quiet cores.
 
-    python benchmarks/student_cv.py [--folds 0,1,2,3,4] [--out runs/cv-student]
+    python benchmarks/student_cv.py [--folds 0,1,2,3,4] [--out runs/cv-student] [--layers 4]
     python benchmarks/cv_report.py --cv runs/cv-student --keep-decode src/propscope/models/default
 
 Set beside the teacher's folds with the marker classifier, and kept across sessions
@@ -52,7 +52,11 @@ def main() -> int:
     ap.add_argument("--extra-articles", default="../shared/unlabeled-news")
     ap.add_argument("--out", default="runs/cv-student")
     ap.add_argument("--folds", default="0,1,2,3,4")
+    ap.add_argument("--teachers-targets", default="runs/cv-student",
+                    help="a folder whose targets-foldK.npz are reused if OUT lacks them")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--layers", type=int, default=None,
+                    help="students keep only MiniLM's first N layers (default: all six)")
     args = ap.parse_args()
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     for k in (int(x) for x in args.folds.split(",")):
@@ -64,10 +68,13 @@ def main() -> int:
             log(f"fold {k}: done")
             continue
         targets = out / f"targets-fold{k}.npz"
+        shared = Path(args.teachers_targets) / targets.name
+        if not targets.exists() and shared.exists():
+            targets = shared  # the teacher's soft targets, built once for another student
         if not targets.exists():
             build_targets(Path(args.teachers) / f"fold{k}", args.data, args.extra_articles,
                           targets, f"cv{k}", log=log)
-        splits = {"train_split": f"cv{k}", "valid_split": f"fold{k}",
+        splits = {"train_split": f"cv{k}", "valid_split": f"fold{k}", "layers": args.layers,
                   "threads": args.threads, "extra_articles": args.extra_articles}
         if not (first / "manifest.json").exists():
             train_student(args.data, first, replace(FIRST, **splits), targets, GOLD_MIX, log)
