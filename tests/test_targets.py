@@ -260,3 +260,35 @@ def test_the_attribute_rulers_quick_match_equals_spacys_matcher():
     other = AttributeRuler(nlp.vocab)
     other.add([[{"LOWER": "x", "OP": "+"}]], {"POS": "X"})
     assert target_rules.quick_match(other) is None  # a rule it cannot read: spaCy's matcher
+
+
+@needs_spacy
+def test_numpy_matmul_ops_parse_and_find_entities_as_blis_does():
+    from thinc.api import NumpyOps
+
+    nlp = target_rules.load_nlp()
+    ops = {type(node.ops).__name__ for _, proc in nlp.pipeline
+           for node in (proc.model.walk() if hasattr(getattr(proc, "model", None), "walk")
+                        else ())}
+    assert ops == {"MatmulOps"}  # every layer multiplies with numpy
+    texts = [CONTEXT_TEXT, "Swamp-Drunk Trump arming Al-Qaeda terrorists in Syria through "
+             "his poodle Erdogan, the USA and its barking squad said on Monday.", "",
+             "Mohammed Abbas – Military expert: the Pentagon lied to Congress again. " * 6]
+
+    def parses() -> list:
+        return [([(t.tag_, t.pos_, t.dep_, t.head.i) for t in d],
+                 [(e.start, e.end, e.label_) for e in d.ents]) for d in nlp.pipe(texts)]
+
+    fast = parses()
+    target_rules.use_matmul(nlp)  # idempotent
+    assert parses() == fast
+    blis = NumpyOps()
+    try:
+        for _, proc in nlp.pipeline:
+            if hasattr(getattr(proc, "model", None), "walk"):
+                for node in proc.model.walk():
+                    node.ops = blis
+        assert parses() == fast
+    finally:
+        target_rules.use_matmul(nlp)
+    assert any(ents for _, ents in fast)
