@@ -17,6 +17,7 @@ import json
 import os
 import resource
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -128,7 +129,7 @@ def record(folder: Path, r: dict, args: argparse.Namespace) -> None:
     }
     indent = 2 if text.startswith("{\n  \"") else 1
     path.write_text(json.dumps(manifest, indent=indent, ensure_ascii=False) + "\n")
-    print(f"recorded {r['articles_per_s']} articles/s in {path}")
+    print(f"recorded {r['articles_per_s']} articles/s in {path}", file=sys.stderr)
 
 
 def report(folder: Path, predictor, load_s: float, texts: list[str], runs: list[float],

@@ -149,7 +149,8 @@ def main() -> int:
     print(json.dumps(report, indent=1))
     if args.write:
         write(Path(args.write), Rows.concat([all_rows, valid_rows]), techniques, everything,
-              l2, bal, report, same_recipe(Path(args.write), Path(args.cv)), args.marker_oof)
+              l2, bal, report, same_recipe(Path(args.write), Path(args.cv)), args.marker_oof,
+              args.cv)
     return 0
 
 
@@ -228,8 +229,13 @@ def same_recipe(folder: Path, cv: Path) -> bool:
     return encoder(folder) == encoder(cv / "fold0")
 
 
+#: the script that writes each folder of fold models (its --out), for the rebuild note
+_FOLD_RECIPES = {"cv-minilm": "cv_folds.py", "cv-student": "student_cv.py"}
+
+
 def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
-          recipe_cv: bool = True, marker_oof: str | None = None) -> None:
+          recipe_cv: bool = True, marker_oof: str | None = None,
+          cv: str = "runs/cv-minilm") -> None:
     """Fit on ``rows`` (the fold models' out-of-fold rows of all 371 articles and the
     model's own rows of the valid articles, which it did not train on) and store it. The
     fold models' CV figures are stored as the model's (``cv_tc``, which ``propscope models``
@@ -249,9 +255,9 @@ def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
         "valid_tc_with_fitted_on_train_folds": report["best"]["valid_tc"],
         "valid_tc_with_by_cv_within_valid": report["mixed_valid_cv"]["train_and_valid"],
         "flc_valid": report["flc"],
-        "rebuild": "python benchmarks/cv_folds.py --out runs/cv-minilm && python "
-                   f"benchmarks/context_transfer.py --cv runs/cv-minilm --l2 {l2} "
-                   f"--balance {bal}"
+        "rebuild": f"python benchmarks/{_FOLD_RECIPES.get(Path(cv).name, 'cv_folds.py')} "
+                   f"--out {cv} && python benchmarks/context_transfer.py --cv {cv} "
+                   f"--l2 {l2} --balance {bal}"
                    + (f" --marker-oof {marker_oof}" if marker_oof else "") + " --write MODEL",
     })
 
