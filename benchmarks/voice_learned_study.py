@@ -74,6 +74,28 @@ def features(text: str, span: Span, sents: list[tuple[int, int]], quoted: list,
     return f, rule
 
 
+def state_features(model: str, rows: list[dict], by_article: dict[str, list[dict]],
+                   texts: dict[str, str], context: int) -> np.ndarray:
+    """Rows in ``main``'s order (articles in turn): the encoder's mean states over the span,
+    the ``context`` word pieces before it and those after it."""
+    from propscope import alignment
+    from propscope.model_io import load_folder
+
+    encoder = load_folder(model).encoder
+    out = []
+    for aid, items in by_article.items():
+        enc = encoder.encode([texts[aid]])[0]
+        hidden = enc.hidden.astype(np.float32)
+        index = alignment.TokenIndex(enc.offsets)
+        for r in items:
+            i, j = index.range(r["start"], r["end"])
+            j = max(j, i + 1)
+            parts = [hidden[i:j], hidden[max(0, i - context):i], hidden[j:j + context]]
+            out.append(np.concatenate([p.mean(0) if len(p) else np.zeros(hidden.shape[1])
+                                       for p in parts]))
+    return np.array(out)
+
+
 def fit(X: np.ndarray, y: np.ndarray, c: float) -> tuple:
     """Multinomial logistic regression, L2 ``1 / c``, on standardised features."""
     mean, scale = X.mean(0), X.std(0)
@@ -106,6 +128,10 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/ptc"))
     ap.add_argument("--news", type=Path, default=Path("../shared/unlabeled-news"))
     ap.add_argument("--c", default="0.01,0.03,0.1,0.3,1")
+    ap.add_argument("--states", metavar="MODEL",
+                    help="also the model's encoder states: mean over the span, and over "
+                         "the CONTEXT word pieces before and after it")
+    ap.add_argument("--context", type=int, default=24)
     args = ap.parse_args()
     rows = load_rows(args.gold)
     texts = load_texts(rows, args.data, args.news)
@@ -126,6 +152,9 @@ def main() -> None:
             part.append(r["part"])
     names = sorted(feats[0])
     X = np.array([[f[k] for k in names] for f in feats])
+    if args.states:
+        X = np.concatenate([X, state_features(args.states, rows, by_article, texts,
+                                              args.context)], axis=1)
     y, R, P = np.array(gold), np.array(rule), np.array(part)
     print(f"{len(y)} spans, {len(by_article)} articles; the rules: {(R == y).mean():.4f}")
     arts = sorted(by_article)
@@ -140,7 +169,7 @@ def main() -> None:
             accs.append((out == y).mean())
         print(f"C {c}: learned, 5-fold CV by article (5 draws) {np.mean(accs):.4f} "
               f"({', '.join(f'{a:.3f}' for a in accs)})")
-    for name in ("held-out-3", "held-out-4", "held-out-5", "held-out-6"):
+    for name in ("held-out-3", "held-out-4", "held-out-5", "held-out-6", "held-out-7"):
         held = P == name
         if held.any():
             learned = predict(fit(X[~held], y[~held], 0.1), X[held])
