@@ -67,7 +67,9 @@ FAST_MODEL ?= models/minilm-student-default
 FAST_CV ?= runs/cv-student
 MARKER_OOF ?= runs/marker-cv/minilm
 FAST_DECODE = $(shell $(PYTHON) -c "import json; d = json.load(open('src/propscope/models/default/manifest.json'))['decode']; d.update(window=256, stride=254); print(json.dumps(d))")
-SOFT_TARGETS = --soft-targets data/soft-targets-minilm-x2s.npz --gold-mix 0.5 --stride 254 --threads 2 --keep last
+# FAST_LAYERS=4: a student of MiniLM's first 4 layers (BENCHMARKS, "A 4-layer student")
+FAST_LAYERS ?=
+SOFT_TARGETS = --soft-targets data/soft-targets-minilm-x2s.npz --gold-mix 0.5 --stride 254 --threads 2 --keep last $(if $(FAST_LAYERS),--layers $(FAST_LAYERS))
 fast: install-train
 	propscope train --data ../shared/ptc --out $(FAST_RUN)-7ep $(SOFT_TARGETS) --epochs 7 \
 		--lr 1e-4 --seed 21
