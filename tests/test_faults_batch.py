@@ -10,6 +10,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -263,13 +264,21 @@ def test_unwritable_outputs_are_user_errors(tmp_path, capsys, monkeypatch):
         assert reason in err
     denied = tmp_path / "denied.json"
 
-    def write_text(self, *a, **kw):
-        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+    def mkstemp(prefix="", suffix="", dir=None):  # a folder it may not write in
+        raise PermissionError(errno.EACCES, "Permission denied", f"{dir}/{prefix}x{suffix}")
 
-    monkeypatch.setattr(Path, "write_text", write_text)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
     assert main(["analyze", str(article), "--model", "keywords", "-o", str(denied)]) == 2
     assert capsys.readouterr().err == (f"propscope: error: {denied}: cannot write the output "
                                        "(Permission denied)\n")
+    monkeypatch.undo()
+    kept = tmp_path / "kept.json"  # a file made read-only to keep it
+    kept.write_text("kept\n")
+    kept.chmod(0o444)
+    if not os.access(kept, os.W_OK):  # (root may write anything)
+        assert main(["analyze", str(article), "--model", "keywords", "-o", str(kept)]) == 2
+        assert "(Permission denied)" in capsys.readouterr().err
+        assert kept.read_text() == "kept\n"
 
 
 def test_batch_out_under_a_file_is_a_user_error(tmp_path, capsys):

@@ -378,3 +378,69 @@ def test_one_error_record_shape_in_json_output_the_api_and_batch_rows(
         "internal_error", "internal_error")
     assert (cli_errors[f"{feed}:3"]["code"], brows["blank"]["error_code"],
             results[2]["error"]["code"]) == ("bad_input",) * 3
+
+
+# ---------------------------------------------------------------- outputs that are inputs
+
+
+def test_an_output_that_is_an_input_is_refused_before_any_work(capsys, tmp_path):
+    article = tmp_path / "a.txt"
+    article.write_text(GOOD)
+    code, out, err = cli(capsys, "analyze", str(article), "--out", str(article),
+                         "--model", "keywords")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "replace what is read" in err and str(article) in err
+    assert article.read_text() == GOOD  # the article is still there
+    link = tmp_path / "link.txt"
+    link.symlink_to(article)  # the same file by another name
+    code, _, err = cli(capsys, "analyze", str(tmp_path), "--out", str(link), "--model",
+                       "keywords")
+    assert code == 2 and article.read_text() == GOOD
+
+
+def test_an_article_inside_an_input_folder_is_refused_but_a_result_file_there_is_not(
+        capsys, tmp_path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "article1.txt").write_text(GOOD)
+    code, _, err = cli(capsys, "analyze", str(folder), "--out", str(folder / "article1.txt"),
+                       "--model", "keywords")
+    assert code == 2 and (folder / "article1.txt").read_text() == GOOD
+    results = folder / "results.json"
+    for _ in range(2):  # written, then written again over the earlier results
+        code, _, err = cli(capsys, "analyze", str(folder), "--out", str(results), "--model",
+                           "keywords", "--format", "json")
+        assert code == 0, err
+        assert json.loads(results.read_text())["article"]["id"] == "1"
+
+
+def test_classify_refuses_to_write_over_its_spans_file(capsys, tmp_path):
+    (tmp_path / "article1.txt").write_text(GOOD)
+    spans = tmp_path / "spans.tsv"
+    spans.write_text("1\t?\t4\t13\n")
+    code, _, err = cli(capsys, "classify", str(tmp_path), str(spans), "--out", str(spans),
+                       "--model", "keywords")
+    assert code == 2 and "replace what is read" in err
+    assert spans.read_text() == "1\t?\t4\t13\n"
+
+
+def test_a_failed_write_leaves_the_earlier_output_whole(capsys, tmp_path, monkeypatch):
+    from propscope.cli import common
+
+    out = tmp_path / "out.json"
+    out.write_text("earlier results\n")
+    out.chmod(0o640)
+    real_replace = os.replace
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(common.os, "replace", full_disk)
+    with pytest.raises(Exception, match="No space left"):
+        common.write_output("new results\n", str(out))
+    assert out.read_text() == "earlier results\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary file left
+    monkeypatch.setattr(common.os, "replace", real_replace)
+    common.write_output("new results\n", str(out))
+    assert out.read_text() == "new results\n"
+    assert out.stat().st_mode & 0o777 == 0o640  # its permissions kept

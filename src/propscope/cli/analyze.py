@@ -23,6 +23,7 @@ from .common import (
     add_mode_arguments,
     add_model_argument,
     at_least,
+    check_output,
     technique_list,
     write_output,
 )
@@ -61,6 +62,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    check_output(args.out, args.paths)
     from ..model_io import load_model
 
     predictor = load_model(args.model)

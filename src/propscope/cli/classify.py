@@ -9,7 +9,7 @@ from ..core import classify_spans
 from ..corpus import check_labels, format_labels, parse_labels, read_articles, read_text_file
 from ..progress import Progress
 from ..spans import Span
-from .common import add_model_argument, write_output
+from .common import add_model_argument, check_output, write_output
 
 NAME = "classify"
 HELP = "fill in the technique column of a SemEval TC file (ID<TAB>?<TAB>START<TAB>END)"
@@ -52,6 +52,7 @@ def classify_file(folder: Path, spans_file: Path, model: str | None = None
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output(args.out, [args.articles, args.spans])
     rows = classify_file(Path(args.articles), Path(args.spans), args.model)
     write_output(format_labels(rows), args.out)
     return 0

@@ -3,28 +3,90 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterable
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import NoReturn
 
 from .. import config
-from ..errors import output_error
+from ..errors import OutputError, output_error
 from ..ids import DEFAULT_POLICY, POLICIES
 from ..reader import MODES
 from ..techniques import parse_technique_list
 
+#: what the commands that read articles read from a folder given as input
+ARTICLE_FILES = ("*.txt", "*.html", "*.htm")
+
+
+def check_output(out: str | None, inputs: Iterable[str],
+                 folder_reads: tuple[str, ...] = ARTICLE_FILES) -> None:
+    """Refuse an ``--out`` that is one of the command's input files, or a file it reads
+    inside an input folder (names matching ``folder_reads``): writing it would replace what
+    is being read. Called before the work, so nothing is lost and no time is wasted."""
+    if not out or out == "-":
+        return
+    target = Path(out)
+    if not target.is_file():
+        return  # a new file (or a folder, refused when written) replaces no input
+    for given in inputs:
+        path = Path(given)
+        try:
+            if path.is_dir():
+                hit = (target.resolve().is_relative_to(path.resolve())
+                       and any(fnmatch(target.name.lower(), p) for p in folder_reads))
+            else:
+                hit = path.exists() and os.path.samefile(path, target)
+        except OSError:
+            continue
+        if hit:
+            what = (f"is a file read from the input folder {given}" if path.is_dir()
+                    else "is an input file" if given == out else f"is the input file {given}")
+            raise OutputError(f"the output {what}: writing it would replace what is read; "
+                              "give another output file", where=out)
+
 
 def write_output(text: str, out: str | None) -> None:
-    if out and out != "-":
-        try:
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            Path(out).write_text(text, encoding="utf-8")
-        except OSError as e:
-            raise output_error(out, e) from None
-        print(f"wrote {out}", file=sys.stderr)
-    else:
+    """``text`` to the file ``out`` (written whole or not at all: a failure leaves an
+    earlier file there as it was), or to standard output."""
+    if not out or out == "-":
         sys.stdout.write(text)
+        return
+    path = Path(out)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(21, "Is a directory", out)
+        if path.exists() and not os.access(path, os.W_OK):  # a file kept read-only stays so
+            raise PermissionError(13, "Permission denied", out)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        except OSError as e:  # named after the output, not the temporary file
+            raise type(e)(e.errno, e.strerror, out) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        if path.exists():
+            shutil.copymode(path, tmp)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        raise output_error(out, e) from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -12,7 +12,14 @@ from ..core import Result, analyze
 from ..errors import InputError, PropscopeError
 from ..labelstudio import labeling_config, tasks
 from .analyze import locate
-from .common import add_mode_arguments, add_model_argument, at_least, technique_list, write_output
+from .common import (
+    add_mode_arguments,
+    add_model_argument,
+    at_least,
+    check_output,
+    technique_list,
+    write_output,
+)
 
 NAME = "export"
 HELP = "write analysed articles for an annotation tool (label-studio: tasks with predictions)"
@@ -40,6 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    check_output(args.out, args.paths)
+    check_output(args.config, args.paths)
     from ..model_io import load_model
 
     predictor = load_model(args.model)

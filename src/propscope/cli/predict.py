@@ -9,7 +9,7 @@ from ..core import iter_spans
 from ..corpus import format_labels, read_articles
 from ..progress import Progress
 from ..spans import Span
-from .common import add_model_argument, write_output
+from .common import add_model_argument, check_output, write_output
 
 NAME = "predict"
 HELP = "write ID<TAB>TECHNIQUE<TAB>START<TAB>END for every span found in article<ID>.txt files"
@@ -42,6 +42,7 @@ def predict_folder(folder: Path, model: str | None = None, threshold: float = 0.
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output(args.out, [args.articles])
     rows = predict_folder(Path(args.articles), args.model, args.threshold)
     write_output(format_labels(rows), args.out)
     return 0

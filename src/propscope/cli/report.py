@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .common import at_least, write_output
+from .common import at_least, check_output, write_output
 
 NAME = "report"
 HELP = "aggregate a `propscope batch` folder by outlet and month (self-contained HTML or JSON)"
@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from ..batch.report import article_views, build_report
     from ..batch.report_html import render_report_html, write_article_pages
 
+    check_output(args.out, [args.folder], folder_reads=("run.json", "*.parquet"))
     fmt = args.format or ("json" if (args.out or "").endswith(".json") else "html")
     data = build_report(args.folder, top=args.top, articles=args.articles)
     if fmt == "json":
