@@ -144,7 +144,8 @@ def test_models_lists_bundled_installed_and_cache(capsys, installed):
     assert bundled["encoder"].endswith("; marker classifier: minilm")
     shipped = json.loads((config.DEFAULT_MODEL_DIR / "manifest.json").read_text())
     assert bundled["metrics_valid"]["si"] == pytest.approx(shipped["metrics_valid"]["si"])
-    cv_tc = bundled["context_cv"]["cv_tc"]
+    ctx = bundled["context_cv"]
+    cv_tc = ctx.get("cv_tc") or ctx["fold_models_cv_tc"]  # the second stage's fold rows
     assert cv_tc["with"] > cv_tc["without"] > 0 and bundled["reader_cv"]["chosen"]
     pkg = found["installed:--profile accurate"]
     assert pkg["package"] == "propscope-model-accurate 0.1.0" and pkg["status"] == "ok"
@@ -165,9 +166,12 @@ def test_models_lists_bundled_installed_and_cache(capsys, installed):
     # the bundled model's second stage was fitted with valid: its valid TC says so
     shipped = next(b for b in out.split("\n\n") if "bundled" in b.split("\n")[0])
     manifest = json.loads((config.DEFAULT_MODEL_DIR / "manifest.json").read_text())
-    cv_tc = manifest["context_cv"]["cv_tc"]
+    ctx = manifest["context_cv"]
+    cv_tc = ctx.get("cv_tc") or ctx["fold_models_cv_tc"]
     assert f"TC {manifest['metrics_valid']['tc']:.3f} (in-sample)" in shipped
     assert f"CV TC {cv_tc['without']:.3f} -> {cv_tc['with']:.3f}" in shipped
+    if "cv_tc" not in ctx:  # fitted on another recipe's fold rows: said so
+        assert "on the fold models it was fitted on (another recipe)" in shipped
 
 
 def test_broken_packages_are_listed_with_one_line_each(monkeypatch, capsys, tmp_path):

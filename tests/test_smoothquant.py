@@ -26,6 +26,14 @@ def _outputs(path: Path, rows: list[np.ndarray]) -> list[np.ndarray]:
             for r in rows]
 
 
+def _layers() -> int:
+    """The transformer layers of the model smoothed (the shipped student keeps 4 of 6)."""
+    import json
+
+    manifest = json.loads((single_model_dir() / "manifest.json").read_text())
+    return int((manifest.get("encoder_shape") or [384, 6])[1])
+
+
 @pytest.fixture(scope="module")
 def fp32(tmp_path_factory) -> Path:
     from propscope.training.quantize import fp32_encoder
@@ -44,11 +52,12 @@ def test_smoothing_keeps_fp32_outputs_and_shares_one_mul_per_activation(fp32, ro
     from propscope.training.smoothquant import ALL_PROJECTIONS, channel_ranges, smooth
 
     ranges = channel_ranges(fp32, rows[:3], ALL_PROJECTIONS)
-    assert len(ranges) == 6 * 6  # q, k, v, attention output, up and down, in 6 layers
+    n = _layers()
+    assert len(ranges) == 6 * n  # q, k, v, attention output, up and down, in each layer
     out = smooth(fp32, tmp_path / "smoothed.onnx", ranges, alpha=0.9)
     graph = onnx.load(str(out)).graph
     muls = [n for n in graph.node if n.name.endswith("_smooth")]
-    assert len(muls) == 6 * 4  # query, key and value read one activation: one Mul for them
+    assert len(muls) == n * 4  # query, key and value read one activation: one Mul for them
     query = next(n for n in graph.node if n.name.endswith("layer.0/attention/self/query/MatMul"))
     key = next(n for n in graph.node if n.name.endswith("layer.0/attention/self/key/MatMul"))
     assert query.input[0] == key.input[0] and query.input[0].endswith("_smooth_out")
@@ -73,13 +82,13 @@ def test_smooth_folder_replaces_the_encoder_and_records_how(fp32, ptc, tmp_path)
     record = smooth_folder(folder, fp32, ptc, alpha=0.9, articles=1, max_mb=8,
                            log=lambda *_: None)
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["smoothquant"] == record and record["matmuls"] == 36
+    assert manifest["smoothquant"] == record and record["matmuls"] == 6 * _layers()
     parts = sorted(p.name for p in folder.glob("encoder.onnx.data*"))
     assert len(parts) >= 2 and set(parts) <= set(manifest["files"])
     assert all((folder / f).exists() for f in manifest["files"])
     graph = onnx.load(str(folder / "encoder.onnx"), load_external_data=False).graph
     inits = {t.name for t in graph.initializer}
-    assert sum(n.op_type == "MatMulInteger" for n in graph.node) >= 36  # and the heads
+    assert sum(n.op_type == "MatMulInteger" for n in graph.node) >= 6 * _layers()  # + heads
     assert not [n.name for n in graph.node if n.op_type == "MatMul" and n.input[1] in inits]
     text = "The corrupt elites betrayed us again, a total disgrace and a national shame."
     shipped = load_folder(single_model_dir()).predict([text])[0]

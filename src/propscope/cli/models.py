@@ -116,9 +116,14 @@ def _cv_text(row: dict[str, Any]) -> str | None:
     parts = []
     ctx = row.get("context_cv") or {}
     cv = ctx.get("cv_tc") or {}
+    other = ctx.get("fold_models_cv_tc") or {}  # CV of the fold models the stage read
     if "with" in cv:
         parts.append(f"CV TC {_num(cv.get('without'))} -> {_num(cv['with'])} with the "
                      "second stage")
+    elif "with" in other:
+        parts.append(f"second stage: CV TC {_num(other.get('without'))} -> "
+                     f"{_num(other['with'])} on the fold models it was fitted on (another "
+                     "recipe)")
     elif "tc_with" in ctx:
         parts.append(f"TC {_num(ctx.get('tc_without'))} -> {_num(ctx['tc_with'])} with the "
                      "second stage")
