@@ -54,12 +54,13 @@ marker: install-train
 	propscope evaluate --data ../shared/ptc --split valid --model $(MARKER_MODEL) --record
 
 # The fast default (issue 12; BENCHMARKS.md "The student as the fast default", "A 4-layer
-# student"): one MiniLM student (the first 4 of MiniLM-L6's layers) distilled from minilm-x2s's soft targets (data/soft-targets-minilm-x2s.npz: the
-# train split plus the unlabelled news), 7 epochs at 1e-4 then 3 at 5e-5, windows without
-# overlap; then its stages (`make fast-stages`): the default's decoding and marker classifier,
-# the second stage fitted on the student recipe's out-of-fold rows (runs/cv-student:
-# `python benchmarks/student_cv.py`, about 5 hours on 2 cores, once) joined with the marker
-# classifiers' (runs/marker-cv/minilm), the reader calibrated, the valid figures recorded.
+# student"): one MiniLM student (the first 4 of MiniLM-L6's layers) distilled from
+# minilm-x2s's soft targets (data/soft-targets-minilm-x2s.npz: the train split plus the
+# unlabelled news), 7 epochs at 1e-4 then 3 at 5e-5, windows without overlap; then its stages
+# (`make fast-stages`): the default's decoding and marker classifier, the second stage fitted
+# on the 6-layer student recipe's out-of-fold rows (runs/cv-student: `python
+# benchmarks/student_cv.py`, about 5 hours on 2 cores, once) joined with the marker
+# classifiers' (runs/marker-cv/minilm-kept), the reader calibrated, the valid figures recorded.
 # About an hour on 2 idle cores; each training resumes from its checkpoint if stopped. Then
 # `rm -r src/propscope/models/default && cp -r $(FAST_MODEL) src/propscope/models/default`.
 FAST_RUN ?= models/minilm-student-l4

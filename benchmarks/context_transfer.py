@@ -220,16 +220,16 @@ def flc(model, stage, ids, encs, everything) -> dict:
 def same_recipe(folder: Path, cv: Path) -> bool:
     """Is ``folder``'s encoder the fold models' (so that their CV figures are its recipe's)?
     A student of fewer layers (``encoder_shape``) is another recipe."""
-    def encoder(f: Path) -> tuple[str | None, list | None]:  # an ensemble's: its members'
+    def encoder(f: Path) -> tuple[str | None, tuple | None]:  # an ensemble's: its members'
         manifest = json.loads((f / "manifest.json").read_text())
         if manifest.get("kind") == "ensemble":
-            kinds = {json.dumps(encoder(f / m)) for m in manifest.get("members", [])}
-            return tuple(json.loads(kinds.pop())) if len(kinds) == 1 else (None, None)
-        return manifest.get("encoder"), manifest.get("encoder_shape")
+            kinds = {encoder(f / m) for m in manifest.get("members", [])}
+            return kinds.pop() if len(kinds) == 1 else (None, None)
+        shape = manifest.get("encoder_shape")
+        return manifest.get("encoder"), tuple(shape) if shape else None
 
     (mine, my_shape), (theirs, their_shape) = encoder(folder), encoder(cv / "fold0")
-    return mine == theirs and (my_shape is None or their_shape is None
-                               or list(my_shape) == list(their_shape))
+    return mine == theirs and (None in (my_shape, their_shape) or my_shape == their_shape)
 
 
 #: the script that writes each folder of fold models (its --out), for the rebuild note

@@ -16,13 +16,6 @@ from thinc.api import NumpyOps
 from propscope import target_rules
 
 
-def set_ops(nlp, ops) -> None:
-    for _, proc in nlp.pipeline:
-        if hasattr(getattr(proc, "model", None), "walk"):
-            for node in proc.model.walk():
-                node.ops = ops
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="../shared/ptc")
@@ -43,7 +36,7 @@ def main() -> None:
         return out, time.perf_counter() - t
 
     fast, t_fast = parses()
-    set_ops(nlp, NumpyOps())
+    target_rules.set_ops(nlp, NumpyOps())
     slow, t_slow = parses()
     target_rules.use_matmul(nlp)
     tokens = sum(len(p[0]) for p in fast)

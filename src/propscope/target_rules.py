@@ -90,7 +90,8 @@ def use_matmul(nlp: Any) -> None:
     """Every layer of ``nlp``'s components multiplies matrices with numpy (OpenBLAS)
     instead of thinc's default blis, which is 3 to 4 times slower here (AVX-512):
     the pipeline's time on the targets' sentences drops by about a third, and its
-    parses and entities stay the same (``tests/test_targets_speed.py``)."""
+    parses and entities stay the same (``tests/test_targets.py``,
+    ``benchmarks/spacy_ops_check.py``)."""
     import numpy as np
     from thinc.api import NumpyOps
 
@@ -105,7 +106,11 @@ def use_matmul(nlp: Any) -> None:
             np.matmul(a, b, out=out)
             return out
 
-    ops = MatmulOps()
+    set_ops(nlp, MatmulOps())
+
+
+def set_ops(nlp: Any, ops: Any) -> None:
+    """Give every layer of ``nlp``'s components the thinc ``ops``."""
     for _, proc in nlp.pipeline:
         model = getattr(proc, "model", None)
         if model is not None and hasattr(model, "walk"):
