@@ -13,6 +13,7 @@ from .. import __version__
 from ..config import MODEL_FORMAT
 from ..errors import ModelError
 from ..model_io import read_manifest
+from .folders import replace_model_folder
 from .loop import Log, retune_folder
 
 
@@ -47,14 +48,11 @@ def write_ensemble_folder(members: list[Path | str], out: Path | str, readings: 
     techniques = manifests[0]["techniques"]
     if any(m["techniques"] != techniques for m in manifests):
         raise ModelError("ensemble members must name the same techniques in the same order")
-    out.mkdir(parents=True, exist_ok=True)
+    replace_model_folder(out, folders, kinds=("ensemble",))
     names = []
     for k, (folder, manifest) in enumerate(zip(folders, manifests, strict=True)):
         name = f"{k}-{manifest.get('name', folder.name)}"
-        target = out / name
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(folder, target, copy_function=_copy,
+        shutil.copytree(folder, out / name, copy_function=_copy,
                         ignore=shutil.ignore_patterns("*.pt", "*.log"))
         names.append(name)
     manifest = {

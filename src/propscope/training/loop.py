@@ -26,6 +26,7 @@ from ..spans import Span
 from ..techniques import TECHNIQUE_NAMES
 from .data import build_windows, collate
 from .encoders import encoder_dir
+from .folders import check_run_folder
 from .model import SpanTagger
 
 Log = Callable[[str], None]
@@ -188,7 +189,7 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
 def start_run(cfg: TrainConfig, out: Path | str) -> tuple[Path, Path, WordPieces]:
     """A training run's start: its output folder made, every seed set, torch's threads,
     and the pretrained encoder's folder and word pieces."""
-    out = Path(out)
+    out = check_run_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)

@@ -20,8 +20,9 @@ import sys
 from pathlib import Path
 
 from ..config import DecodeConfig
-from ..errors import ModelError
+from ..errors import ModelError, PropscopeError
 from .export import split_onnx_data
+from .folders import replace_model_folder
 
 #: files of a run folder that a predictor never reads
 NOT_SHIPPED = ("best.pt", "checkpoint.pt")
@@ -39,9 +40,7 @@ def package_folder(run: Path, out: Path, profile: str, max_mb: float = 90.0,
     unknown = set(decode or {}) - set(DecodeConfig().to_dict())
     if unknown:
         raise ModelError(f"not decoding settings: {', '.join(sorted(unknown))}")
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    replace_model_folder(out, [run])
     files = [f for f in manifest["files"] if f not in NOT_SHIPPED]
     for name in files:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
@@ -67,8 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--decode", type=json.loads, default=None,
                     help='decoding settings to change, as JSON: \'{"second_label_ratio": 1.0}\'')
     args = ap.parse_args(argv)
-    manifest = package_folder(args.run, args.out, args.profile, args.max_mb, args.rebuild,
-                              args.decode)
+    try:
+        manifest = package_folder(args.run, args.out, args.profile, args.max_mb, args.rebuild,
+                                  args.decode)
+    except PropscopeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     sizes = {f: (args.out / f).stat().st_size for f in manifest["files"]}
     print(f"{args.out}: {len(sizes)} files, {sum(sizes.values()) / 2**20:.1f} MiB, largest "
           f"{max(sizes.values()) / 2**20:.1f} MiB ({max(sizes, key=sizes.__getitem__)})")

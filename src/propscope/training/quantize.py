@@ -36,6 +36,8 @@ import numpy as np
 
 from .. import alignment
 from ..corpus import load_split
+from ..errors import PropscopeError
+from .folders import replace_model_folder
 
 #: the manifest key (and its value) that marks statically quantised encoders
 QUANTIZATION_KEY = "quantization"
@@ -323,9 +325,8 @@ def quantize_folder(src: Path | str, out: Path | str, data: Path | str,
     quantised manifest records how (``quantization``; ``kind: static`` makes the loader
     batch the windows), the top one also the ``command`` that rebuilds it."""
     src, out = Path(src), Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    shutil.copytree(src, out)
+    replace_model_folder(out, [src])
+    shutil.copytree(src, out, dirs_exist_ok=True)
     manifest = json.loads((src / "manifest.json").read_text())
     members = manifest.get("members") or []
     for name in members or [""]:
@@ -359,7 +360,7 @@ def _quantize_single(folder: Path, src: Path, data: Path | str,
     write_record(folder, {**_record(settings, src), "windows": len(rows)})
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Static INT8 quantisation of a model folder")
     ap.add_argument("src")
     ap.add_argument("out")
@@ -380,8 +381,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                               articles=args.articles, percentile=args.percentile)
     command = "python -m propscope.training.quantize " + " ".join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    print(quantize_folder(args.src, args.out, args.data, settings, command))
+    try:
+        print(quantize_folder(args.src, args.out, args.data, settings, command))
+    except PropscopeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
