@@ -58,14 +58,15 @@ marker: install-train
 # minilm-x2s's soft targets (data/soft-targets-minilm-x2s.npz: the train split plus the
 # unlabelled news), 7 epochs at 1e-4 then 3 at 5e-5, windows without overlap; then its stages
 # (`make fast-stages`): the default's decoding and marker classifier, the second stage fitted
-# on the 6-layer student recipe's out-of-fold rows (runs/cv-student: `python
-# benchmarks/student_cv.py`, about 5 hours on 2 cores, once) joined with the marker
-# classifiers' (runs/marker-cv/minilm-kept), the reader calibrated, the valid figures recorded.
+# on this recipe's out-of-fold rows (runs/cv-student-l4: `python benchmarks/student_cv.py
+# --layers 4 --out runs/cv-student-l4`, about 3 hours on 2 cores, once) joined with the marker
+# classifiers' (runs/marker-cv/minilm-kept), class balance 0 (chosen in CV), the reader
+# calibrated, the valid figures recorded.
 # About an hour on 2 idle cores; each training resumes from its checkpoint if stopped. Then
 # `rm -r src/propscope/models/default && cp -r $(FAST_MODEL) src/propscope/models/default`.
 FAST_RUN ?= models/minilm-student-l4
 FAST_MODEL ?= models/minilm-student-l4-default
-FAST_CV ?= runs/cv-student
+FAST_CV ?= runs/cv-student-l4
 MARKER_OOF ?= runs/marker-cv/minilm-kept
 FAST_DECODE = $(shell $(PYTHON) -c "import json; d = json.load(open('src/propscope/models/default/manifest.json'))['decode']; d.update(window=256, stride=254); print(json.dumps(d))")
 # the shipped student keeps MiniLM's first 4 layers of 6 (BENCHMARKS, "A 4-layer student");
@@ -85,7 +86,7 @@ fast-stages:
 	$(PYTHON) -m propscope.training.marker $(FAST_MODEL) --copy-bundled
 	$(PYTHON) benchmarks/context_transfer.py --cv $(FAST_CV) --model $(FAST_MODEL) \
 		--cache $(FAST_RUN)/valid_enc.pkl --marker-oof $(MARKER_OOF) \
-		--l2 30 --balance 0.2 --write $(FAST_MODEL)
+		--l2 30 --balance 0 --write $(FAST_MODEL)
 	$(PYTHON) benchmarks/reader_study.py --model $(FAST_MODEL) --target 0.5 --write $(FAST_MODEL) \
 		--decode '{"labeller":"token_head","technique_threshold":0.4,"technique_extend":0.4,"max_gap":0,"min_score":0.0}'
 	propscope evaluate --data ../shared/ptc --split valid --model $(FAST_MODEL) --record

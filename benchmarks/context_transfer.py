@@ -233,7 +233,8 @@ def same_recipe(folder: Path, cv: Path) -> bool:
 
 
 #: the script that writes each folder of fold models (its --out), for the rebuild note
-_FOLD_RECIPES = {"cv-minilm": "cv_folds.py", "cv-student": "student_cv.py"}
+_FOLD_RECIPES = {"cv-minilm": "cv_folds.py", "cv-student": "student_cv.py",
+                 "cv-student-l4": "student_cv.py --layers 4"}
 
 
 def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
@@ -248,8 +249,8 @@ def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
     stage = fit(rows, len(techniques), lexicon, l2=l2, balance=bal)
     store_stage(folder, stage, {
         "rows": int(len(rows.y)), "setting": f"l2={l2},balance={bal}",
-        "source": "out-of-fold rows of the 5 fold models (all 371 articles) and this "
-                  "model's rows of the 88 valid articles",
+        "source": f"out-of-fold rows of the 5 fold models in {cv} (all 371 articles) and "
+                  "this model's rows of the 88 valid articles",
         "fitted_on": "train+valid",
         **({"marker": f"span head joined with the out-of-fold marker probabilities of "
                       f"{marker_oof} (benchmarks/marker_cv.py)"} if marker_oof else {}),
@@ -259,7 +260,9 @@ def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
         "valid_tc_with_by_cv_within_valid": report["mixed_valid_cv"]["train_and_valid"],
         "flc_valid": report["flc"],
         "rebuild": f"python benchmarks/{_FOLD_RECIPES.get(Path(cv).name, 'cv_folds.py')} "
-                   f"--out {cv} && python benchmarks/context_transfer.py --cv {cv} "
+                   f"--out {cv} && "
+                   + ("python benchmarks/marker_cv.py train --keep && " if marker_oof else "")
+                   + f"python benchmarks/context_transfer.py --cv {cv} "
                    f"--l2 {l2} --balance {bal}"
                    + (f" --marker-oof {marker_oof}" if marker_oof else "") + " --write MODEL",
     })
