@@ -31,6 +31,7 @@ import numpy as np
 from propscope import metrics
 from propscope.context import build_lexicon
 from propscope.corpus import load_split, split_ids
+from propscope.manifest import update_manifest
 from propscope.model_io import load_folder
 from propscope.training.context_fit import (
     Rows,
@@ -93,6 +94,9 @@ def main() -> int:
     ap.add_argument("--write", help="model folder to store the chosen second stage in")
     ap.add_argument("--marker-oof", help="out-of-fold marker classifier probabilities "
                     "(benchmarks/marker_cv.py train's folder) to join with the span head")
+    ap.add_argument("--in-predict", action="store_true",
+                    help="with --write: the stage also names the spans predict finds "
+                    "(context_in_predict; cross-validated by benchmarks/stage_flc.py)")
     args = ap.parse_args()
     data = Path(args.data)
     everything = load_split(data)
@@ -150,7 +154,7 @@ def main() -> int:
     if args.write:
         write(Path(args.write), Rows.concat([all_rows, valid_rows]), techniques, everything,
               l2, bal, report, same_recipe(Path(args.write), Path(args.cv)), args.marker_oof,
-              args.cv)
+              args.cv, args.in_predict)
     return 0
 
 
@@ -239,11 +243,13 @@ _FOLD_RECIPES = {"cv-minilm": "cv_folds.py", "cv-student": "student_cv.py",
 
 def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
           recipe_cv: bool = True, marker_oof: str | None = None,
-          cv: str = "runs/cv-minilm") -> None:
+          cv: str = "runs/cv-minilm", in_predict: bool = False) -> None:
     """Fit on ``rows`` (the fold models' out-of-fold rows of all 371 articles and the
     model's own rows of the valid articles, which it did not train on) and store it. The
     fold models' CV figures are stored as the model's (``cv_tc``, which ``propscope models``
-    shows) only when they are of its recipe (``recipe_cv``); else as ``fold_models_cv_tc``."""
+    shows) only when they are of its recipe (``recipe_cv``); else as ``fold_models_cv_tc``.
+    ``in_predict``: the stage also names the spans ``predict`` finds (else ``classify``'s
+    only)."""
     lexicon = build_lexicon(((a.text, s) for a, spans in everything.items() for s in spans),
                             techniques)
     stage = fit(rows, len(techniques), lexicon, l2=l2, balance=bal)
@@ -264,8 +270,10 @@ def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
                    + ("python benchmarks/marker_cv.py train --keep && " if marker_oof else "")
                    + f"python benchmarks/context_transfer.py --cv {cv} "
                    f"--l2 {l2} --balance {bal}"
-                   + (f" --marker-oof {marker_oof}" if marker_oof else "") + " --write MODEL",
+                   + (f" --marker-oof {marker_oof}" if marker_oof else "")
+                   + (" --in-predict" if in_predict else "") + " --write MODEL",
     })
+    update_manifest(folder, context_in_predict=in_predict)
 
 
 if __name__ == "__main__":

@@ -112,19 +112,21 @@ def test_second_stage_marker_and_reader_load_and_run_without_torch(tmp_path):
     assert out.stdout.startswith("ok")
 
 
-def test_second_stage_names_classified_spans_not_predicted_ones(shipped_model):
+def test_second_stage_names_predicted_spans_only_when_the_manifest_says_so(shipped_model):
     """Fitted on gold span sets, the second stage names the spans `classify` is given; the
-    spans `predict` finds keep the encoder's names unless the manifest asks otherwise."""
-    import copy
-
+    spans `predict` finds keep the encoder's names unless the manifest asks otherwise
+    (`context_in_predict`, which the shipped fast model sets: BENCHMARKS.md, "The second
+    stage names predicted spans too")."""
     text = ("The witch hunt goes on. The witch hunt is a hoax. A witch hunt, again!\n"
             "Only radical extremists and traitors would back this disastrous plan.\n")
-    plain = copy.copy(shipped_model)
-    plain.context = None
-    assert shipped_model.context is not None
-    assert shipped_model.predict([text]) == plain.predict([text])
+    plain = shipped_model.with_context(None)
+    classify_only = shipped_model.with_context(shipped_model.context, in_predict=False)
+    assert shipped_model.context_in_predict
+    assert classify_only.predict([text]) == plain.predict([text])
+    assert shipped_model.predict([text]) != plain.predict([text])
     spans = [Span(4, 14), Span(28, 38), Span(52, 62)]
-    assert shipped_model.classify(text, spans) != plain.classify(text, spans)
+    assert classify_only.classify(text, spans) != plain.classify(text, spans)
+    assert classify_only.classify(text, spans) == shipped_model.classify(text, spans)
 
 
 def test_shipped_second_stage_names_a_thrice_marked_phrase_repetition(shipped_model):
@@ -174,6 +176,8 @@ def test_with_context_leaves_the_predictor_as_it_was(shipped_model):
     plain = shipped_model.with_context(None)
     assert plain.context is None and not plain.context_in_predict
     assert shipped_model.context is not None
-    named = shipped_model.with_context(shipped_model.context, in_predict=True)
-    assert named.context_in_predict and not shipped_model.context_in_predict
-    assert named.classify(text, spans) == shipped_model.classify(text, spans)
+    for before in (True, False):
+        base = shipped_model.with_context(shipped_model.context, in_predict=before)
+        named = base.with_context(base.context, in_predict=not before)
+        assert named.context_in_predict is not before and base.context_in_predict is before
+        assert named.classify(text, spans) == base.classify(text, spans)
