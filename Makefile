@@ -86,7 +86,7 @@ fast-stages:
 	$(PYTHON) -m propscope.training.marker $(FAST_MODEL) --copy-bundled
 	$(PYTHON) benchmarks/context_transfer.py --cv $(FAST_CV) --model $(FAST_MODEL) \
 		--cache $(FAST_RUN)/valid_enc.pkl --marker-oof $(MARKER_OOF) \
-		--l2 30 --balance 0 --in-predict --write $(FAST_MODEL)
+		--l2 30 --balance 0 --write $(FAST_MODEL)
 	$(PYTHON) benchmarks/reader_study.py --model $(FAST_MODEL) --target 0.5 --write $(FAST_MODEL) \
 		--decode '{"labeller":"token_head","technique_threshold":0.4,"technique_extend":0.4,"max_gap":0,"min_score":0.0}'
 	propscope evaluate --data ../shared/ptc --split valid --model $(FAST_MODEL) --record

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,8 @@ def main() -> int:
     ap.add_argument("--keep-decode", default="src/propscope/models/default")
     ap.add_argument("--l2", type=float, default=30.0)
     ap.add_argument("--balance", type=float, default=0.0)
+    ap.add_argument("--floors", help="also score these score floors (min_score), e.g. "
+                    "0.1,0.15,0.2: spans are decoded once with none, then filtered")
     args = ap.parse_args()
     corpus = load_split(DATA)
     keep = json.loads((Path(args.keep_decode) / "manifest.json").read_text())["decode"]
@@ -51,16 +54,22 @@ def main() -> int:
     names = ("no stage", "stage")
     spans: dict[str, dict] = {n: {} for n in names}
     per_fold: dict[str, list[float]] = {n: [] for n in names}
+    floors = [float(f) for f in args.floors.split(",")] if args.floors else []
+    unfloored: dict[str, dict] = {n: {} for n in names}
     for fold in oof_folds(DATA, args.cv):
         k = fold.k
         config, joined, marked = joined_decoding(fold, Path(args.kept), keep)
+        floor = config.min_score
+        config = replace(config, min_score=0.0)  # the floor applied below (decode's last step)
         stage = fit(Rows.concat([r for j, r in enumerate(rows) if j != k]), len(techniques),
                     fold_lexicon(corpus, DATA, k, techniques), l2=args.l2,
                     balance=args.balance)
         staged = marked.with_context(stage, in_predict=True)
         for name, namer in (("no stage", joined), ("stage", staged.span_head())):
-            got = {a: decode(e, config, namer) for a, e in zip(fold.ids, fold.encodings,
+            raw = {a: decode(e, config, namer) for a, e in zip(fold.ids, fold.encodings,
                                                                strict=True)}
+            unfloored[name].update(raw)
+            got = {a: [s for s in x if s.score >= floor] for a, x in raw.items()}
             gold = {a: corpus.gold[a] for a in got}
             per_fold[name].append(round(metrics.flc_score(got, gold).overall.f1, 4))
             spans[name].update(got)
@@ -81,6 +90,15 @@ def main() -> int:
                      "flc_per_technique": {t: round(v.f1, 3)
                                            for t, v in flc.per_technique.items()},
                      "spans": sum(map(len, got.values()))}
+    for name in names:
+        for f in floors:
+            got = {a: [s for s in x if s.score >= f] for a, x in unfloored[name].items()}
+            gold = {a: corpus.gold[a] for a in got}
+            texts = {a: corpus.articles[a].text for a in got}
+            out[f"{name}, floor {f}"] = {
+                "si": round(metrics.si_score(got, gold).overall.f1, 4),
+                "flc": round(metrics.flc_score(got, gold).overall.f1, 4),
+                "slc": round(metrics.slc_score(got, gold, texts).overall.f1, 4)}
     print(json.dumps(out, indent=1))
     return 0
 

@@ -115,18 +115,18 @@ def test_second_stage_marker_and_reader_load_and_run_without_torch(tmp_path):
 def test_second_stage_names_predicted_spans_only_when_the_manifest_says_so(shipped_model):
     """Fitted on gold span sets, the second stage names the spans `classify` is given; the
     spans `predict` finds keep the encoder's names unless the manifest asks otherwise
-    (`context_in_predict`, which the shipped fast model sets: BENCHMARKS.md, "The second
-    stage names predicted spans too")."""
+    (`context_in_predict`; the shipped model does not: in CV it gained no FLC at equal SI,
+    BENCHMARKS.md, "Should the second stage name predicted spans too?")."""
     text = ("The witch hunt goes on. The witch hunt is a hoax. A witch hunt, again!\n"
             "Only radical extremists and traitors would back this disastrous plan.\n")
     plain = shipped_model.with_context(None)
-    classify_only = shipped_model.with_context(shipped_model.context, in_predict=False)
-    assert shipped_model.context_in_predict
-    assert classify_only.predict([text]) == plain.predict([text])
-    assert shipped_model.predict([text]) != plain.predict([text])
+    staged = shipped_model.with_context(shipped_model.context, in_predict=True)
+    assert not shipped_model.context_in_predict
+    assert shipped_model.predict([text]) == plain.predict([text])
+    assert staged.predict([text]) != plain.predict([text])
     spans = [Span(4, 14), Span(28, 38), Span(52, 62)]
-    assert classify_only.classify(text, spans) != plain.classify(text, spans)
-    assert classify_only.classify(text, spans) == shipped_model.classify(text, spans)
+    assert shipped_model.classify(text, spans) != plain.classify(text, spans)
+    assert staged.classify(text, spans) == shipped_model.classify(text, spans)
 
 
 def test_shipped_second_stage_names_a_thrice_marked_phrase_repetition(shipped_model):
