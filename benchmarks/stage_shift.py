@@ -66,6 +66,8 @@ def main() -> int:
     ap.add_argument("--marker-oof", default="runs/marker-cv/minilm-kept")
     ap.add_argument("--l2", type=float, default=30.0)
     ap.add_argument("--balance", default="0,0.1,0.2,0.3,0.4,0.5,0.7")
+    ap.add_argument("--bias-l2", type=float, default=0.0,
+                    help="penalty on the stage's class biases (0: free, as shipped)")
     ap.add_argument("--out", help="write the report as JSON here too")
     args = ap.parse_args()
     data = Path(args.data)
@@ -89,13 +91,14 @@ def main() -> int:
                           "f1": {t: round(v.f1, 3) for t, v in score.per_technique.items()}}
     fold_of = np.concatenate([np.full(len(f.y), k) for k, f in enumerate(folds)])
     report: dict = {"cv": args.cv, "marker_oof": args.marker_oof, "rows": len(rows.y),
-                    "l2": args.l2, "mix": dict(zip(techniques, np.round(mix, 4).tolist(),
-                                                   strict=True)),
+                    "l2": args.l2, "bias_l2": args.bias_l2,
+                    "mix": dict(zip(techniques, np.round(mix, 4).tolist(), strict=True)),
                     "no_stage": no_stage, "settings": {}}
     for bal in (float(b) for b in args.balance.split(",")):
         score, probs = cross_validate(
             folds, techniques,
-            lambda r, bal=bal: fit(r, len(techniques), {}, l2=args.l2, balance=bal))
+            lambda r, bal=bal: fit(r, len(techniques), {}, l2=args.l2, balance=bal,
+                                   bias_l2=args.bias_l2))
         pred = probs.argmax(1)
         right = pred == rows.y
         recall = np.array([right[rows.y == k].mean() if (rows.y == k).any() else 0.0

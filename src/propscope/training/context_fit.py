@@ -132,14 +132,15 @@ def rows_of_table(rows: Rows, probs: dict[tuple[str, int, int], np.ndarray]) -> 
 
 
 def fit(rows: Rows, n_techniques: int, lexicon: Lexicon, l2: float = 1.0,
-        balance: float = 0.0) -> ContextClassifier:
+        balance: float = 0.0, bias_l2: float = 0.0) -> ContextClassifier:
     """Multinomial logistic regression by L-BFGS, structured so that it needs little data:
 
     ``logit_c = a * log p_c + b * token_c + d * loglex_c + V_c . set + bias_c`` (the
     encoder's probability, the technique head and the lexicon each with one weight shared
     by every technique; the span-set features with a weight per technique, L2-penalised by
     ``l2``). ``balance`` in [0, 1] re-weights classes by ``count ** -balance`` (0: none,
-    1: fully balanced), so rare techniques count more. Stored as a full weight matrix.
+    1: fully balanced), so rare techniques count more. ``bias_l2`` penalises the class
+    biases (0: free), keeping the encoder's own priors. Stored as a full weight matrix.
     """
     from scipy.optimize import minimize
 
@@ -163,10 +164,12 @@ def fit(rows: Rows, n_techniques: int, lexicon: Lexicon, l2: float = 1.0,
         logits = a * base + b * token + d * lex + sfeat @ v.T + bias
         logits -= logits.max(axis=1, keepdims=True)
         logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        value = -(w_row * (onehot * logp).sum(axis=1)).sum() / n + 0.5 * l2 * (v**2).sum() / n
+        value = (-(w_row * (onehot * logp).sum(axis=1)).sum() / n + 0.5 * l2 * (v**2).sum() / n
+                 + 0.5 * bias_l2 * (bias**2).sum() / n)
         g = (np.exp(logp) - onehot) * w_row[:, None] / n
         grad = [(g * base).sum(), (g * token).sum(), (g * lex).sum()]
-        return value, np.concatenate([grad, (g.T @ sfeat + l2 * v / n).ravel(), g.sum(axis=0)])
+        return value, np.concatenate([grad, (g.T @ sfeat + l2 * v / n).ravel(),
+                                      g.sum(axis=0) + bias_l2 * bias / n])
 
     theta0 = np.concatenate([[1.0, 0.0, 0.0], np.zeros(t * n_set + t)])
     res = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 1000})
