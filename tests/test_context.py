@@ -91,6 +91,24 @@ def test_classifier_round_trips_and_uses_the_set(tmp_path):
     assert back.lexicon == {"a": [1.0] * T}
 
 
+def test_a_penalty_on_the_class_biases_keeps_the_encoders_priors():
+    """Nine rows in ten are one technique and the encoder knows nothing (uniform
+    probabilities): a free bias learns that prior; a heavily penalised one stays near zero."""
+    pytest.importorskip("scipy")
+    from propscope.training.context_fit import Rows, fit
+
+    rng = np.random.default_rng(0)
+    n = 200
+    y = np.where(rng.random(n) < 0.9, 0, 1)
+    x = np.zeros((n, 2 * T + len(SET_FEATURES) + T), dtype=np.float32)
+    x[:, :T] = np.log(1.0 / T)
+    rows = Rows(x, y, ["a"] * n, [(k, k + 1) for k in range(n)])
+    free = fit(rows, T, {}, l2=30)
+    held = fit(rows, T, {}, l2=30, bias_l2=1e6)
+    assert free.bias[0] - free.bias[1] > 1.0
+    assert abs(held.bias[0] - held.bias[1]) < 0.05
+
+
 def test_second_stage_marker_and_reader_load_and_run_without_torch(tmp_path):
     code = (
         "import sys; sys.modules['torch'] = None\n"
