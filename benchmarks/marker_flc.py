@@ -103,6 +103,21 @@ def fold_results(args: argparse.Namespace, corpus) -> dict[int, dict]:
     return out
 
 
+def span_summary(spans: dict[str, list[Span]], corpus, per_fold: list[float]) -> dict:
+    """SI, FLC and SLC of decoded ``spans`` pooled over their articles, FLC per fold (given)
+    and per technique, and how many spans."""
+    gold = {a: corpus.gold[a] for a in spans}
+    texts = {a: corpus.articles[a].text for a in gold}
+    flc = metrics.flc_score(spans, gold)
+    return {"si": round(metrics.si_score(spans, gold).overall.f1, 4),
+            "flc": round(flc.overall.f1, 4),
+            "slc": round(metrics.slc_score(spans, gold, texts).overall.f1, 4),
+            "flc_folds": per_fold,
+            "flc_mean_sd": [round(float(np.mean(per_fold)), 4), round(float(np.std(per_fold)), 4)],
+            "flc_per_technique": {t: round(v.f1, 3) for t, v in flc.per_technique.items()},
+            "spans": sum(map(len, spans.values()))}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cv", default="runs/cv-minilm")
@@ -129,18 +144,8 @@ def main() -> int:
         spans = {a: x for k in folds for a, x in folds[k][name]["spans"].items()}
         named = {a: x for k in folds for a, x in folds[k][name]["named"].items()}
         gold = {a: corpus.gold[a] for a in spans}
-        texts = {a: corpus.articles[a].text for a in gold}
-        flc = metrics.flc_score(spans, gold)
-        out[name] = {"si": round(metrics.si_score(spans, gold).overall.f1, 4),
-                     "tc": round(metrics.tc_score(named, gold).overall.f1, 4),
-                     "flc": round(flc.overall.f1, 4),
-                     "slc": round(metrics.slc_score(spans, gold, texts).overall.f1, 4),
-                     "flc_folds": per_fold[name],
-                     "flc_mean_sd": [round(float(np.mean(per_fold[name])), 4),
-                                     round(float(np.std(per_fold[name])), 4)],
-                     "flc_per_technique": {t: round(v.f1, 3)
-                                           for t, v in flc.per_technique.items()},
-                     "spans": sum(map(len, spans.values()))}
+        out[name] = {"tc": round(metrics.tc_score(named, gold).overall.f1, 4),
+                     **span_summary(spans, corpus, per_fold[name])}
     print(json.dumps(out, indent=1))
     return 0
 

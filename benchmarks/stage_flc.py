@@ -21,8 +21,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from propscope import metrics
 from propscope.corpus import load_split
 from propscope.predictors.decoding import decode
@@ -31,7 +29,7 @@ from propscope.training.marker import out_of_fold
 from propscope.training.oof import oof_folds
 
 sys.path.insert(0, str(Path(__file__).parent))
-from marker_flc import joined_decoding  # noqa: E402
+from marker_flc import joined_decoding, span_summary  # noqa: E402
 
 DATA = Path("../shared/ptc")
 
@@ -77,19 +75,7 @@ def main() -> int:
               file=sys.stderr, flush=True)
     out: dict = {"cv": args.cv, "setting": f"l2={args.l2},balance={args.balance}"}
     for name in names:
-        got = spans[name]
-        gold = {a: corpus.gold[a] for a in got}
-        texts = {a: corpus.articles[a].text for a in got}
-        flc = metrics.flc_score(got, gold)
-        out[name] = {"si": round(metrics.si_score(got, gold).overall.f1, 4),
-                     "flc": round(flc.overall.f1, 4),
-                     "slc": round(metrics.slc_score(got, gold, texts).overall.f1, 4),
-                     "flc_folds": per_fold[name],
-                     "flc_mean_sd": [round(float(np.mean(per_fold[name])), 4),
-                                     round(float(np.std(per_fold[name])), 4)],
-                     "flc_per_technique": {t: round(v.f1, 3)
-                                           for t, v in flc.per_technique.items()},
-                     "spans": sum(map(len, got.values()))}
+        out[name] = span_summary(spans[name], corpus, per_fold[name])
     for name in names:
         for f in floors:
             got = {a: [s for s in x if s.score >= f] for a, x in unfloored[name].items()}
