@@ -101,6 +101,36 @@ def build(rows: list[dict], texts: dict[str, str]) -> tuple[list[dict], list, li
     return golds, cs, rs
 
 
+def state_columns(model: str, golds: list[dict], cands: list[list[dict]],
+                  texts: dict[str, str]) -> tuple[list[str], np.ndarray]:
+    """Candidate columns from the tagger's encoder states (``--states``), in ``Data``'s row
+    order: the cosine of the span's mean state with the mention's, whether it is the span's
+    most similar candidate, and its gap to that one."""
+    from propscope import alignment
+    from propscope.model_io import load_folder
+
+    encoder = load_folder(model).encoder
+    cache: dict[str, tuple] = {}
+    out = []
+    for g, cs in zip(golds, cands, strict=True):
+        aid = g["article"]
+        if aid not in cache:
+            enc = encoder.encode([texts[aid]])[0]
+            cache[aid] = (enc.hidden.astype(np.float32), alignment.TokenIndex(enc.offsets))
+        hidden, index = cache[aid]
+
+        def mean(a: int, b: int, hidden=hidden, index=index) -> np.ndarray:
+            i, j = index.range(a, b)
+            v = hidden[i:max(j, i + 1)].mean(0)
+            return v / (np.linalg.norm(v) + 1e-9)
+
+        span = mean(g["start"], g["end"])
+        sims = [float(span @ mean(c["mention"][0], c["mention"][1])) for c in cs]
+        top = max(sims, default=0.0)
+        out += [[x, float(x == top), x - top] for x in sims]
+    return ["state_cos", "state_cos_top", "state_cos_gap"], np.array(out).reshape(-1, 3)
+
+
 def as_target(c: dict) -> SimpleNamespace:
     return SimpleNamespace(entity=c["entity"], text=c["mention"][2], start=c["mention"][0],
                            end=c["mention"][1])
@@ -319,11 +349,16 @@ def main() -> None:
     ap.add_argument("--write", help="fit on all rows and write the selector's JSON here")
     ap.add_argument("--seed", type=int, default=0,
                     help="added to the seeds of every fold draw (0: the figures quoted)")
+    ap.add_argument("--states", metavar="MODEL",
+                    help="study only: add similarity columns from MODEL's encoder states")
     args = ap.parse_args()
     rows = load_rows(args.gold)
     texts = load_texts(rows, Path(args.data), Path(args.news))
     golds, cands, rules = build(rows, texts)
     d = Data(golds, cands)
+    if args.states:
+        names, cols = state_columns(args.states, golds, cands, texts)
+        d.names, d.X = d.names + names, np.concatenate([d.X, cols], axis=1)
     every = list(range(len(golds)))
     held = args.held_out
     ho3 = [i for i in every if golds[i]["part"] == held]
