@@ -163,6 +163,21 @@ def test_import_refuses_a_folder_of_an_earlier_import_unless_forced(capsys, tmp_
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["articleb.txt", LABELS_FILE]
 
 
+def test_import_force_never_deletes_articles_an_import_did_not_write(capsys, tmp_path):
+    """--force replaces an earlier import's output; a folder of articles without the
+    import's labels file (a corpus, say) is refused, and nothing in it is touched."""
+    corpus = tmp_path / "train-articles"
+    corpus.mkdir()
+    (corpus / "article111.txt").write_text("A corpus article.\n")
+    (corpus / "article222.txt").write_text("Another one.\n")
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([task(1, PLAIN, [{"id": 1, "result": []}], aid="a")]))
+    code, _, err = run(capsys, "import", "label-studio", str(export), "--out", str(corpus),
+                       "--force")
+    assert code == 2 and f"no {LABELS_FILE}" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in corpus.iterdir()) == ["article111.txt", "article222.txt"]
+
+
 def test_import_errors_are_one_line(capsys, tmp_path):
     bad = tmp_path / "bad.json"
     for content, message in ((b"{", "not a Label Studio JSON export"),

@@ -38,6 +38,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"already holds {len(old)} article or label files (an earlier "
                          "import?); give a new folder, or --force to replace them",
                          where=args.out)
+    if old and not (out / LABELS_FILE).exists():
+        # not what an import writes (it always writes LABELS_FILE): a corpus, say
+        raise InputError(f"holds {len(old)} article files and no {LABELS_FILE}, so they are "
+                         "not an earlier import's: --force replaces only those; give a new "
+                         "folder", where=args.out)
     if not imported.articles:
         for line in imported.skipped:
             print(f"propscope: skipped {line}", file=sys.stderr)
