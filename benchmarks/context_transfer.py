@@ -236,9 +236,15 @@ def same_recipe(folder: Path, cv: Path) -> bool:
     return mine == theirs and (None in (my_shape, their_shape) or my_shape == their_shape)
 
 
-#: the script that writes each folder of fold models (its --out), for the rebuild note
-_FOLD_RECIPES = {"cv-minilm": "cv_folds.py", "cv-student": "student_cv.py",
-                 "cv-student-l4": "student_cv.py --layers 4"}
+#: the commands that write each folder of fold models, for the rebuild note (a student's
+#: folds need the teacher's fold models first, for their soft targets)
+_TEACHER_FOLDS = "python benchmarks/cv_folds.py --out runs/cv-minilm"
+_FOLD_RECIPES = {
+    "cv-minilm": _TEACHER_FOLDS,
+    "cv-student": f"{_TEACHER_FOLDS} && python benchmarks/student_cv.py --out runs/cv-student",
+    "cv-student-l4": f"{_TEACHER_FOLDS} && python benchmarks/student_cv.py --layers 4 "
+                     "--out runs/cv-student-l4",
+}
 
 
 def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
@@ -265,8 +271,8 @@ def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
         "valid_tc_with_fitted_on_train_folds": report["best"]["valid_tc"],
         "valid_tc_with_by_cv_within_valid": report["mixed_valid_cv"]["train_and_valid"],
         "flc_valid": report["flc"],
-        "rebuild": f"python benchmarks/{_FOLD_RECIPES.get(Path(cv).name, 'cv_folds.py')} "
-                   f"--out {cv} && "
+        "rebuild": _FOLD_RECIPES.get(Path(cv).name,
+                                     f"python benchmarks/cv_folds.py --out {cv}") + " && "
                    + ("python benchmarks/marker_cv.py train --keep && " if marker_oof else "")
                    + f"python benchmarks/context_transfer.py --cv {cv} "
                    f"--l2 {l2} --balance {bal}"
