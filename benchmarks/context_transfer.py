@@ -41,8 +41,8 @@ from propscope.training.context_fit import (
     cv_rows,
     fit,
     gold_of,
+    marker_join,
     store_stage,
-    with_marker_probs,
 )
 from propscope.training.loop import encode_corpus
 
@@ -102,7 +102,7 @@ def main() -> int:
     everything = load_split(data)
     train_ids = set(split_ids(data, "train"))
     folds, techniques = cv_rows(data, everything, args.cv)
-    join = _marker_join(args.marker_oof, len(techniques))
+    join = marker_join(args.marker_oof, len(techniques))
     folds = [join(f) for f in folds]
     all_rows = Rows.concat(folds)
     keep = [k for k, a in enumerate(all_rows.article) if a in train_ids]
@@ -156,17 +156,6 @@ def main() -> int:
               l2, bal, report, same_recipe(Path(args.write), Path(args.cv)), args.marker_oof,
               args.cv, args.in_predict)
     return 0
-
-
-def _marker_join(folder: str | None, n_techniques: int):
-    """Rows -> rows joined with the out-of-fold marker probabilities in ``folder`` (none:
-    unchanged)."""
-    if not folder:
-        return lambda rows: rows
-    from propscope.training.marker import out_of_fold
-
-    table = out_of_fold(folder)
-    return lambda rows: with_marker_probs(rows, table, n_techniques)
 
 
 def cv_tc(folds: list[Rows], techniques, l2: float, bal: float) -> dict:

@@ -32,6 +32,7 @@ import json
 import pickle
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -45,22 +46,27 @@ OUT = Path("runs/marker-cv")
 STAGE_ROWS = Path("runs/cv-minilm/stage_rows.pkl")
 
 
-def train_fold(k: int, recipe: dict, threads: int, keep: bool = False) -> Path:
+def train_fold(k: int, recipe: dict, threads: int, keep: bool = False,
+               out: Path | None = None, extra: Callable | None = None) -> Path:
     """Train on the gold spans of every fold but ``k`` and write the probabilities of fold
     ``k``'s spans (skipped when written already); with ``keep``, into ``<encoder>-kept/``
     with the classifier itself (``fold<k>/``, as a model folder's ``marker/``), for naming
-    the fold models' predicted spans out of fold."""
+    the fold models' predicted spans out of fold. ``out``: write there instead;
+    ``extra(pieces, gold_y)``: more training inputs and their labels, besides the gold
+    ones (``marker_selftrain.py``'s pseudo-labelled spans)."""
     from propscope.predictors.encoding import WordPieces
     from propscope.training import marker
     from propscope.training.encoders import encoder_dir
 
-    out = OUT / (recipe["encoder"] + ("-kept" if keep else "")) / f"fold{k}.npz"
+    out = out or OUT / (recipe["encoder"] + ("-kept" if keep else "")) / f"fold{k}.npz"
     if out.exists():
         print(f"fold {k}: {out} exists, skipped", flush=True)
         return out
     pieces = WordPieces(str(encoder_dir(recipe["encoder"]) / "tokenizer.json"))
     corpus = load_split(DATA)
     train_x, train_y, _ = marker.examples(corpus, split_ids(DATA, f"cv{k}"), pieces)
+    more_x, more_y = extra(pieces, train_y) if extra else ([], [])
+    train_x, train_y = train_x + more_x, train_y + more_y
     test_x, _, keys = marker.examples(corpus, split_ids(DATA, f"fold{k}"), pieces)
     start = time.time()
     model = marker.train(train_x, train_y, pieces.pad_id, recipe, threads,
@@ -71,8 +77,9 @@ def train_fold(k: int, recipe: dict, threads: int, keep: bool = False) -> Path:
         marker.export(model, encoder_dir(recipe["encoder"]) / "tokenizer.json",
                       out.parent / f"fold{k}")
     np.savez_compressed(out, probs=probs, keys=np.array([f"{a}:{s}:{e}" for a, s, e in keys]))
-    print(f"fold {k}: {sum(map(len, train_y))} training rows, {len(test_x)} held-out spans, "
-          f"{(time.time() - start) / 60:.1f} min -> {out}", flush=True)
+    added = f" ({len(more_x)} extra)" if more_x else ""
+    print(f"fold {k}: {sum(map(len, train_y))} training rows{added}, {len(test_x)} held-out "
+          f"spans, {(time.time() - start) / 60:.1f} min -> {out}", flush=True)
     return out
 
 

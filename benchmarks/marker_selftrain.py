@@ -82,42 +82,28 @@ def capped(rows: list[dict], gold_y: list[list[int]], cap: float) -> list[dict]:
 
 
 def train_fold(k: int, args) -> Path:
-    from propscope.corpus import load_split, split_ids
-    from propscope.predictors.encoding import WordPieces
-    from propscope.training import marker
-    from propscope.training.encoders import encoder_dir
+    """``marker_cv.py``'s fold training with the pseudo-labelled spans added."""
+    from marker_cv import train_fold as train_marker_fold
 
-    out = args.out / f"fold{k}.npz"
-    if out.exists():
-        print(f"fold {k}: {out} exists, skipped", file=sys.stderr)
-        return out
-    rows = pseudo_rows(k, args.cv, args.teacher, args.extra_articles, args.min_prob,
-                       args.out / f"pseudo-fold{k}.json")
-    recipe = dict(marker.RECIPE)
-    pieces = WordPieces(str(encoder_dir(recipe["encoder"]) / "tokenizer.json"))
-    corpus = load_split(DATA)
-    train_x, train_y, _ = marker.examples(corpus, split_ids(DATA, f"cv{k}"), pieces)
-    rows = capped(rows, train_y, args.cap)
-    texts = {a: x.text for a, x in read_articles(args.extra_articles).items()}
-    train_x += [pieces.marked(texts[r["id"]], r["start"], r["end"]) for r in rows]
-    train_y += [[r["technique"]] for r in rows]
-    test_x, _, keys = marker.examples(corpus, split_ids(DATA, f"fold{k}"), pieces)
-    start = time.time()
-    model = marker.train(train_x, train_y, pieces.pad_id, recipe, args.threads,
-                         log=lambda line: print(f"fold {k} {line}", file=sys.stderr, flush=True))
-    probs = marker.predict(model, test_x, pieces.pad_id)
-    np.savez_compressed(out, probs=probs, keys=np.array([f"{a}:{s}:{e}" for a, s, e in keys]))
-    print(f"fold {k}: {sum(map(len, train_y))} training rows ({len(rows)} pseudo), "
-          f"{len(test_x)} held-out spans, {(time.time() - start) / 60:.1f} min -> {out}",
-          file=sys.stderr, flush=True)
-    return out
+    from propscope.training.marker import RECIPE
+
+    def pseudo(pieces, gold_y: list[list[int]]) -> tuple[list, list[list[int]]]:
+        rows = capped(pseudo_rows(k, args.cv, args.teacher, args.extra_articles,
+                                  args.min_prob, args.out / f"pseudo-fold{k}.json"),
+                      gold_y, args.cap)
+        texts = {a: x.text for a, x in read_articles(args.extra_articles).items()}
+        return ([pieces.marked(texts[r["id"]], r["start"], r["end"]) for r in rows],
+                [[r["technique"]] for r in rows])
+
+    return train_marker_fold(k, dict(RECIPE), args.threads, out=args.out / f"fold{k}.npz",
+                             extra=pseudo)
 
 
 def report(folds: list[int], args) -> dict:
     from propscope import metrics
     from propscope.corpus import load_split
     from propscope.predictors.marker import combine
-    from propscope.training.context_fit import Rows, classify_rows, cv_rows, gold_of
+    from propscope.training.context_fit import Rows, classify_rows, cv_rows, gold_of, rows_of_table
     from propscope.training.marker import out_of_fold
 
     all_folds, techniques = cv_rows(DATA, load_split(DATA), args.cv)
@@ -132,9 +118,7 @@ def report(folds: list[int], args) -> dict:
 
     out["span_head"] = tc(head)
     for name, folder in (("teacher", args.teacher), ("self_trained", args.out)):
-        table = out_of_fold(folder, folds)
-        m = np.stack([table[(a, s, e)] for a, (s, e) in zip(rows.article, rows.span,
-                                                             strict=True)])
+        m = rows_of_table(rows, out_of_fold(folder, folds))
         out[name] = {"marker": tc(m), "joined": tc(combine(head, m))}
     return out
 

@@ -24,8 +24,7 @@ from pathlib import Path
 from propscope import metrics
 from propscope.corpus import load_split
 from propscope.predictors.decoding import decode
-from propscope.training.context_fit import Rows, cv_rows, fit, fold_lexicon, with_marker_probs
-from propscope.training.marker import out_of_fold
+from propscope.training.context_fit import Rows, cv_rows, fit, fold_lexicon, marker_join
 from propscope.training.oof import oof_folds
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -47,8 +46,8 @@ def main() -> int:
     corpus = load_split(DATA)
     keep = json.loads((Path(args.keep_decode) / "manifest.json").read_text())["decode"]
     rows, techniques = cv_rows(DATA, corpus, args.cv)
-    table = out_of_fold(args.kept)
-    rows = [with_marker_probs(r, table, len(techniques)) for r in rows]
+    join = marker_join(args.kept, len(techniques))
+    rows = [join(r) for r in rows]
     names = ("no stage", "stage")
     spans: dict[str, dict] = {n: {} for n in names}
     per_fold: dict[str, list[float]] = {n: [] for n in names}

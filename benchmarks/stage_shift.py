@@ -40,7 +40,7 @@ from propscope.training.context_fit import (
     cv_rows,
     fit,
     gold_of,
-    with_marker_probs,
+    marker_join,
 )
 
 #: the official dev set's shares of three techniques, as the issue quotes them
@@ -73,11 +73,8 @@ def main() -> int:
     data = Path(args.data)
     folds, techniques = cv_rows(data, load_split(data), args.cv)
     head_rows = Rows.concat(folds) if args.marker_oof else None
-    if args.marker_oof:
-        from propscope.training.marker import out_of_fold
-
-        table = out_of_fold(args.marker_oof)
-        folds = [with_marker_probs(f, table, len(techniques)) for f in folds]
+    join = marker_join(args.marker_oof, len(techniques))
+    folds = [join(f) for f in folds]
     rows = Rows.concat(folds)
     mix = shifted_mix(rows.y, techniques)
     gold = gold_of(rows, techniques)

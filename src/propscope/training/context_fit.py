@@ -125,6 +125,17 @@ def with_marker_probs(rows: Rows, probs: dict[tuple[str, int, int], np.ndarray],
     return Rows(x, rows.y, rows.article, rows.span)
 
 
+def marker_join(folder: str | Path | None, n_techniques: int) -> Callable[[Rows], Rows]:
+    """Rows -> rows joined with the out-of-fold marker probabilities that
+    ``benchmarks/marker_cv.py train`` wrote in ``folder`` (none: unchanged)."""
+    if not folder:
+        return lambda rows: rows
+    from .marker import out_of_fold
+
+    table = out_of_fold(folder)
+    return lambda rows: with_marker_probs(rows, table, n_techniques)
+
+
 def rows_of_table(rows: Rows, probs: dict[tuple[str, int, int], np.ndarray]) -> np.ndarray:
     """``probs`` of each row's (article, start, end), stacked in row order."""
     return np.stack([probs[(a, s, e)] for a, (s, e) in zip(rows.article, rows.span,
