@@ -106,22 +106,16 @@ def state_columns(model: str, golds: list[dict], cands: list[list[dict]],
     """Candidate columns from the tagger's encoder states (``--states``), in ``Data``'s row
     order: the cosine of the span's mean state with the mention's, whether it is the span's
     most similar candidate, and its gap to that one."""
-    from propscope import alignment
-    from propscope.model_io import load_folder
+    from voice_learned_study import ArticleStates
 
-    encoder = load_folder(model).encoder
-    cache: dict[str, tuple] = {}
+    states = ArticleStates(model)
     out = []
     for g, cs in zip(golds, cands, strict=True):
-        aid = g["article"]
-        if aid not in cache:
-            enc = encoder.encode([texts[aid]])[0]
-            cache[aid] = (enc.hidden.astype(np.float32), alignment.TokenIndex(enc.offsets))
-        hidden, index = cache[aid]
+        text = texts[g["article"]]
 
-        def mean(a: int, b: int, hidden=hidden, index=index) -> np.ndarray:
-            i, j = index.range(a, b)
-            v = hidden[i:max(j, i + 1)].mean(0)
+        def mean(a: int, b: int, text: str = text) -> np.ndarray:
+            hidden, i, j = states.pieces(text, a, b)
+            v = hidden[i:j].mean(0)
             return v / (np.linalg.norm(v) + 1e-9)
 
         span = mean(g["start"], g["end"])

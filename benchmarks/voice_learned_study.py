@@ -74,22 +74,39 @@ def features(text: str, span: Span, sents: list[tuple[int, int]], quoted: list,
     return f, rule
 
 
+class ArticleStates:
+    """A model's encoder states of articles (each encoded once) and the word pieces of a
+    character range (also read by ``targets_study.py --states``)."""
+
+    def __init__(self, model: str) -> None:
+        from propscope.model_io import load_folder
+
+        self.encoder = load_folder(model).encoder
+        self._seen: dict[str, tuple] = {}
+
+    def pieces(self, text: str, start: int, end: int) -> tuple[np.ndarray, int, int]:
+        """The article's states (word pieces, H) and the range ``i:j`` of the pieces of
+        ``start:end`` (at least one piece)."""
+        from propscope import alignment
+
+        if text not in self._seen:
+            enc = self.encoder.encode([text])[0]
+            self._seen[text] = (enc.hidden.astype(np.float32),
+                                alignment.TokenIndex(enc.offsets))
+        hidden, index = self._seen[text]
+        i, j = index.range(start, end)
+        return hidden, i, max(j, i + 1)
+
+
 def state_features(model: str, rows: list[dict], by_article: dict[str, list[dict]],
                    texts: dict[str, str], context: int) -> np.ndarray:
     """Rows in ``main``'s order (articles in turn): the encoder's mean states over the span,
     the ``context`` word pieces before it and those after it."""
-    from propscope import alignment
-    from propscope.model_io import load_folder
-
-    encoder = load_folder(model).encoder
+    states = ArticleStates(model)
     out = []
     for aid, items in by_article.items():
-        enc = encoder.encode([texts[aid]])[0]
-        hidden = enc.hidden.astype(np.float32)
-        index = alignment.TokenIndex(enc.offsets)
         for r in items:
-            i, j = index.range(r["start"], r["end"])
-            j = max(j, i + 1)
+            hidden, i, j = states.pieces(texts[aid], r["start"], r["end"])
             parts = [hidden[i:j], hidden[max(0, i - context):i], hidden[j:j + context]]
             out.append(np.concatenate([p.mean(0) if len(p) else np.zeros(hidden.shape[1])
                                        for p in parts]))
