@@ -31,7 +31,6 @@ import numpy as np
 from propscope import metrics
 from propscope.context import build_lexicon
 from propscope.corpus import load_split, split_ids
-from propscope.manifest import update_manifest
 from propscope.model_io import load_folder
 from propscope.training.context_fit import (
     Rows,
@@ -267,8 +266,7 @@ def write(folder: Path, rows: Rows, techniques, everything, l2, bal, report,
                    f"--l2 {l2} --balance {bal}"
                    + (f" --marker-oof {marker_oof}" if marker_oof else "")
                    + (" --in-predict" if in_predict else "") + " --write MODEL",
-    })
-    update_manifest(folder, context_in_predict=in_predict)
+    }, in_predict)
 
 
 if __name__ == "__main__":

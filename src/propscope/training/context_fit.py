@@ -252,12 +252,15 @@ def predicted_rows(predictor: NeuralPredictor, aid: str, enc: Encoded, gold: Seq
                 [(spans[k].start, spans[k].end) for k in keep])
 
 
-def store_stage(folder: Path, stage: ContextClassifier, context_cv: dict) -> None:
+def store_stage(folder: Path, stage: ContextClassifier, context_cv: dict,
+                in_predict: bool = False) -> None:
     """Write ``stage`` into a model folder (context.npz) and name it in the manifest, with
-    how it was fitted and what it scored (``context_cv``)."""
+    how it was fitted and what it scored (``context_cv``), and whether it also names the
+    spans ``predict`` finds (``in_predict``; else ``classify``'s only)."""
     stage.save(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["context"] = "context.npz"
     manifest["files"] = sorted(set(manifest.get("files", [])) | {"context.npz"})
     manifest["context_cv"] = context_cv
+    manifest["context_in_predict"] = in_predict
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
