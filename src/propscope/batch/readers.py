@@ -48,10 +48,15 @@ def _has_magic(p: str) -> bool:
     return any(c in p for c in "*?[")
 
 
-def expand_inputs(paths: list[str]) -> list[tuple[str, Path, str]]:
+def expand_inputs(paths: list[str], exclude: Path | None = None
+                  ) -> list[tuple[str, Path, str]]:
     """``(kind, path, id)`` for every input file: globs expanded, folders walked (sorted).
     ``id`` is the file's id (``ids.file_id``: its path below the folder given) for text
     files, "" for tables (their records carry ids).
+
+    ``exclude`` is the run's output folder: a folder walked or a glob leaves out the files
+    under it (the run's own Parquet tables are not articles), and an input given inside
+    it is refused.
 
     A path that does not exist or a glob that matches nothing is a usage mistake and
     raises at once, before any work starts.
@@ -62,14 +67,19 @@ def expand_inputs(paths: list[str]) -> list[tuple[str, Path, str]]:
             matches = sorted(glob.glob(p, recursive=True))
             if not matches:
                 raise InputError("no files match this pattern", where=p)
-            candidates = [Path(m) for m in matches]
+            candidates = [Path(m) for m in matches if not _inside(Path(m), exclude)]
         else:
             candidates = [Path(p)]
             if not candidates[0].exists():
                 raise InputError("no such file or folder", where=p)
+            if _inside(candidates[0], exclude):
+                raise InputError(f"is inside the output folder {exclude}: a run does not "
+                                 "read its own tables as articles; give another input",
+                                 where=p)
         for c in candidates:
             if c.is_dir():
-                found = folder_files(c, TEXT_SUFFIXES + tuple(TABLE_SUFFIXES))
+                found = [f for f in folder_files(c, TEXT_SUFFIXES + tuple(TABLE_SUFFIXES))
+                         if not _inside(f, exclude)]
                 if not found:
                     raise InputError("no .txt, .html, .jsonl, .csv or .parquet files in this "
                                      "folder", where=str(c))
@@ -86,6 +96,11 @@ def expand_inputs(paths: list[str]) -> list[tuple[str, Path, str]]:
     return unique
 
 
+def _inside(path: Path, folder: Path | None) -> bool:
+    """Whether ``path`` is ``folder`` or under it (links resolved)."""
+    return folder is not None and path.resolve().is_relative_to(folder.resolve())
+
+
 def _id_of(path: Path, root: Path | None) -> str:
     return file_id(path, root) if _kind_of(path) == "text" else ""
 
@@ -97,8 +112,9 @@ def _kind_of(path: Path) -> str:
 # ---------------------------------------------------------------- planning
 
 
-def plan(paths: list[str], part_size: int = 64) -> list[Part]:
-    """Cut the inputs into parts of about ``part_size`` articles, in input order."""
+def plan(paths: list[str], part_size: int = 64, exclude: Path | None = None) -> list[Part]:
+    """Cut the inputs into parts of about ``part_size`` articles, in input order
+    (``exclude``: the run's output folder, see ``expand_inputs``)."""
     if part_size < 1:
         raise PropscopeError(f"--part-size must be at least 1, got {part_size}")
     parts: list[Part] = []
@@ -111,7 +127,7 @@ def plan(paths: list[str], part_size: int = 64) -> list[Part]:
                               ids=tuple(i for _, i in chunk), size=len(chunk)))
         texts.clear()
 
-    for kind, path, aid in expand_inputs(paths):
+    for kind, path, aid in expand_inputs(paths, exclude):
         if kind == "text":
             texts.append((str(path), aid))
             continue

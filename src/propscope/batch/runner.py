@@ -45,18 +45,19 @@ AUTO_PART_SIZE = 16
 PARTS_PER_WORKER = 4
 
 
-def _plan(inputs: list[str], part_size: int | None, engine: str, workers: int | None
-          ) -> tuple[list[Part], int]:
+def _plan(inputs: list[str], part_size: int | None, engine: str, workers: int | None,
+          out: Path | None = None) -> tuple[list[Part], int]:
     """The parts of ``inputs`` and their size: ``part_size``, or one that gives every worker
-    work (the same inputs and workers give the same cut, which resuming relies on)."""
+    work (the same inputs and workers give the same cut, which resuming relies on). Files
+    under ``out``, the run's own folder, are never inputs."""
     if part_size is not None:
-        return plan(inputs, part_size), part_size
-    parts = plan(inputs, AUTO_PART_SIZE)
+        return plan(inputs, part_size, out), part_size
+    parts = plan(inputs, AUTO_PART_SIZE, out)
     n_workers = max(1, workers if workers is not None else
                     (os.cpu_count() or 1) if engine == "local" else 4)
     articles = sum(p.size for p in parts)
     size = max(1, min(AUTO_PART_SIZE, -(-articles // (PARTS_PER_WORKER * n_workers))))
-    return (parts if size == AUTO_PART_SIZE else plan(inputs, size)), size
+    return (parts if size == AUTO_PART_SIZE else plan(inputs, size, out)), size
 
 
 def _check_same_config(prior: dict[str, Any] | None, settings: RunSettings, out: str) -> None:
@@ -131,7 +132,7 @@ def run_batch(
     prior = store.read_manifest() if store.root.is_dir() else None
     _check_same_config(prior, settings, out)
     _check_model(model)
-    parts, part_size = _plan(list(inputs), part_size, engine, workers)
+    parts, part_size = _plan(list(inputs), part_size, engine, workers, Path(out))
     store.open()
     done_keys = store.done_keys()
     todo = [p for p in parts if p.key not in done_keys]
