@@ -63,3 +63,27 @@ def test_an_input_inside_the_output_folder_is_refused(tmp_path, capsys):
                        "--model", "keywords", "--workers", "0", "-q")
     assert code == 2 and err.count("\n") == 1 and "inside the output folder" in err
     assert sorted(p.name for p in out.rglob("*")) == before
+
+
+# ---------------------------------------------------------------- outputs replacing outputs
+
+
+def test_export_refuses_a_config_file_that_is_its_tasks_file(tmp_path, capsys):
+    article = tmp_path / "a.txt"
+    article.write_text(TEXT)
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text("[]\n")  # an earlier export
+    for config in (str(tasks), str(tmp_path / "." / "tasks.json")):
+        code, _, err = cli(capsys, "export", "label-studio", str(article), "--out", str(tasks),
+                           "--config", config, "--model", "keywords")
+        assert code == 2 and err.count("\n") == 1 and "--config" in err, err
+        assert tasks.read_text() == "[]\n"  # nothing written
+    code, _, err = cli(capsys, "export", "label-studio", str(article), "--out",
+                       str(tmp_path / "new.json"), "--config", str(tmp_path / "new.json"),
+                       "--model", "keywords")
+    assert code == 2 and not (tmp_path / "new.json").exists()
+    code, _, err = cli(capsys, "export", "label-studio", str(article), "--out", str(tasks),
+                       "--config", str(tmp_path / "labeling.xml"), "--model", "keywords")
+    assert code == 0, err
+    assert json.loads(tasks.read_text())[0]["data"]["text"] == TEXT
+    assert (tmp_path / "labeling.xml").read_text().startswith("<View>")

@@ -49,6 +49,22 @@ def check_output(out: str | None, inputs: Iterable[str],
                               "give another output file", where=out)
 
 
+def check_two_outputs(first: str, second: str | None, flag: str) -> None:
+    """Refuse a second output file (``flag``) that is the first one: the second write
+    would replace the first."""
+    if not second or second == "-":
+        return
+    a, b = Path(first), Path(second)
+    try:
+        same = (os.path.samefile(a, b) if a.exists() and b.exists()
+                else a.resolve() == b.resolve())
+    except OSError:
+        return
+    if same:
+        raise OutputError(f"{flag} is the --out file too: writing it would replace that "
+                          f"output; give {flag} another file", where=second)
+
+
 def write_output(text: str, out: str | None) -> None:
     """``text`` to the file ``out`` (written whole or not at all: a failure leaves an
     earlier file there as it was), or to standard output."""

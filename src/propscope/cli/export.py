@@ -17,6 +17,7 @@ from .common import (
     add_model_argument,
     at_least,
     check_output,
+    check_two_outputs,
     technique_list,
     write_output,
 )
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--threshold must be between 0 and 1, got {args.threshold}")
     check_output(args.out, args.paths)
     check_output(args.config, args.paths)
+    check_two_outputs(args.out, args.config, "--config")
     from ..model_io import load_model
 
     predictor = load_model(args.model)
