@@ -87,3 +87,43 @@ def test_export_refuses_a_config_file_that_is_its_tasks_file(tmp_path, capsys):
     assert code == 0, err
     assert json.loads(tasks.read_text())[0]["data"]["text"] == TEXT
     assert (tmp_path / "labeling.xml").read_text().startswith("<View>")
+
+
+# ---------------------------------------------------------------- files written in place
+
+
+def _interrupted_torch_save(monkeypatch):
+    """torch.save that writes half a file, then is interrupted (Ctrl-C)."""
+    torch = pytest.importorskip("torch")
+
+    def save(obj, f, *args, **kwargs):
+        Path(f).write_bytes(b"PK\x03\x04 half a checkpoint")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", save)
+
+
+def test_an_interrupted_save_leaves_the_run_resumable(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from propscope.training.loop import _Run
+
+    run = _Run.__new__(_Run)  # the run's state without a whole training set-up
+    run.model = torch.nn.Linear(2, 2)
+    run.opt = torch.optim.AdamW(run.model.parameters())
+    run.sched = torch.optim.lr_scheduler.LambdaLR(run.opt, lambda s: 1.0)
+    run.out, run.ckpt = tmp_path, tmp_path / "checkpoint.pt"
+    run.state = {"epoch": 3, "step": 30, "best": 0.5, "bad": 0, "history": []}
+    run.checkpoint()
+    run.keep_if_best(0.6)
+    best = (tmp_path / "best.pt").read_bytes()
+    _interrupted_torch_save(monkeypatch)
+    run.state = {**run.state, "epoch": 4, "step": 40}
+    with pytest.raises(KeyboardInterrupt):
+        run.checkpoint()
+    with pytest.raises(KeyboardInterrupt):
+        run.keep_if_best(0.7)
+    monkeypatch.undo()
+    saved = torch.load(run.ckpt, weights_only=False)  # still the epoch-3 checkpoint, whole
+    assert saved["state"]["epoch"] == 3
+    assert (tmp_path / "best.pt").read_bytes() == best
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "checkpoint.pt"]

@@ -34,6 +34,7 @@ from ..config import DEFAULT_DATA_DIR, DecodeConfig, TrainConfig
 from ..corpus import Corpus, load_split, read_articles
 from ..evaluation import record_scores
 from ..manifest import update_manifest
+from .folders import save_whole
 from .loop import _pretrained, _Run, export_run, live_predictor, start_run
 from .soft_examples import Prepared, collate_soft, prepare, soft_windows
 from .soft_targets import ArticleTargets, build_targets, load_targets
@@ -171,7 +172,7 @@ class _DistilRun(_Run):
             entry["minutes"] = round(state["minutes"], 1)
             state["history"].append(entry)
             self.log(f"epoch {state['epoch']}: {entry}")
-            torch.save(self.model.state_dict(), self.out / "best.pt")
+            save_whole(self.model.state_dict(), self.out / "best.pt")
             self.checkpoint()
         return state
 

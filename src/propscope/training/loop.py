@@ -26,7 +26,7 @@ from ..spans import Span
 from ..techniques import TECHNIQUE_NAMES
 from .data import build_windows, collate
 from .encoders import encoder_dir
-from .folders import check_run_folder
+from .folders import check_run_folder, save_whole
 from .model import SpanTagger
 
 Log = Callable[[str], None]
@@ -167,7 +167,7 @@ def train(data_dir: Path | str, out: Path | str, config: TrainConfig | None = No
         if cfg.keep == "last":  # nothing to choose: save the epoch without scoring it
             state["history"].append({"epoch": state["epoch"],
                                      "minutes": round((time.monotonic() - t0) / 60, 1)})
-            torch.save(model.state_dict(), out / "best.pt")
+            save_whole(model.state_dict(), out / "best.pt")
         else:
             f = evaluate_predictor(as_predictor(), valid_c).summary()
             state["history"].append({"epoch": state["epoch"], **f,
@@ -277,6 +277,8 @@ class _Run:
             self.opt,
             lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
         self.ckpt = out / "checkpoint.pt"
+        for left in out.glob(".*.pt.*.tmp"):  # half a save of a killed run (``save_whole``)
+            left.unlink(missing_ok=True)
         self.state: dict[str, Any] = {"epoch": 0, "step": 0, "best": -1.0, "bad": 0,
                                       "history": []}
         if self.ckpt.exists():
@@ -342,10 +344,10 @@ class _Run:
         """Save the weights as ``best.pt`` when ``score`` beats the best so far."""
         if score > self.state["best"]:
             self.state["best"], self.state["bad"] = score, 0
-            torch.save(self.model.state_dict(), self.out / "best.pt")
+            save_whole(self.model.state_dict(), self.out / "best.pt")
         else:
             self.state["bad"] += 1
 
     def checkpoint(self) -> None:
-        torch.save({"model": self.model.state_dict(), "opt": self.opt.state_dict(),
+        save_whole({"model": self.model.state_dict(), "opt": self.opt.state_dict(),
                     "sched": self.sched.state_dict(), "state": self.state}, self.ckpt)
