@@ -515,3 +515,68 @@ def test_an_aside_in_brackets_inside_reported_speech_is_the_authors():
             "the shameless sellout of the park) before the vote.")
     assert voice_of(text, "shameless sellout") == ("author", None)
     assert voice_of(text, "met the developer")[0] == "attributed"
+
+
+@pytest.mark.parametrize("text, fragment, speaker", [
+    # a relative clause of speech: what follows the verb is the antecedent's
+    ("The verdict angered immigration hardliners, who argued that the killer was a "
+     "dangerous criminal all along.", "dangerous criminal", "immigration hardliners"),
+    ("That was too much for O’Malley, who said Francis had caused great pain to victims.",
+     "caused great pain", "O’Malley"),
+    # a participle of speech after the subject's own clause
+    ("McCormack however was not so sure, stating that the war was a shameful hoax.",
+     "shameful hoax", "McCormack"),
+    # an opening adverb before the speaker, and a source described by a group noun
+    ("Further, the FBI insists there is no jihad motive at all.", "no jihad motive", "FBI"),
+    ("Commission members said bishops should report predator priests to the police.",
+     "predator priests", "Commission"),
+])
+def test_more_forms_of_reported_speech(text, fragment, speaker):
+    assert voice_of(text, fragment) == ("attributed", speaker)
+
+
+def test_a_participle_of_speech_takes_the_subject_not_a_name_further_on():
+    text = ("A London borough has voted to ban President Donald Trump from the area, "
+            "declaring that he is a dangerous bigot.")
+    assert voice_of(text, "dangerous bigot")[1] != "Donald Trump"
+
+
+@pytest.mark.parametrize("text", [
+    "Furthermore, I said to this woman that the counterfeits are everywhere.",
+    "I tell you this: the corrupt elites will fall.",
+])
+def test_the_author_reporting_his_own_words_is_the_authors_voice(text):
+    fragment = "counterfeits" if "counterfeits" in text else "corrupt elites"
+    assert voice_of(text, fragment) == ("author", None)
+
+
+def test_no_description_ends_in_a_relative_pronoun():
+    text = ("Furthermore, the individual that wrote the article might want to stop twisting "
+            "Scripture like a liar.")
+    assert voice_of(text, "twisting Scripture")[0] == "author"
+
+
+def test_a_reposted_piece_is_its_bylines_writer_and_its_own_sources_keep_theirs():
+    text = ("Now, why is that?\n“Parent Furious After School Lesson,” by Joshua Gill, Daily "
+            "Caller News Foundation, May 17, 2018 (thanks to the Geller Report):\nA school has "
+            "come under fire for a shameful lesson.\nThe lesson was a disgrace, according to "
+            "Christian Post.\n\nHere is my view again.")
+    assert voice_of(text, "under fire") == ("attributed", "Joshua Gill")
+    assert voice_of(text, "a disgrace") == ("attributed", "Christian Post")
+    assert voice_of(text, "my view") == ("author", None)
+
+
+def test_a_byline_with_the_pieces_first_words_on_its_line():
+    text = ("Our report follows.\nPOLICE HIDE THE FACTS By Rachel Crosby Review-Journal, "
+            "October 26, 2017: Fifty-eight people killed.\nAnd yet the authorities are "
+            "refusing to fill in the blanks.\n\nWhat a cover-up, I say.")
+    voice, speaker = voice_of(text, "refusing to fill in the blanks")
+    assert voice == "attributed" and speaker.startswith("Rachel Crosby")
+    assert voice_of(text, "cover-up")[0] == "author"
+    assert voice_of(text, "POLICE HIDE")[0] == "author"
+
+
+def test_and_wrote_before_a_quote_is_the_sentences_subject():
+    text = ("Anti-jihadist activist Pamela Geller praised Orban for his honesty and wrote, "
+            "“At last, a politician who speaks the truth about the invasion.”")
+    assert voice_of(text, "the invasion") == ("quoted", "Pamela Geller")

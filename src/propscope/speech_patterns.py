@@ -28,20 +28,26 @@ PARTICLE = r"(?:al|el|bin|ibn|de|da|del|van|von|der|den|la|le|du|di|ben|abu|of)"
 CAP = r"(?:(?:Mr|Mrs|Ms|Dr|St|Jr|Sen|Rep|Gen|Gov|Col|Lt|Prof)\.|[A-Z]\.|[A-Z][\w’'-]*)"
 NAME = rf"(?:{CAP}(?:\s+(?:{PARTICLE}[\s-])?{CAP}){{0,4}})"
 PRONOUN = r"(?:he|she|they|He|She|They|I|we|We)"
-DESC = (r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir)\s+"
-        r"(?:(?!(?:that|which|who|and|or)\b)[\w’'-]+\s+){0,3}?[\w’'-]+")
+DESC = (r"\b(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir)\s+"
+        r"(?:(?!(?:that|which|who|and|or)\b)[\w’'-]+\s+){0,3}?"
+        r"(?!(?:that|which|who|and|or)\b)[\w’'-]+")
 #: unnamed sources that report speech ("experts warn that ...")
 BARE = (r"(?:(?:[A-Z][\w.]*|[a-z]+)\s+)?"  # "health officials", "US officials"
         r"(?:[Ee]xperts|[Oo]fficials|[Cc]ritics|[Aa]nalysts|[Ss]cientists|[Rr]esearchers|"
         r"[Aa]uthorities|[Pp]olice|[Ww]itnesses|[Ss]ources|[Oo]bservers|[Aa]ctivists|"
-        r"[Rr]esidents|[Dd]octors|[Pp]rosecutors|[Rr]eports?|[Ss]tudies)")
+        r"[Rr]esidents|[Dd]octors|[Pp]rosecutors|[Rr]eports?|[Ss]tudies|[Mm]embers|[Ll]awmakers|"
+        r"[Ll]eaders|[Ss]upporters|[Oo]pponents|[Pp]rotesters|[Cc]onservatives|[Ll]iberals|"
+        r"[Hh]ardliners|[Cc]ampaigners|[Aa]dvocates|[Ii]nvestigators|[Dd]iplomats|"
+        r"[Ee]conomists|[Cc]ommentators)")
 WHO = rf"(?:{NAME}|{PRONOUN}|{DESC}|{BARE})"
 AUX = (r"(?:(?:has|have|had|also|then|later|reportedly|once|recently|publicly|now|still|"
        r"repeatedly|often)\s+){0,2}")
 #: a quote introduced by a participle ("... Farrakhan was filmed in Tehran chanting "):
 #: its speaker is the first full name of the sentence
 ING = re.compile(r"\b(?:saying|stating|claiming|chanting|shouting|declaring|adding|"
-                  r"writing|insisting|warning|calling|tweeting)\s*(?:that\s*)?[:,]?\s*$")
+                  r"writing|insisting|warning|calling|tweeting)\s*(?:that\s*)?[:,]?\s*$|"
+                  # "Pamela Geller praised Orban for his honesty and wrote, ""
+                  rf"\s(?:and|but)\s+(?:also\s+)?{VERBS}\s*(?:that\s*)?[:,]?\s*$")
 
 #: what may stand between a speaker and the verb: ", the mayor of X," or "from the
 #: University of Y"
@@ -65,14 +71,15 @@ BEFORE_QUOTE = re.compile(
 OPENING = (r"(?:(?:In|On|At|During|After|Before|Speaking|Earlier|Later|Last|This|"
            r"Asked|Writing)\b[^,\x00]{0,60},\s+)")
 #: how a sentence may open before its speaker: a conjunction, then an opening phrase
-LEAD = rf"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile),?\s+)?{OPENING}?"
+LEAD = (r"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile|Further|Furthermore|"
+        rf"Moreover|Also|Indeed|Instead|Finally|Besides|Likewise|Similarly),?\s+)?{OPENING}?")
 SENT_START = re.compile(rf"{LEAD}{said_by('who')}\b(?:\s+that\b)?[\s:,]*")
 #: verbs of naming: what X calls something is X's
 CALLING = (r"(?:called|calls|described|describes|branded|brands|dubbed|dubs|labell?ed|labels|"
            r"criticized|criticizes|criticised|criticises|compared|compares)")
 #: "X called the report a whitewash": only in sentences without a quotation (there the
 #: quoted words are X's and the rest the author's)
-CALLED_START = re.compile(rf"{LEAD}{said_by('who', CALLING)}\s+(?!for\b)")
+CALLED_START = re.compile(rf"{LEAD}{said_by('who', CALLING)}\s+(?!(?:for|off|up)\b)")
 ACCORDING_START = re.compile(
     r"^\W*(?:[Aa]ccording\s+to|[Aa]s\s+reported\s+by|[Ii]n\s+the\s+words\s+of)\s+"
     r"(?P<who>[^,\x00]{1,80}?)\s*,\s*")
@@ -105,7 +112,8 @@ SAID_END = re.compile(
     r"(?=\s*(?:[.!?;:\x00]|,\s*(?:who|which|a|an|the|adding|according)\b|$))")
 #: "Given his experience, Saviano said, he expects nothing": the whole sentence is his
 SAID_MID = re.compile(rf",\s*(?P<a>{NAME}|{PRONOUN})\s+{AUX}{VERBS},\s+\S")
-SAYING = re.compile(r",\s*(?:saying|adding|claiming|insisting|arguing|warning)\s+(?:that\s+)?|"
+SAYING = re.compile(r",\s*(?:saying|adding|claiming|insisting|arguing|warning|stating|declaring|"
+                    r"noting|alleging|asserting|explaining)\s+(?:that\s+)?|"
                     r"\s(?:but|and)\s+(?:also\s+)?(?:said|says|added|warned|claimed|insisted)"
                     r"\s+that\s+")
 LABEL = re.compile(r"[ \t]*(?P<label>[^\s:\"“«][^:\n\"“«]{0,60}?)[ \t]*:[ \t]+(?=\S)")

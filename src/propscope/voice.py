@@ -221,8 +221,20 @@ def _subject(phrase: str) -> str | None:
     return clean_speaker(names[-1] if names else phrase)
 
 
+#: a reposted piece's byline ending its introduction: "“Title,” by Joshua Gill, Daily Caller
+#: News Foundation, May 17, 2018:" (the text that follows is the byline's writer's)
+BYLINE = re.compile(rf"(?:[”\"’'\x00],?\s+by|(?<![\w,])By)\s+(?P<who>{NAME})"
+                    r"(?=\s*(?:,|\s[A-Z(]|:?$))")
+#: the same byline with the piece's first words on its line: "HEADLINE By Rachel Crosby
+#: Las Vegas Review-Journal, October 26, 2017: Fifty-eight people killed."
+INLINE_BYLINE = re.compile(
+    rf"(?<![\w,])By\s+(?P<who>{NAME})[^:\x00]{{0,60}}?\b\d{{4}}\s*:[ \t]+(?=\S)")
+
+
 def _intro_speaker(line: str) -> str | None:
     """The speaker a line introducing a block quote names, or None where it is none."""
+    if line.rstrip().endswith(":") and (m := BYLINE.search(line)):
+        return clean_speaker(m.group("who"))
     if line.rstrip().endswith(":") and (m := BLOCK_INTRO.search(line)):
         who = m.group("who") or m.group("who2") or m.group("who3")
         if " by " in who and who.rsplit(" by ", 1)[1][:1].isupper():
@@ -263,20 +275,25 @@ def furniture(text: str, lines: list[tuple[int, int]]) -> set[int]:
 
 
 def _block_quotes(text: str, masked: str, lines: list[tuple[int, int]]
-                  ) -> list[tuple[int, int, str]]:
-    """Paragraphs after a line introducing a block quote: ``(start, end, speaker)``. Blank
-    lines right after the introduction are skipped (paragraphs set apart by blank lines):
-    the quote then runs to the next blank line."""
+                  ) -> list[tuple[int, int, str, bool]]:
+    """Paragraphs after a line introducing a block quote: ``(start, end, speaker, byline)``
+    (``byline``: a reposted piece introduced by its byline, inside which sentences with an
+    attribution of their own keep it). Blank lines right after the introduction are skipped
+    (paragraphs set apart by blank lines): the quote then runs to the next blank line."""
     out = []
     skip: set[int] | None = None
     for k, (ls, le) in enumerate(lines):
         line = masked[ls:le]
-        if len(line) > 250 or not line.rstrip().endswith((":", ",")):
+        inline = INLINE_BYLINE.search(line) if len(line) > 40 else None
+        if inline:
+            speaker, first, begin = clean_speaker(inline.group("who")), k, ls + inline.end()
+        elif len(line) > 250 or not line.rstrip().endswith((":", ",")):
             continue
-        speaker = _intro_speaker(line)
+        else:
+            speaker, first, begin = _intro_speaker(line), k + 1, None
+        byline = bool(inline) or bool(line.rstrip().endswith(":") and BYLINE.search(line))
         if not speaker or speaker.lower() in PRONOUNS or not is_speaker(speaker):
             continue
-        first = k + 1
         while first < min(len(lines), k + 3) and not text[slice(*lines[first])].strip():
             first += 1
         if skip is None:
@@ -292,7 +309,7 @@ def _block_quotes(text: str, masked: str, lines: list[tuple[int, int]]
                 break
             end, n = me, n + 1
         if end is not None:
-            out.append((lines[first][0], end, speaker))
+            out.append((begin if begin is not None else lines[first][0], end, speaker, byline))
     return out
 
 
@@ -400,6 +417,14 @@ PASSIVE = re.compile(
     rf"\s+by\s+(?P<a>{NAME}|{DESC})(?:\s*\([^)\x00]*\))?\s+(?:to|that)\s+")
 
 
+FIRST_PERSONS = {"i", "we"}
+#: a relative clause of speech: "..., O'Malley, who said Francis had caused ..." or "...
+#: immigration hardliners, who argued that ...": what follows the verb is the antecedent's
+WHO_SAID = re.compile(
+    rf"(?P<a>{NAME}|(?:[a-z][\w-]*\s+)?[a-z][\w-]*s)\s*,\s*who\s+{AUX}{MORE_VERBS}\b"
+    r"(?:\s+that\b)?\s*(?=[\w\x00])")
+
+
 def _joined(text: str, sentences: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """The sentences, a piece that starts in lower case joined to the one before: a
     sentence does not start so ("... told the hosts of Democracy Now!" / "that it was
@@ -419,6 +444,31 @@ def _said_before(a: int, start: int, m: re.Match) -> tuple[int, int, str, int]:
     a sentence starting at ``a``), its speaker phrase and where that is."""
     g = "a" if m.group("a") else "b"
     return (start, a + m.start(), m.group(g), a + m.start(g))
+
+
+#: a dateline before an article's first sentence: "WASHINGTON — ", "LONDON (Reuters) - "
+DATELINE = re.compile(r"^[A-Z][A-Z .,'-]+(?:\([^)]*\))?\s*[—–-]\s*")
+
+
+def _subject_name(head: str) -> str | None:
+    """The name a clause opens with, its subject: "McCormack however was not so sure" ->
+    McCormack, "The Guardian has painted ..." -> Guardian, "He praised ..." -> He; None
+    where it opens with none (not a name further on: "A borough has voted to ban President
+    Trump")."""
+    words = DATELINE.sub("", head).split()
+    if words and words[0].lower() in PRONOUNS - FIRST_PERSONS:
+        return words[0]
+    k = 1 if words and (words[0] in FUNCTION or QUANTITY.match(words[0] + " ")) else 0
+    run = []
+    for w in words[k: k + 5]:
+        if not w[:1].isupper():
+            break
+        run.append(w)
+    if run:
+        return clean_speaker(" ".join(run))
+    # no name first: the first one of its opening words ("Ten other African countries")
+    who = clean_speaker(head)
+    return who if who and who[:1].isupper() and who.split()[0] in words[:4] else None
 
 
 def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
@@ -461,12 +511,15 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
             # "X is watching, he added, amid concern that ...": what follows is the author's
             end = a + m.start() if ADVERBIAL.match(s, m.end() - 1) else b
             out.append((a, end, m.group("a"), a + m.start("a")))
+        elif m := WHO_SAID.search(s):
+            out.append((a + m.end(), b, m.group("a"), a + m.start("a")))
         elif m := SAYING.search(s):
-            head = s[: m.start()].split(",")[0]
-            who = clean_speaker(head)
-            if who and who[:1].isupper():
+            who = _subject_name(s[: m.start()].split(",")[0])
+            if who:
                 out.append((a + m.end(), b, who, a))
-    return [piece for r in out if is_speaker(r[2]) for piece in _without_asides(masked, r)]
+    # "I said to this woman that ...": the author speaking is the author's voice
+    return [piece for r in out if is_speaker(r[2]) and r[2].lower() not in FIRST_PERSONS
+            for piece in _without_asides(masked, r)]
 
 
 #: an aside in brackets of three words or more ("(evidently to assist in ...)"): the
@@ -589,15 +642,17 @@ def voice_regions(text: str, sentences: Sequence[tuple[int, int]]
     spans = quotes(text)
     masked = mask_quotes(text, spans)
     labelled = [Region(a, b, s) for a, b, s in _labels(text, lines)]
+    blocks = _block_quotes(text, masked, lines)
+    bylined = [Region(a, b, s) for a, b, s, by in blocks if by]
     labelled += [Region(a, b, s) for a, b, s in
-                 _block_quotes(text, masked, lines) + _tweets(text, lines)
+                 [(a, b, s) for a, b, s, by in blocks if not by] + _tweets(text, lines)
                  if not any(a < x.end and x.start < b for x in labelled)]
     said = [r for r in _sentence_regions(masked, sentences)
             if not any(r[0] < x.end and x.start < r[1] for x in labelled)]
     quoted_by = _quote_phrases(masked, spans, lines, text)
     names = _resolve(text, [(p, at) for *_, p, at in said] + quoted_by, masked)
-    attributed = sorted(labelled + [Region(a, b, n) for (a, b, *_), n in zip(said, names,
-                                                                           strict=False)],
+    attributed = sorted(labelled + bylined + [Region(a, b, n) for (a, b, *_), n in
+                                              zip(said, names, strict=False)],
                         key=lambda r: r.start)
     quoted: list[Region] = []
     for (a, b), name in zip(spans, names[len(said):], strict=True):
@@ -635,8 +690,8 @@ def span_voice(span: Span, quoted: Sequence[Region], attributed: Sequence[Region
     n_author = len(span) - n_q - n_a
     if n_q and n_q >= n_a and n_q >= n_author:
         return "quoted", max(q, key=lambda x: x[0])[1].speaker
-    if n_a and n_a >= n_author:
-        return "attributed", max(a, key=lambda x: x[0])[1].speaker
+    if n_a and n_a >= n_author:  # the region covering most of it; the innermost of those
+        return "attributed", max(a, key=lambda x: (x[0], x[1].start - x[1].end))[1].speaker
     return "author", None
 
 
