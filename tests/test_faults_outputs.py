@@ -4,6 +4,7 @@ that an interruption or a full disk leaves half-written."""
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -127,3 +128,34 @@ def test_an_interrupted_save_leaves_the_run_resumable(tmp_path, monkeypatch):
     assert saved["state"]["epoch"] == 3
     assert (tmp_path / "best.pt").read_bytes() == best
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "checkpoint.pt"]
+
+
+def _disk_fills_mid_write(monkeypatch):
+    """Path.write_text writing half its text, then failing as on a full disk."""
+    real = Path.write_text
+
+    def write_text(self, data, *args, **kwargs):
+        real(self, data[: len(data) // 2], *args, **kwargs)
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+
+
+def test_recording_figures_on_a_full_disk_keeps_the_model_manifest(tmp_path, monkeypatch):
+    from propscope.manifest import update_manifest
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    manifest = {"format": 1, "name": "mine", "decode": {"seed": 0.5}}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    _disk_fills_mid_write(monkeypatch)
+    with pytest.raises(OSError, match="No space left"):
+        update_manifest(folder, metrics_valid={"si": 0.43})
+    monkeypatch.undo()
+    assert json.loads((folder / "manifest.json").read_text()) == manifest  # still whole
+    assert [p.name for p in folder.iterdir()] == ["manifest.json"]
+    (folder / "manifest.json").chmod(0o640)
+    update_manifest(folder, metrics_valid={"si": 0.43})
+    assert json.loads((folder / "manifest.json").read_text()) == {
+        **manifest, "metrics_valid": {"si": 0.43}}
+    assert (folder / "manifest.json").stat().st_mode & 0o777 == 0o640

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -136,4 +137,18 @@ def update_manifest(folder: Path | str, **fields: Any) -> None:
     path = Path(folder) / "manifest.json"
     manifest = json.loads(path.read_text())
     manifest.update(fields)
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    write_whole(path, json.dumps(manifest, indent=2) + "\n")
+
+
+def write_whole(path: Path, text: str) -> None:
+    """``text`` into ``path``, written whole or not at all: to a hidden file beside it,
+    then renamed over it (its permissions kept), so that a full disk or an interruption
+    leaves the earlier file, e.g. a model's manifest, as it was."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
