@@ -159,3 +159,43 @@ def test_recording_figures_on_a_full_disk_keeps_the_model_manifest(tmp_path, mon
     assert json.loads((folder / "manifest.json").read_text()) == {
         **manifest, "metrics_valid": {"si": 0.43}}
     assert (folder / "manifest.json").stat().st_mode & 0o777 == 0o640
+
+
+def _ls_export(path: Path, texts: dict[str, str]) -> Path:
+    path.write_text(json.dumps([{"id": k, "data": {"text": t, "id": aid},
+                                 "annotations": [{"id": k, "result": []}]}
+                                for k, (aid, t) in enumerate(texts.items(), 1)]))
+    return path
+
+
+def test_an_import_over_an_earlier_one_that_fails_leaves_the_earlier_one(
+        tmp_path, capsys, monkeypatch):
+    from propscope.labelstudio import LABELS_FILE
+
+    out = tmp_path / "reviewed"
+    first = _ls_export(tmp_path / "first.json", {"a": "First A.\n", "b": "First B.\n"})
+    assert cli(capsys, "import", "label-studio", str(first), "--out", str(out))[0] == 0
+    earlier = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(earlier) == ["articlea.txt", "articleb.txt", LABELS_FILE]
+    second = _ls_export(tmp_path / "second.json",
+                        {"a": "Second A.\n", "c": "Second C.\n", "d": "Second D.\n"})
+    real, calls = Path.write_bytes, []
+
+    def write_bytes(self, data):  # the disk fills at the second file
+        calls.append(self)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    code, _, err = cli(capsys, "import", "label-studio", str(second), "--out", str(out),
+                       "--force")
+    monkeypatch.undo()
+    assert code == 2 and err.count("\n") == 1 and "No space left" in err, err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == earlier  # as it was
+    code, _, err = cli(capsys, "import", "label-studio", str(second), "--out", str(out),
+                       "--force")
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "articlea.txt", "articlec.txt", "articled.txt", LABELS_FILE]
+    assert (out / "articlea.txt").read_text() == "Second A.\n"

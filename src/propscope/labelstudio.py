@@ -16,7 +16,10 @@ else it is skipped with the reason.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,14 +92,32 @@ class Imported:
     skipped: list[str] = field(default_factory=list)  # one line each
     notes: list[str] = field(default_factory=list)  # kept, but worth saying
 
-    def write(self, folder: Path) -> None:
+    def write(self, folder: Path, stale: Iterable[Path] = ()) -> None:
         """``article<ID>.txt`` (the text exactly, no newline translation) and one
-        ``task2-TC.labels`` (``ID TECHNIQUE START END``) in ``folder``."""
+        ``task2-TC.labels`` (``ID TECHNIQUE START END``) in ``folder``, replacing the files
+        ``stale`` (an earlier import's).
+
+        Everything is written into a hidden folder inside ``folder`` first, and only then
+        are the stale files removed and the new ones renamed into place, the labels file
+        last: a full disk or an interruption while writing leaves ``folder`` as it was."""
         folder.mkdir(parents=True, exist_ok=True)
-        for aid, art in self.articles.items():
-            (folder / f"article{aid}.txt").write_bytes(art.text.encode("utf-8"))
-        rows = [(aid, s) for aid in self.articles for s in sorted(self.labels.get(aid, []))]
-        (folder / LABELS_FILE).write_bytes(format_labels(rows).encode("utf-8"))
+        for left in folder.glob(".import-*.tmp"):  # what a killed import left
+            shutil.rmtree(left, ignore_errors=True)
+        work = Path(tempfile.mkdtemp(prefix=".import-", suffix=".tmp", dir=folder))
+        try:
+            names = []
+            for aid, art in self.articles.items():
+                names.append(f"article{aid}.txt")
+                (work / names[-1]).write_bytes(art.text.encode("utf-8"))
+            rows = [(aid, s) for aid in self.articles for s in sorted(self.labels.get(aid, []))]
+            (work / LABELS_FILE).write_bytes(format_labels(rows).encode("utf-8"))
+            for f in stale:
+                if f.name not in names and f.name != LABELS_FILE:
+                    f.unlink(missing_ok=True)
+            for name in [*names, LABELS_FILE]:
+                os.replace(work / name, folder / name)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def utf16_to_index(text: str, offset: int) -> int | None:

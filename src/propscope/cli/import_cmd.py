@@ -48,9 +48,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"propscope: skipped {line}", file=sys.stderr)
         raise InputError("no reviewed task to import", where=args.export)
     try:
-        for f in old:
-            f.unlink()
-        imported.write(out)
+        imported.write(out, stale=old)
     except OSError as e:
         raise output_error(args.out, e) from None
     if not args.quiet:
