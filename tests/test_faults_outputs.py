@@ -90,6 +90,65 @@ def test_export_refuses_a_config_file_that_is_its_tasks_file(tmp_path, capsys):
     assert (tmp_path / "labeling.xml").read_text().startswith("<View>")
 
 
+def test_analyze_with_no_article_analysed_keeps_an_earlier_out_file(tmp_path, capsys):
+    article = tmp_path / "a.txt"
+    article.write_text(TEXT)
+    results = tmp_path / "results.json"
+    assert cli(capsys, "analyze", str(article), "--format", "json", "-o", str(results),
+               "--model", "keywords")[0] == 0
+    earlier = results.read_bytes()
+    assert json.loads(earlier)["article"]["id"] == "a"
+    for fmt in ("json", "jsonl", "html"):  # a typo in the input path: only errors
+        code, out, err = cli(capsys, "analyze", str(tmp_path / "MISSING.txt"),
+                             str(tmp_path / "ALSO-MISSING.txt"), "--format", fmt,
+                             "-o", str(results), "--model", "keywords")
+        assert code == 1 and out == ""
+        lines = err.splitlines()
+        assert [ln for ln in lines if ln.startswith("propscope: error:")] == lines[:2]
+        assert "MISSING.txt" in lines[0] and "ALSO-MISSING.txt" in lines[1]
+        assert "nothing written" in lines[2] and len(lines) == 3
+        assert results.read_bytes() == earlier  # the earlier results, untouched
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "results.json"]
+    new = tmp_path / "new.json"  # nothing is created either
+    assert cli(capsys, "analyze", str(tmp_path / "MISSING.txt"), "--format", "json",
+               "-o", str(new), "--model", "keywords")[0] == 1
+    assert not new.exists()
+    # without -o the error records still go to standard output
+    code, out, _ = cli(capsys, "analyze", str(tmp_path / "MISSING.txt"), "--format", "json",
+                       "--model", "keywords")
+    assert code == 1 and json.loads(out)["error"]["code"]
+    # one article analysed: the output, with the failure's error record, replaces the file
+    code, _, err = cli(capsys, "analyze", str(article), str(tmp_path / "MISSING.txt"),
+                       "--format", "json", "-o", str(results), "--model", "keywords")
+    assert code == 1 and "wrote" in err
+    got = json.loads(results.read_text())
+    assert got[0]["article"]["id"] == "a" and "MISSING.txt" in got[1]["error"]["input"]
+
+
+def test_analyze_writes_through_an_out_file_that_is_a_link(tmp_path, capsys):
+    article = tmp_path / "a.txt"
+    article.write_text(TEXT)
+    (tmp_path / "kept").mkdir()
+    target = tmp_path / "kept" / "results.json"
+    target.write_text("[]\n")
+    target.chmod(0o640)
+    link = tmp_path / "results.json"
+    link.symlink_to(target)
+    code, _, err = cli(capsys, "analyze", str(article), "--format", "json", "-o", str(link),
+                       "--model", "keywords")
+    assert code == 0, err
+    assert link.is_symlink() and link.resolve() == target  # the link is still a link
+    assert json.loads(target.read_text())["article"]["id"] == "a"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["results.json"]
+    dangling = tmp_path / "later.json"  # a link to a file not yet there: it is created
+    dangling.symlink_to(tmp_path / "kept" / "later.json")
+    assert cli(capsys, "analyze", str(article), "--format", "json", "-o", str(dangling),
+               "--model", "keywords")[0] == 0
+    assert dangling.is_symlink()
+    assert json.loads((tmp_path / "kept" / "later.json").read_text())["article"]["id"] == "a"
+
+
 # ---------------------------------------------------------------- files written in place
 
 

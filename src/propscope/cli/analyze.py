@@ -165,5 +165,11 @@ def _write(items: list[Result | PropscopeError], fmt: str, args: argparse.Namesp
         text = render_ptc(results)
     else:
         text = render_html(results)
+    if not results and args.out and args.out != "-":
+        # only errors (a typo in an input path, say): an earlier --out file, perhaps good
+        # results, is not replaced by a file of error records
+        print(f"propscope: no article analysed: nothing written to {args.out}",
+              file=sys.stderr)
+        return
     if results or fmt in ("json", "jsonl"):
         write_output(text, args.out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
 import sys
@@ -67,13 +68,19 @@ def check_two_outputs(first: str, second: str | None, flag: str) -> None:
 
 def write_output(text: str, out: str | None) -> None:
     """``text`` to the file ``out`` (written whole or not at all: a failure leaves an
-    earlier file there as it was), or to standard output."""
+    earlier file there as it was), or to standard output. An ``out`` that is a symbolic
+    link is written through: its target is replaced, the link stays."""
     if not out or out == "-":
         sys.stdout.write(text)
         return
     path = Path(out)
     tmp = None
     try:
+        if path.is_symlink():
+            try:
+                path = path.resolve()
+            except RuntimeError:  # a loop of links
+                raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), out) from None
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_dir():
             raise IsADirectoryError(21, "Is a directory", out)
