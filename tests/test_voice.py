@@ -580,3 +580,40 @@ def test_and_wrote_before_a_quote_is_the_sentences_subject():
     text = ("Anti-jihadist activist Pamela Geller praised Orban for his honesty and wrote, "
             "“At last, a politician who speaks the truth about the invasion.”")
     assert voice_of(text, "the invasion") == ("quoted", "Pamela Geller")
+
+
+@pytest.mark.parametrize("text, fragment, speaker", [
+    # a closing attribution naming whom it was told to
+    ("This has made the fires more devastating and dangerous, he told Guardian Australia.",
+     "devastating", "he"),
+    # views reported as beliefs
+    ("Some locals believe the whole plague is a government conspiracy.",
+     "government conspiracy", "some locals"),
+    ("Gun-control advocates believe that the government capitulated too soon.",
+     "capitulated", "Gun-control"),
+    ("In the view of Gonzalez, society is progressing toward a paradise ruled by an elite.",
+     "paradise ruled", "Gonzalez"),
+    # an opening phrase before the speaker
+    ("As well as setting a record, Price said the fires were burning through forest.",
+     "burning through forest", "Price"),
+])
+def test_reported_views_and_closing_attributions(text, fragment, speaker):
+    voice, who = voice_of(text, fragment)
+    assert voice == "attributed"
+    assert who == speaker or speaker == "he" and who is None
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("It is said that the settlement deals a death blow to gun control.", "death blow"),
+    ("The local tradition is said to be one of the major causes of the disaster.",
+     "major causes"),
+    ("He is alleged to have beaten her to death while calling her a demon.", "demon"),
+])
+def test_speech_with_no_source_is_attributed_to_nobody(text, fragment):
+    assert voice_of(text, fragment) == ("attributed", None)
+
+
+def test_a_question_the_author_asks_is_the_authors():
+    text = ("Does Archbishop Hebda believe it is time for the Church to stop humiliating "
+            "herself?")
+    assert voice_of(text, "humiliating herself") == ("author", None)

@@ -16,11 +16,13 @@ VERBS = (r"(?:said|says|say|tells|tell|wrote|writes|write|added|adds|stated|stat
          r"alleged|alleges|admitted|admits|suggested|suggests|posted|posts|remarked|"
          r"responded|concluded|charged|quipped|thundered|boasted|fumed|lamented|"
          r"complained|complains|predicted|concludes|concluded|reports|reported|believes|"
-         r"maintains|maintained|contends|recalled|acknowledged|conceded|"
+         r"maintains|maintained|contends|recalled|acknowledged|conceded|believe|"
          r"derided|derides|accused|accuses|slammed|slams|blasted|blasts|denounced|"
          r"denounces|mocked|mocks|ridiculed|ridicules|pointed\s+out|points\s+out|"
          r"made\s+(?:it\s+)?clear|makes\s+(?:it\s+)?clear|"
-         r"told\s+(?:[\w.’'-]+\s*?){1,3}?(?=\s+that\b|\s*[:,])|told\s+[\w’'-]+|"
+         r"told\s+(?:[\w.’'-]+\s*?){1,3}?(?=\s+that\b|\s*[:,])|"
+         # "..., he told Guardian Australia.": the one told named, then the sentence ends
+         r"told\s+(?:[A-Z][\w’'-]*\s+){1,2}[A-Z][\w’'-]*(?=[.!?]?\s*$)|told\s+[\w’'-]+|"
          # the progressive: "health officials are now warning the bacteria could mutate"
          r"(?:is|are|was|were)\s+(?:(?:now|also|still)\s+)?"
          r"(?:warning|saying|claiming|insisting|arguing|telling\s+[\w’'-]+))")
@@ -32,7 +34,7 @@ DESC = (r"\b(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir)\s+"
         r"(?:(?!(?:that|which|who|and|or)\b)[\w’'-]+\s+){0,3}?"
         r"(?!(?:that|which|who|and|or)\b)[\w’'-]+")
 #: unnamed sources that report speech ("experts warn that ...")
-BARE = (r"(?:(?:[A-Z][\w.]*|[a-z]+)\s+)?"  # "health officials", "US officials"
+BARE = (r"(?:(?:[A-Z][\w.-]*|[a-z][\w-]*)\s+)?"  # "health officials", "US officials"
         r"(?:[Ee]xperts|[Oo]fficials|[Cc]ritics|[Aa]nalysts|[Ss]cientists|[Rr]esearchers|"
         r"[Aa]uthorities|[Pp]olice|[Ww]itnesses|[Ss]ources|[Oo]bservers|[Aa]ctivists|"
         r"[Rr]esidents|[Dd]octors|[Pp]rosecutors|[Rr]eports?|[Ss]tudies|[Mm]embers|[Ll]awmakers|"
@@ -69,7 +71,8 @@ BEFORE_QUOTE = re.compile(
     rf"{said_by('a')}\b(?:\s+that)?\s*[:,]?\s*$")
 #: an opening phrase before the speaker: "During last month's debate, Warren derided ..."
 OPENING = (r"(?:(?:In|On|At|During|After|Before|Speaking|Earlier|Later|Last|This|"
-           r"Asked|Writing)\b[^,\x00]{0,60},\s+)")
+           r"Asked|Writing|As\s+well\s+as|Given|Despite|Since|Following|Amid|Beyond|"
+           r"Apart\s+from|Besides|With|Without|Under|Over)\b[^,\x00]{0,60},\s+)")
 #: how a sentence may open before its speaker: a conjunction, then an opening phrase
 LEAD = (r"^[^\w\x00]*(?:(?:But|And|So|Yet|Now|Still|However|Meanwhile|Further|Furthermore|"
         rf"Moreover|Also|Indeed|Instead|Finally|Besides|Likewise|Similarly),?\s+)?{OPENING}?")
@@ -81,10 +84,21 @@ CALLING = (r"(?:called|calls|described|describes|branded|brands|dubbed|dubs|labe
 #: quoted words are X's and the rest the author's)
 CALLED_START = re.compile(rf"{LEAD}{said_by('who', CALLING)}\s+(?!(?:for|off|up)\b)")
 ACCORDING_START = re.compile(
-    r"^\W*(?:[Aa]ccording\s+to|[Aa]s\s+reported\s+by|[Ii]n\s+the\s+words\s+of)\s+"
+    r"^\W*(?:[Aa]ccording\s+to|[Aa]s\s+reported\s+by|"
+    r"[Ii]n\s+the\s+(?:words|view|opinion|eyes)\s+of)\s+"
     r"(?P<who>[^,\x00]{1,80}?)\s*,\s*")
 AS_START = re.compile(
     rf"^[^\w\x00]*As\s+{said_by('who')}(?:\s+(?:so|very|quite|most|rather|[a-z]+ly)){{0,3}}\s*,\s*")
+#: "In Gonzalez's view, ...": the rest of the sentence is the owner's
+VIEW_START = re.compile(
+    rf"^\W*[Ii]n\s+(?P<who>{NAME})[’']s?\s+(?:view|opinion|eyes|telling|account)\s*,\s*")
+#: speech with no source: "It is said that ...", "... is said to be ...": no speaker
+IMPERSONAL_THAT = re.compile(
+    r"\b[Ii]t\s+(?:is|was|has\s+been|had\s+been)\s+(?:widely\s+)?(?:said|reported|claimed|"
+    r"alleged|rumou?red|believed)\s+that\s+")
+IMPERSONAL_TO = re.compile(
+    r"\b(?:is|are|was|were)\s+(?:widely\s+)?(?:said|reported|alleged|rumou?red|believed)"
+    r"\s+to\s+(?:be|have)\b")
 #: what a possessive introduces ("Here's the crux of Greenwald's argument:")
 SAYINGS = (r"argument|statement|words|remarks|comment|letter|tweet|post|response|reply|"
            r"explanation|message|testimony|speech|answer|view|position|thought|take")

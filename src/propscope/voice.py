@@ -63,6 +63,8 @@ from .speech_patterns import (
     DESC,
     FIRST_PERSON,
     FUNCTION,
+    IMPERSONAL_THAT,
+    IMPERSONAL_TO,
     ING,
     INLINE_SIGNATURE,
     LABEL,
@@ -82,6 +84,7 @@ from .speech_patterns import (
     TWEET_LINES,
     TWITTER,
     VERBS,
+    VIEW_START,
     WHO,
     said_by,
 )
@@ -478,21 +481,24 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
     out = []
     for a, b in _joined(masked, sentences):
         s = masked[a:b]
-        if (m := ACCORDING_START.match(s)) or (m := AS_START.match(s)):
+        if QUESTION.match(s):  # "Does Archbishop Hebda believe it is time ...?": the author's
+            continue
+        if (m := ACCORDING_START.match(s)) or (m := AS_START.match(s)) or (
+                m := VIEW_START.match(s)):
             k = m.end()
             if n := SENT_START.match(s[k:]):  # "According to the report, Müller said ...":
                 out.append((a + k + n.end(), b, n.group("who"), a + k + n.start("who")))
             else:  # Müller's words
                 out.append((a + k, b, m.group("who"), a + m.start("who")))
-        elif (m := SENT_START.match(s)) or (m := SENT_START_MORE.match(s)):
-            if m.end() < len(s.rstrip(" .\x00")):
-                semi = s.find(";", m.end())  # "X says A; B": B is the author's
-                owner = OWNER.match(m.group("who"))  # "Karadima's victims" -> "victims"
-                who = m.group("who")[owner.end() if owner else 0:]
-                if QUANTITY.match(who):  # "Several governors": no name
-                    who = who[0].lower() + who[1:]
-                out.append((a + m.end(), a + semi if semi > 0 else b, who,
-                            a + m.start("who") + (owner.end() if owner else 0)))
+        elif (((m := SENT_START.match(s)) or (m := SENT_START_MORE.match(s)))
+              and m.end() < len(s.rstrip(" .\x00"))):  # else a closing attribution below
+            semi = s.find(";", m.end())  # "X says A; B": B is the author's
+            owner = OWNER.match(m.group("who"))  # "Karadima's victims" -> "victims"
+            who = m.group("who")[owner.end() if owner else 0:]
+            if QUANTITY.match(who):  # "Several governors": no name
+                who = who[0].lower() + who[1:]
+            out.append((a + m.end(), a + semi if semi > 0 else b, who,
+                        a + m.start("who") + (owner.end() if owner else 0)))
         elif "\x00" not in s and (m := CALLED_START.match(s)):
             out.append((a + m.end(), b, m.group("who"), a + m.start("who")))
         elif m := ACCORDING_END.search(s):
@@ -518,8 +524,30 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
             if who:
                 out.append((a + m.end(), b, who, a))
     # "I said to this woman that ...": the author speaking is the author's voice
-    return [piece for r in out if is_speaker(r[2]) and r[2].lower() not in FIRST_PERSONS
+    kept = [r for r in out if is_speaker(r[2]) and r[2].lower() not in FIRST_PERSONS]
+    return [piece for r in kept + _impersonal(masked, sentences, kept)
             for piece in _without_asides(masked, r)]
+
+
+#: a question the author asks ("Does X believe ...?", "Did she say ...?"): no report
+QUESTION = re.compile(r"^\W*(?:Does|Do|Did|Is|Are|Was|Were|Has|Have|Had|Can|Could|Would|"
+                      r"Will|Should|Shall|May|Might|Must)\s[^\x00]*\?\W*$")
+
+
+def _impersonal(masked: str, sentences: Sequence[tuple[int, int]],
+                regions: list[tuple[int, int, str, int]]) -> list[tuple[int, int, None, int]]:
+    """Speech with no source, outside ``regions``: what follows "It is said that", and a
+    sentence with "... is said to be ...": attributed, to nobody."""
+    out: list[tuple[int, int, None, int]] = []
+    for a, b in _joined(masked, sentences):
+        if any(r[0] < b and a < r[1] for r in regions):
+            continue
+        s = masked[a:b]
+        if m := IMPERSONAL_THAT.search(s):
+            out.append((a + m.end(), b, None, a + m.start()))
+        elif m := IMPERSONAL_TO.search(s):
+            out.append((a, b, None, a + m.start()))
+    return out
 
 
 #: an aside in brackets of three words or more ("(evidently to assist in ...)"): the
