@@ -45,6 +45,7 @@ from voice_targets_eval import STOP, f1, load_rows, load_texts, target_counts  #
 from propscope.predictors.encoding import WordPieces  # noqa: E402
 from propscope.targets import TARGETING  # noqa: E402
 from propscope.training.encoders import encoder_dir  # noqa: E402
+from propscope.training.optim import update, warmup_then_decay  # noqa: E402
 
 VOICES = ("author", "quoted", "attributed")
 LEFT, RIGHT, SPAN, HEAD = 160, 64, 48, 24
@@ -158,8 +159,7 @@ def train(xs: list[Example], pad: int, epochs: int, seed: int, log=print) -> Rea
                              {"params": heads, "lr": 1e-3}], weight_decay=0.01)
     size = 16
     steps = epochs * ((len(xs) + size - 1) // size)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, s / max(1, 0.1 * steps)) * max(0.0, (steps - s) / steps))
+    sched = warmup_then_decay(opt, steps)
     start = time.time()
     model.train()
     for epoch in range(epochs):
@@ -178,12 +178,7 @@ def train(xs: list[Example], pad: int, epochs: int, seed: int, log=print) -> Rea
             if tag_mask.sum() > 0:
                 bce = nn.functional.binary_cross_entropy_with_logits(tlog, tags, reduction="none")
                 loss = loss + 2.0 * (bce * tag_mask).sum() / tag_mask.sum()
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            total += float(loss.detach())
+            total += update(model, opt, sched, loss)
         log(f"  epoch {epoch + 1}: loss {total / len(groups):.3f} ({time.time() - start:.0f} s)")
     model.eval()
     return model

@@ -28,6 +28,7 @@ from .data import build_windows, collate
 from .encoders import encoder_dir
 from .folders import check_run_folder, save_whole
 from .model import SpanTagger
+from .optim import update
 
 Log = Callable[[str], None]
 
@@ -333,12 +334,7 @@ class _Run:
     def _step(self, batch: tuple) -> float:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.bf16):
             loss = self._loss(batch)
-        self.opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-        self.opt.step()
-        self.sched.step()
-        return float(loss.item())
+        return update(self.model, self.opt, self.sched, loss)
 
     def keep_if_best(self, score: float) -> None:
         """Save the weights as ``best.pt`` when ``score`` beats the best so far."""

@@ -34,6 +34,7 @@ from ..predictors.encoding import WordPieces
 from ..techniques import TECHNIQUE_NAMES
 from .encoders import encoder_dir
 from .export import export_module
+from .optim import update, warmup_then_decay
 
 Log = Callable[[str], Any]
 #: the recipe cross-validated in benchmarks/marker_cv.py (BENCHMARKS.md)
@@ -130,8 +131,7 @@ def train(xs: Sequence[Marked], ys: Sequence[Sequence[int]], pad: int, recipe: d
                             weight_decay=0.01)
     size = recipe["batch_size"]
     steps = recipe["epochs"] * ((len(rows) + size - 1) // size)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, s / max(1, 0.1 * steps)) * max(0.0, (steps - s) / steps))
+    sched = warmup_then_decay(opt, steps)
     start = time.time()
     model.train()
     for epoch in range(recipe["epochs"]):
@@ -146,13 +146,8 @@ def train(xs: Sequence[Marked], ys: Sequence[Sequence[int]], pad: int, recipe: d
         for n, group in enumerate(groups):
             logits = model(*batch(xs, [rows[r][0] for r in group], pad))
             y = torch.tensor([rows[r][1] for r in group])
-            loss = nn.functional.cross_entropy(logits, y, weight=weights)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            total += float(loss.detach())
+            total += update(model, opt, sched,
+                            nn.functional.cross_entropy(logits, y, weight=weights))
             if n % 100 == 0:
                 log(f"epoch {epoch + 1} step {n}/{len(groups)} loss {total / (n + 1):.3f} "
                     f"{time.time() - start:.0f}s")
