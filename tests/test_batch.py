@@ -182,15 +182,21 @@ def test_resume_skips_done_parts_and_ids(corpus, tmp_path):
     out = tmp_path / "out"
     first = run([corpus], out, part_size=2)
     before = by_id(out)
+    failed = len([r for r in before.values() if r["error"]])
     again = run([corpus], out, part_size=2)
-    assert again["articles"] == 0 and again["parts_skipped"] == first["parts_written"]
+    # only the articles that failed are tried again (and fail again: still one row each)
+    assert again["articles"] == again["errors"] == again["retried"] == failed == 5
+    assert again["parts_skipped"] + again["parts_written"] == first["parts_written"]
+    assert again["parts_skipped"] > 0 and by_id(out).keys() == before.keys()
     # another cut of the same input: new parts, but no id is analysed twice
     third = run([corpus], out, part_size=3)
-    assert third["articles"] == 0 and by_id(out).keys() == before.keys()
+    assert third["analysed"] == 0 and third["errors"] == failed
+    assert by_id(out).keys() == before.keys()
     # a new file in the folder is all that gets analysed
     (corpus / "outletA" / "article9.txt").write_text("A new radical article.\n")
     fourth = run([corpus], out, part_size=2)
-    assert fourth["articles"] == 1 and set(by_id(out)) == set(before) | {"outletA/article9"}
+    assert fourth["analysed"] == 1 and fourth["errors"] == failed
+    assert set(by_id(out)) == set(before) | {"outletA/article9"}
     assert len(json.loads((out / "run.json").read_text())["sessions"]) == 4
 
 
@@ -210,10 +216,12 @@ def test_leftovers_of_a_killed_run_are_cleaned(corpus, tmp_path):
     out = tmp_path / "out"
     run([corpus], out, part_size=2)
     key = sorted((out / "articles").glob("part-*.parquet"))[0]
+    failing = {p.name for p in (out / "articles").glob("part-*.parquet")
+               if any(pq.read_table(p, columns=["error"]).column("error").to_pylist())}
     key.unlink()  # as if killed between writing the spans file and the articles file
     (out / "articles" / ".part-x.parquet.123.tmp").write_bytes(b"half")
     s = run([corpus], out, part_size=2)
-    assert s["parts_written"] == 1
+    assert s["parts_written"] == 1 + len(failing - {key.name})  # and those with errors
     assert not list(out.rglob("*.tmp"))
     assert {p.name for p in (out / "spans").iterdir()} == {
         p.name for p in (out / "articles").iterdir()}

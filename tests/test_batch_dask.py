@@ -56,10 +56,12 @@ def test_dask_matches_local(cluster, inputs, tmp_path):
     manifest = json.loads((dask_out / "run.json").read_text())
     assert manifest["config"]["engine"] == "dask"
     assert manifest["config"]["scheduler"] == cluster.scheduler_address
-    # resuming on the cluster skips everything already written
+    # resuming on the cluster skips everything already analysed; the error is retried
     again = run_batch(inputs, dask_out, model="keywords", engine="dask",
                       scheduler=cluster.scheduler_address, part_size=3)
-    assert again["articles"] == 0 and again["parts_skipped"] == s["parts_written"]
+    assert again["articles"] == again["errors"] == again["retried"] == 1
+    assert again["parts_skipped"] == s["parts_written"] - 1
+    assert comparable(dask_out) == comparable(local)
 
 
 def test_dask_resume_with_done_ids_after_recut(cluster, inputs, tmp_path):
@@ -68,7 +70,8 @@ def test_dask_resume_with_done_ids_after_recut(cluster, inputs, tmp_path):
     with distributed.Client(cluster) as client:  # a Client object works as well
         s = run_batch(inputs, out, model="keywords", engine="dask", scheduler=client,
                       part_size=5)
-    assert s["articles"] == 7  # only the JSONL rows were left
+    assert s["analysed"] == 7 and s["articles"] == 8  # the JSONL rows were left
+    assert s["retried"] == s["errors"] == 1  # and bad.txt failed before: tried again
     ids = [r["id"] for r in rows(out)]
     assert len(ids) == len(set(ids)) == 18
 

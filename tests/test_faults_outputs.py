@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,128 @@ def test_an_import_over_an_earlier_one_that_fails_leaves_the_earlier_one(
     assert sorted(p.name for p in out.iterdir()) == [
         "articlea.txt", "articlec.txt", "articled.txt", LABELS_FILE]
     assert (out / "articlea.txt").read_text() == "Second A.\n"
+
+
+# ---------------------------------------------------------------- batch: failed articles
+
+
+def _rows(out: Path, name: str = "articles") -> list[dict]:
+    pq = pytest.importorskip("pyarrow.parquet")
+    return [r for f in sorted((out / name).glob("part-*.parquet"))
+            for r in pq.read_table(f).to_pylist()]
+
+
+def _one_row_each(out: Path) -> dict[str, dict]:
+    rows = _rows(out)
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids)), f"an article has several rows: {sorted(ids)}"
+    return {r["id"]: r for r in rows}
+
+
+def _batch(news: Path, out: Path, *extra: str) -> int:
+    return main(["batch", str(news), "--out", str(out), "--model", "keywords",
+                 "--workers", "0", "-q", *extra])
+
+
+def test_a_resumed_batch_run_retries_the_articles_that_failed(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")
+    from propscope.batch.report import build_report
+    from propscope.predictors.keywords import KeywordPredictor
+
+    news = tmp_path / "news"
+    news.mkdir()
+    for k in (1, 2, 3, 4):
+        (news / f"article{k}.txt").write_text(f"Story {k}. {TEXT}")
+    (news / "article2.txt").write_bytes(b"Story 2 \xff unreadable\n")  # fixed later
+    (news / "article3.txt").write_text(f"Story 3 BOOM. {TEXT}")  # breaks the model once
+    real, calls = KeywordPredictor.predict, []
+
+    def predict(self, texts, mode="benchmark"):
+        calls.extend(texts)
+        if any("BOOM" in t for t in texts) and fail["boom"]:
+            raise RuntimeError("model exploded")
+        return real(self, texts, mode)
+
+    fail = {"boom": True}
+    monkeypatch.setattr(KeywordPredictor, "predict", predict)
+    out = tmp_path / "run"
+    assert _batch(news, out, "--part-size", "2") == 0
+    rows = _one_row_each(out)
+    assert (rows["2"]["error_code"], rows["3"]["error_code"]) == ("bad_input", "internal_error")
+    # resumed as it is: both are tried again, fail again, and keep one error row each
+    calls.clear()
+    assert _batch(news, out, "--part-size", "2") == 0
+    assert not [t for t in calls if "Story 1" in t or "Story 4" in t]  # never analysed twice
+    rows = _one_row_each(out)
+    assert sorted(k for k, r in rows.items() if r["error"]) == ["2", "3"]
+    # fixed: resumed, both are analysed and their error rows are gone
+    (news / "article2.txt").write_text(f"Story 2. {TEXT}")
+    fail["boom"] = False
+    calls.clear()
+    assert _batch(news, out, "--part-size", "2") == 0
+    assert sorted(t.split(".")[0] for t in calls) == ["Story 2", "Story 3 BOOM"]
+    rows = _one_row_each(out)
+    assert sorted(rows) == ["1", "2", "3", "4"] and not [r for r in rows.values() if r["error"]]
+    spans = Counter(s["article_id"] for s in _rows(out, "spans"))  # each article's once
+    assert spans == {k: r["spans"] for k, r in rows.items()} and spans["3"] == 3
+    run = json.loads((out / "run.json").read_text())
+    assert run["counts"]["articles"] == 4 and run["counts"]["errors"] == 0
+    assert run["sessions"][-1]["retried"] == 2 and run["sessions"][-1]["analysed"] == 2
+    report = build_report(out)
+    assert report["overview"]["articles"] == 4 and report["overview"]["errors"] == 0
+    calls.clear()
+    assert _batch(news, out, "--part-size", "2") == 0 and calls == []  # nothing left to do
+
+
+def test_failed_articles_are_retried_when_the_input_is_cut_differently(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")
+    from propscope.batch import store
+
+    news = tmp_path / "news"
+    news.mkdir()
+    for k in range(1, 6):
+        (news / f"article{k}.txt").write_text(f"Story {k}. {TEXT}")
+    (news / "article4.txt").write_bytes(b"\xff unreadable\n")
+    out = tmp_path / "run"
+    assert _batch(news, out, "--part-size", "1") == 0
+    # another cut (more workers, more inputs): it fails again, in a part of the new cut
+    assert _batch(news, out, "--part-size", "3") == 0
+    assert [k for k, r in _one_row_each(out).items() if r["error"]] == ["4"]
+    # back to the first cut, fixed, and the run killed between writing the new row and
+    # removing the error row from the other part: the next run settles it
+    (news / "article4.txt").write_text(f"Story 4. {TEXT}")
+
+    def killed(self, name, ids):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store.RunStore, "_drop", killed)
+    assert _batch(news, out, "--part-size", "1") == 130  # interrupted
+    assert sorted(_rows(out), key=lambda r: r["error"] or "")[-1]["id"] == "4"  # still there
+    monkeypatch.undo()
+    assert _batch(news, out, "--part-size", "1") == 0
+    rows = _one_row_each(out)
+    assert sorted(rows) == ["1", "2", "3", "4", "5"]
+    assert not [r for r in rows.values() if r["error"]] and rows["4"]["spans"] == 3
+    assert Counter(s["article_id"] for s in _rows(out, "spans"))["4"] == 3
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "complete" and run["counts"]["articles"] == 5
+    assert run["counts"]["errors"] == 0
+
+
+def test_a_broken_feed_line_fixed_later_leaves_no_error_row(tmp_path):
+    pytest.importorskip("pyarrow")
+    feed = tmp_path / "feed.jsonl"
+    good = [json.dumps({"id": k, "text": f"Story {k}. {TEXT}"}) for k in ("a", "c")]
+    feed.write_text(f"{good[0]}\n{{broken\n{good[1]}\n")
+    out = tmp_path / "run"
+    argv = [str(feed), "--out", str(out), "--model", "keywords", "--workers", "0", "-q",
+            "--part-size", "2"]
+    assert main(["batch", *argv]) == 0
+    assert [k for k, r in _one_row_each(out).items() if r["error"]] == [f"{feed}:2"]
+    fixed = json.dumps({"id": "b", "text": f"Story b, fixed. {TEXT}"})
+    feed.write_text(f"{good[0]}\n{fixed}\n{good[1]}\n")  # the line now has an id
+    for _ in range(2):
+        assert main(["batch", *argv]) == 0
+        rows = _one_row_each(out)
+        assert sorted(rows) == ["a", "b", "c"] and not [r for r in rows.values()
+                                                        if r["error"]]

@@ -11,7 +11,9 @@ so that a bad one becomes an error row and never stops the run.
 
 from __future__ import annotations
 
+import bisect
 import glob
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -164,6 +166,33 @@ def _plan_jsonl(path: Path, part_size: int) -> Iterator[Part]:
             pos += len(raw)
         if n:
             yield Part("jsonl", path=str(path), start=start, stop=pos, first=first, size=n)
+
+
+def parts_reading(parts: list[Part], locations: set[str]) -> set[str]:
+    """The keys of the parts that read these input locations (an error row's ``input``:
+    a file, ``FILE:LINE`` of a JSONL file, ``FILE:row N`` of a CSV or Parquet file)."""
+    files: dict[str, str] = {}
+    tables: dict[str, list[tuple[int, str]]] = {}
+    for p in parts:
+        if p.kind == "files":
+            files.update(dict.fromkeys(p.files, p.key))
+        elif p.kind == "error":
+            files[p.path] = p.key
+        else:  # a table file's parts follow one another: each reads from its first on
+            tables.setdefault(p.path, []).append((p.first, p.key))
+    for starts in tables.values():
+        starts.sort()
+    keys = set()
+    for where in locations:
+        if where in files:
+            keys.add(files[where])
+            continue
+        m = re.fullmatch(r"(.*):(?:row )?(\d+)", where)
+        starts = tables.get(m[1], []) if m else []
+        k = bisect.bisect_right(starts, (int(m[2]), "\uffff")) - 1 if m else -1
+        if k >= 0:
+            keys.add(starts[k][1])
+    return keys
 
 
 # ---------------------------------------------------------------- reading

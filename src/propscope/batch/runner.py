@@ -1,8 +1,10 @@
 """``run_batch``: analyse a corpus into Parquet tables, resumably.
 
 Plan the parts, skip those already written, analyse the rest on an engine, and write each
-finished part atomically. Re-running with the same output folder finishes what is missing;
-an article id already in the folder is never analysed or written twice.
+finished part atomically. Re-running with the same output folder finishes what is missing
+and retries the articles whose row is an error (``RunStore.failed``): their parts are read
+again, and their new rows replace the error rows. An article analysed already is never
+analysed again, and every id has one row.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..errors import ModelError, PropscopeError, error_record
 from ..ids import IdRegistry, KnownIds, check_policy
 from .engines import make_engine
 from .outlets import field_of, parse_outlet_from
-from .readers import ParquetStreamer, Part, describe, plan
+from .readers import ParquetStreamer, Part, describe, parts_reading, plan
 from .store import RunStore
 from .work import SLUGS, RunSettings
 
@@ -135,8 +137,16 @@ def run_batch(
     parts, part_size = _plan(list(inputs), part_size, engine, workers, Path(out))
     store.open()
     done_keys = store.done_keys()
-    todo = [p for p in parts if p.key not in done_keys]
-    skip = KnownIds(store.done_hashes() if done_keys else None)
+    # parts done before that hold an article to retry: by the part file its error row is
+    # in, and by where it was read (the input may be cut differently now)
+    retry = {name[len("part-"):-len(".parquet")] for name, _ in store.failed.values()}
+    store.failed_at = {aid: parts_reading(parts, {where}) for aid, (_, where)
+                       in store.failed.items() if where}
+    retry.update(*store.failed_at.values())
+    todo = [p for p in parts if p.key not in done_keys or p.key in retry]
+    hashes = store.done_hashes() if done_keys else None
+    skip = KnownIds({aid: h for aid, h in hashes.items() if aid not in store.failed}
+                    if hashes else None)
     session = _new_session(started, engine, workers, part_size, len(parts),
                            len(parts) - len(todo), on_duplicate)
     manifest = _new_manifest(out, list(inputs), parts, prior, settings, {
@@ -203,6 +213,7 @@ def _new_session(started: str, engine: str, workers: int | None, part_size: int,
         "parts_planned": planned, "parts_skipped": skipped,
         "parts_written": 0, "parts_failed": 0, "articles": 0, "analysed": 0, "errors": 0,
         "spans": 0, "duplicates": 0, "id_conflicts": 0, "on_duplicate": on_duplicate,
+        "retried": 0,  # articles whose error row from an earlier session was retried
         "failures": [], "worker_peak_rss_mb": {},
         "pid": os.getpid(), "host": os.uname().nodename,  # a dead pid: "interrupted"
     }
@@ -317,7 +328,11 @@ _KEPT_WHEN_REFUSED = ("input", "source", "date", "month", "title", "url", "model
 def _write(store: RunStore, part: Part, result: dict[str, Any], registry: IdRegistry,
            session: dict[str, Any], manifest: dict[str, Any]) -> None:
     rows, spans = _settle(result, registry, session)
-    store.write_part(part.key, rows, spans)
+    session["retried"] += sum(1 for r in rows if r["id"] in store.failed)
+    # failed articles this part read where they were, which it no longer gives
+    gone = {aid for aid, keys in store.failed_at.items() if part.key in keys
+            and aid in store.failed} - {r["id"] for r in [*rows, *result["articles"]]}
+    store.write_part(part.key, rows, spans, gone)
     errors = sum(1 for r in rows if r["error"])
     session["parts_written"] += 1
     session["articles"] += len(rows)
@@ -343,6 +358,8 @@ def summary_line(s: dict[str, Any]) -> str:
     extra = []
     if s["parts_skipped"]:
         extra.append(f"{s['parts_skipped']} parts already done")
+    if s.get("retried"):
+        extra.append(f"{s['retried']} earlier errors retried")
     if s["duplicates"]:
         extra.append(f"{s['duplicates']} identical repeats (same id and text) left out")
     if s.get("id_conflicts"):

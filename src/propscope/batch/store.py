@@ -11,6 +11,13 @@ a reader never sees half a file; files get the usual permissions (0666 less the 
 A part's spans file is renamed first and its articles file last: a part is done exactly
 when its articles file exists. Leftovers of a killed
 run (temporary files, a spans file without its articles file) are removed on the next run.
+
+An article whose row holds an error (``failed``; not an id refused as a repeat) is analysed
+again when the run is resumed, and its new row replaces the error row: in the same part
+file, which is rewritten whole (spans first, articles last, as above), or, when the input is
+cut differently now, in the new part, after which the error row is removed from the earlier
+part. A run killed between those two writes leaves the article twice; the next run keeps
+its newer row (``_settle_superseded``). So every id has one row.
 While a run goes, ``DIR/.run.json.reserve`` holds some disk space back, freed when the disk
 fills so that run.json can still record the run as failed.
 """
@@ -28,6 +35,14 @@ from ..results import Result
 from .work import SLUGS, pid_alive
 
 RESERVE_BYTES = 64 * 1024
+#: Error rows a resumed run does not retry: an id refused as a repeat with other text is the
+#: id policy's decision (``--on-duplicate``), not a failure, and would be refused again.
+NOT_RETRIED = frozenset({"duplicate_id"})
+
+
+def retried(row: dict[str, Any]) -> bool:
+    """Whether an articles row is an error that a resumed run analyses again."""
+    return bool(row.get("error")) and row.get("error_code") not in NOT_RETRIED
 
 
 def articles_schema():
@@ -129,6 +144,10 @@ class RunStore:
         self.spans = self.root / "spans"
         self.manifest = self.root / "run.json"
         self.reserve = self.root / ".run.json.reserve"
+        #: articles whose row is an error to retry: id -> (its part file's name, its input)
+        self.failed: dict[str, tuple[str, str | None]] = {}
+        #: failed id -> the keys of the parts of this run that read where it was read
+        self.failed_at: dict[str, set[str]] = {}
 
     def open(self) -> None:
         if self.root.exists() and not self.root.is_dir():
@@ -144,6 +163,11 @@ class RunStore:
         except OSError as e:
             raise output_error(str(self.root), e) from None
         self.clean()
+        index = self._index()
+        if self._settle_superseded(index):
+            index = self._index()
+        self.failed = {r["id"]: (name, r.get("input")) for name, rows in index.items()
+                       for r in rows if retried(r)}
 
     def clean(self) -> None:
         """Remove what a killed run left half-done."""
@@ -215,15 +239,102 @@ class RunStore:
         return out
 
     def write_part(self, key: str, articles: list[dict[str, Any]],
-                   spans: list[dict[str, Any]]) -> None:
+                   spans: list[dict[str, Any]], gone: set[str] | frozenset[str] = frozenset()
+                   ) -> None:
+        """Write a part's rows. A part written before (re-run for its failed articles) is
+        rewritten with its new rows in place of its error rows; error rows these articles
+        had in other parts (an earlier cut of the input) are then removed, and so are
+        those of ``gone``: failed articles read from where this part read, which no longer
+        gives them (e.g. a broken JSONL line, since fixed, that now has an id)."""
+        name = f"part-{key}.parquet"
+        fresh = [r["id"] for r in articles]
+        if (self.articles / name).exists():
+            articles, spans = self._merged(name, articles, spans)
+        self._write_tables(name, articles, spans)
+        elsewhere: dict[str, set[str]] = {}
+        for aid in [*fresh, *sorted(set(gone) - set(fresh))]:
+            was = self.failed.pop(aid, None)
+            if was is not None and was[0] != name:
+                elsewhere.setdefault(was[0], set()).add(aid)
+        for other, ids in sorted(elsewhere.items()):
+            self._drop(other, ids)
+
+    def _write_tables(self, name: str, articles: list[dict[str, Any]],
+                      spans: list[dict[str, Any]]) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        name = f"part-{key}.parquet"
         a = pa.Table.from_pylist(articles, schema=articles_schema())
         s = pa.Table.from_pylist(spans, schema=spans_schema())
         _atomic(self.spans / name, lambda tmp: pq.write_table(s, tmp))
         _atomic(self.articles / name, lambda tmp: pq.write_table(a, tmp))
+
+    def _read_rows(self, name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        import pyarrow.parquet as pq
+
+        spans = self.spans / name
+        return (pq.read_table(self.articles / name).to_pylist(),
+                pq.read_table(spans).to_pylist() if spans.exists() else [])
+
+    def _merged(self, name: str, articles: list[dict[str, Any]], spans: list[dict[str, Any]]
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The part ``name`` as written before with ``articles`` (re-analysed) in place of
+        its error rows. The part was read again whole, so an error row it did not give
+        again (its record now has another id) is dropped; spans left by a run killed
+        while rewriting it are replaced."""
+        old_rows, old_spans = self._read_rows(name)
+        stale = {aid for aid, (where, _) in self.failed.items() if where == name}
+        new = {r["id"]: r for r in articles}
+        replaced = stale | set(new)
+        rows = [new.pop(r["id"]) if r["id"] in new else r for r in old_rows
+                if r["id"] in new or r["id"] not in stale]
+        rows += list(new.values())
+        for aid in stale:
+            self.failed.pop(aid, None)
+        return rows, [s for s in old_spans if s["article_id"] not in replaced] + spans
+
+    def _drop(self, name: str, ids: set[str]) -> None:
+        """Rewrite the part ``name`` without the rows (and spans) of ``ids``."""
+        rows, spans = self._read_rows(name)
+        self._write_tables(name, [r for r in rows if r["id"] not in ids],
+                           [s for s in spans if s["article_id"] not in ids])
+
+    def _index(self) -> dict[str, list[dict[str, Any]]]:
+        """Part file name -> its rows' id, error, error_code and input."""
+        import pyarrow.parquet as pq
+
+        out = {}
+        for p in sorted(self.articles.glob("part-*.parquet")):
+            names = pq.read_schema(p).names
+            cols = [c for c in ("id", "error", "error_code", "input") if c in names]
+            out[p.name] = pq.read_table(p, columns=cols).to_pylist()
+        return out
+
+    def _settle_superseded(self, index: dict[str, list[dict[str, Any]]]) -> bool:
+        """Finish what a run killed between writing an article's new row and removing its
+        error row from an earlier part left: an id with rows in several parts, one of them
+        an error to retry, keeps its row without an error, else its newest error row.
+        Whether anything was rewritten."""
+        found: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for name, rows in index.items():
+            for r in rows:
+                found.setdefault(r["id"], []).append((name, r))
+        drop: dict[str, set[str]] = {}
+        for aid, where in found.items():
+            if len(where) < 2 or not any(retried(r) for _, r in where):
+                continue
+            ok = [name for name, r in where if not r.get("error")]
+            if len(ok) > 1:
+                continue  # not left by a retry
+            keep = ok[0] if ok else max(
+                (name for name, _ in where),
+                key=lambda n: ((self.articles / n).stat().st_mtime_ns, n))
+            for name, r in where:
+                if name != keep and r.get("error"):
+                    drop.setdefault(name, set()).add(aid)
+        for name, ids in sorted(drop.items()):
+            self._drop(name, ids)
+        return bool(drop)
 
     def totals(self) -> dict[str, int]:
         """Counts over every part in the folder (this run and earlier ones)."""
