@@ -10,8 +10,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "propscope"
 
 #: the lowest layer a module may sit in; a module may import its own layer and those below
 LAYERS = {
+    # files: writing a file whole or not at all
     0: {"spans", "results", "errors", "techniques", "words", "config", "progress", "sentences",
-        "language"},
+        "language", "files"},
     # readers (fetch: URLs; labelstudio: tasks and exports); render, metrics: types only;
     # voice, quote_marks, speech_patterns: rules; target_rules / target_candidates: a
     # parse's targets and candidates; target_selector: the learned target selector's weights

@@ -10,7 +10,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -264,10 +263,14 @@ def test_unwritable_outputs_are_user_errors(tmp_path, capsys, monkeypatch):
         assert reason in err
     denied = tmp_path / "denied.json"
 
-    def mkstemp(prefix="", suffix="", dir=None):  # a folder it may not write in
-        raise PermissionError(errno.EACCES, "Permission denied", f"{dir}/{prefix}x{suffix}")
+    real_open = os.open
 
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    def deny_temporary(path, *args, **kwargs):  # a folder it may not write in
+        if str(path).endswith(".tmp"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", deny_temporary)
     assert main(["analyze", str(article), "--model", "keywords", "-o", str(denied)]) == 2
     assert capsys.readouterr().err == (f"propscope: error: {denied}: cannot write the output "
                                        "(Permission denied)\n")

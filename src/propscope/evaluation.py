@@ -11,7 +11,8 @@ from typing import Any
 from . import metrics
 from .core import classify_spans, iter_spans
 from .corpus import Corpus
-from .manifest import update_manifest, write_whole
+from .files import write_text_whole
+from .manifest import update_manifest
 from .predictors.base import Predictor
 from .spans import Span
 
@@ -65,6 +66,6 @@ def record_scores(folder: Path, ev: Evaluation, log: Callable[[str], Any] = prin
     ``metrics_valid.json``); returns the F1 figures."""
     figures = {k: round(v.overall.f1, 6) for k, v in ev.scores.items()}
     update_manifest(folder, metrics_valid=figures)
-    write_whole(folder / "metrics_valid.json", json.dumps(ev.to_dict(), indent=2) + "\n")
+    write_text_whole(folder / "metrics_valid.json", json.dumps(ev.to_dict(), indent=2) + "\n")
     log(f"exported model valid: {figures}")
     return figures

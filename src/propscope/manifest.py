@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from .config import MODEL_FORMAT, DecodeConfig
 from .errors import ModelError
+from .files import write_text_whole
 from .techniques import TECHNIQUES
 
 #: The keys a manifest.json may hold, with their JSON type; ``!`` marks a required key.
@@ -137,18 +137,4 @@ def update_manifest(folder: Path | str, **fields: Any) -> None:
     path = Path(folder) / "manifest.json"
     manifest = json.loads(path.read_text())
     manifest.update(fields)
-    write_whole(path, json.dumps(manifest, indent=2) + "\n")
-
-
-def write_whole(path: Path, text: str) -> None:
-    """``text`` into ``path``, written whole or not at all: to a hidden file beside it,
-    then renamed over it (its permissions kept), so that a full disk or an interruption
-    leaves the earlier file, e.g. a model's manifest, as it was."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_whole(path, json.dumps(manifest, indent=2) + "\n")

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError, PropscopeError, output_error
+from ..files import replace_whole
 from ..results import Result
 from .work import SLUGS, pid_alive
 
@@ -102,18 +103,11 @@ def write_failed(path: Path, e: OSError) -> OutputError:
 
 
 def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
-    try:  # not mkstemp: its files are 0600 whatever the umask
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        write(str(tmp))
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise write_failed(path, e) from None
-        raise
+    """``files.replace_whole``, flushed to the disk; a failure is the run's one-line error."""
+    try:
+        replace_whole(path, lambda tmp: write(str(tmp)), sync=True)
+    except OSError as e:
+        raise write_failed(path, e) from None
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

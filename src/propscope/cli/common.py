@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatch
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import NoReturn
 
 from .. import config
 from ..errors import OutputError, output_error
+from ..files import write_text_whole
 from ..ids import DEFAULT_POLICY, POLICIES
 from ..reader import MODES
 from ..techniques import parse_technique_list
@@ -74,7 +73,6 @@ def write_output(text: str, out: str | None) -> None:
         sys.stdout.write(text)
         return
     path = Path(out)
-    tmp = None
     try:
         if path.is_symlink():
             try:
@@ -86,30 +84,10 @@ def write_output(text: str, out: str | None) -> None:
             raise IsADirectoryError(21, "Is a directory", out)
         if path.exists() and not os.access(path, os.W_OK):  # a file kept read-only stays so
             raise PermissionError(13, "Permission denied", out)
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        except OSError as e:  # named after the output, not the temporary file
-            raise type(e)(e.errno, e.strerror, out) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        if path.exists():
-            shutil.copymode(path, tmp)
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-        tmp = None
+        write_text_whole(path, text)
     except OSError as e:
         raise output_error(out, e) from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
     print(f"wrote {out}", file=sys.stderr)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -24,7 +24,7 @@ from ..context import (
     token_means,
 )
 from ..corpus import Corpus, split_ids
-from ..manifest import write_whole
+from ..files import write_text_whole
 from ..predictors.decoding import bio_runs
 from ..predictors.marker import combine
 from ..predictors.neural import Encoded, NeuralPredictor
@@ -264,4 +264,4 @@ def store_stage(folder: Path, stage: ContextClassifier, context_cv: dict,
     manifest["files"] = sorted(set(manifest.get("files", [])) | {"context.npz"})
     manifest["context_cv"] = context_cv
     manifest["context_in_predict"] = in_predict
-    write_whole(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write_text_whole(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")

@@ -9,29 +9,24 @@ checks its output folder first and stops with one line naming the problem.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import ModelError
+from ..files import replace_whole
 
 #: the file that tells a training run can be resumed (``loop._Run``)
 CHECKPOINT = "checkpoint.pt"
 
 
 def save_whole(obj: object, path: Path) -> None:
-    """``torch.save(obj, path)`` written whole or not at all: to a hidden file beside it,
-    renamed over ``path`` once complete, so that an interruption (Ctrl-C) or a full disk
-    while saving leaves the earlier file as it was (a run's checkpoint stays resumable)."""
+    """``torch.save(obj, path)`` written whole or not at all (``files.replace_whole``), so
+    that an interruption (Ctrl-C) or a full disk while saving leaves the earlier file as it
+    was (a run's checkpoint stays resumable)."""
     import torch
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    replace_whole(path, lambda tmp: torch.save(obj, tmp))
 
 
 def _has_files(folder: Path) -> bool:
