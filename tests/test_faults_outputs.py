@@ -1,11 +1,16 @@
 """Ways a user could lose data or work through propscope's outputs: a run that reads its
-own tables back as articles, outputs that replace one another, and files written in place
-that an interruption or a full disk leaves half-written."""
+own tables back as articles, outputs that replace one another, files written in place
+that an interruption or a full disk leaves half-written, and files of other applications
+taken for propscope's own."""
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
+import os
+import socket
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -384,3 +389,84 @@ def test_a_broken_feed_line_fixed_later_leaves_no_error_row(tmp_path):
         rows = _one_row_each(out)
         assert sorted(rows) == ["a", "b", "c"] and not [r for r in rows.values()
                                                         if r["error"]]
+
+
+# ---------------------------------------------------------------- serve --db: whose file
+
+
+@pytest.fixture
+def serve_one_analysis(monkeypatch):
+    """``serve`` starts no real server: the app it built answers one analysis through the
+    in-process client (which saves it in ``--db``), then the command returns."""
+    uvicorn = pytest.importorskip("uvicorn")
+    from fastapi.testclient import TestClient
+
+    def run(self, sockets=None):
+        with TestClient(self.config.app) as client:
+            r = client.post("/api/v1/analyze", json={"text": TEXT})
+            assert r.status_code == 200 and r.json()["id"], r.text
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+
+    def serve(capsys, db: Path) -> tuple[int, str]:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        code, _, err = cli(capsys, "serve", "--model", "keywords", "--port", str(port),
+                           "--db", str(db), "--log-level", "warning")
+        return code, err
+
+    return serve
+
+
+def _state(db: Path) -> tuple[str, list[str]]:
+    return hashlib.sha256(db.read_bytes()).hexdigest(), sorted(os.listdir(db.parent))
+
+
+def test_serve_refuses_a_db_file_that_is_not_its_own_and_leaves_it_unchanged(
+        tmp_path, capsys, serve_one_analysis):
+    users = tmp_path / "users.db"  # another application's database (rollback journal)
+    con = sqlite3.connect(users)
+    con.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    con.execute("CREATE TABLE orders (id INTEGER, user_id INTEGER)")
+    con.execute("INSERT INTO users VALUES (1, 'ada')")
+    con.commit()
+    con.close()
+    notes = tmp_path / "notes.txt"  # not SQLite at all
+    notes.write_text("my notes, not a database\n" * 20)
+    lookalike = tmp_path / "look.db"  # a table named like propscope's, other columns
+    con = sqlite3.connect(lookalike)
+    con.execute("CREATE TABLE analyses (id INTEGER, body TEXT)")
+    con.commit()
+    con.close()
+    cases = {users: "another application's SQLite database (tables: orders, users)",
+             notes: "is not a SQLite database",
+             lookalike: "another application's SQLite database (tables: analyses)"}
+    before_users = _state(users)
+    for db, says in cases.items():
+        before = _state(db)
+        code, err = serve_one_analysis(capsys, db)
+        assert code == 2 and err.count("\n") == 1, err
+        assert err.startswith(f"propscope: error: {db} ") and says in err, err
+        assert "give --db a new file" in err
+        assert _state(db) == before  # byte for byte, and no -wal / -shm beside it
+    from propscope.web import WebSettings, create_app  # the app alone refuses it too
+    from propscope.web.storage import NotOurDatabase
+
+    with pytest.raises(NotOurDatabase, match="tables: orders, users"):
+        create_app(WebSettings(model="keywords", db=str(users)))
+    assert _state(users) == before_users
+    con = sqlite3.connect(f"file:{users}?mode=ro", uri=True)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    con.close()
+
+
+def test_serve_takes_a_new_or_empty_db_file_or_its_own(tmp_path, capsys, serve_one_analysis):
+    new, empty = tmp_path / "new.sqlite3", tmp_path / "empty.sqlite3"
+    empty.write_bytes(b"")
+    for db in (new, empty, new):  # new, empty, then its own database from before
+        code, err = serve_one_analysis(capsys, db)
+        assert code == 0, err
+        con = sqlite3.connect(db)
+        assert con.execute("SELECT COUNT(*) FROM analyses").fetchone()[0] == 1
+        con.close()

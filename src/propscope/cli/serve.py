@@ -1,6 +1,7 @@
 """``propscope serve``: the web page and REST API on uvicorn (needs the ``web`` extra).
 
-Every argument error is one line: numbers are checked by argparse, and the listening
+Every argument error is one line: numbers are checked by argparse, ``--db`` is checked
+(read only) before anything starts, and the listening
 socket is opened here (not by uvicorn), so a port in use or an unknown host is a
 ``PropscopeError`` rather than a traceback or a log line and ``exit 1``.
 """
@@ -49,7 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_argument(p)
     p.add_argument("--db", default="propscope.sqlite3", type=non_empty,
                    help="SQLite file of saved analyses, created on first use "
-                        "(default ./propscope.sqlite3)")
+                        "(default ./propscope.sqlite3); a file holding anything else is "
+                        "refused, never changed")
     p.add_argument("--max-bytes", type=at_least(1), default=1024 * 1024,
                    help="largest request body accepted, in bytes (default 1 MiB)")
     p.add_argument("--max-chars", type=at_least(1), default=200_000,
@@ -108,9 +110,11 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from ..web import WebSettings, create_app
+        from ..web.storage import check_database
     except ImportError as e:
         raise PropscopeError(f"the web app needs the 'web' extra ({e}); "
                              "install it with: pip install 'propscope[web]'") from None
+    check_database(args.db)  # before anything is created: another application's file is refused
     sock = listen(args.host, args.port)
     settings = WebSettings(model=args.model, db=args.db, max_bytes=args.max_bytes,
                         workers=args.workers, queue_size=args.queue, max_batch=args.max_batch,

@@ -1,5 +1,7 @@
 """Saved analyses: one SQLite file (stdlib ``sqlite3``), created on first use.
 
+A file given that is not propscope's own (another application's SQLite database, or not
+SQLite at all) is refused before anything is created in it: ``check_database`` only reads.
 Each row is an analysis id, its creation time and the result as JSON. An id is a hash
 of what the analysis depends on (text, settings, model), URL-safe: the same text analysed
 the same way has one permalink, and a permalink cannot be guessed without the text.
@@ -17,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import PropscopeError
+
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
 SCHEMA = """
@@ -26,6 +30,76 @@ CREATE TABLE IF NOT EXISTS analyses (
     data TEXT NOT NULL
 )
 """
+
+#: the tables ``SCHEMA`` creates, with their columns
+OWN_TABLES = {"analyses": ("id", "created", "data")}
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class NotOurDatabase(PropscopeError, sqlite3.DatabaseError):
+    """A ``--db`` file propscope must not write in (also a ``sqlite3.Error``, so the
+    service logs it as a database it cannot use)."""
+
+    code = "bad_database"
+
+
+def _shown(names: list[str], most: int = 8) -> str:
+    shown = [n if n.isprintable() else ascii(n) for n in names[:most]]
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(shown) + more
+
+
+def _objects(path: Path) -> dict[str, list[str]]:
+    """The tables and views of the SQLite database ``path`` (SQLite's own left out), each
+    with its columns, read without writing: no lock, no journal mode change, no -wal or
+    -shm file. An open WAL (both files beside it) is read through, as another reader
+    would; otherwise the file is opened as immutable."""
+    wal = all(Path(f"{path}{end}").exists() for end in ("-wal", "-shm"))
+    uri = f"{path.absolute().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
+    conn = sqlite3.connect(uri, uri=True)
+    try:
+        names = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")]
+        return {n: [r[1] for r in conn.execute("SELECT * FROM pragma_table_info(?)", (n,))]
+                for n in names}
+    finally:
+        conn.close()
+
+
+def check_database(path: str | Path) -> None:
+    """Refuse (``NotOurDatabase``, one line) a saved-analyses file that is a folder, cannot
+    be read, is not SQLite, or is a SQLite database holding anything but propscope's own
+    tables. A missing or empty file, or propscope's own database, passes. Only reads."""
+    given = str(path)
+    if given == ":memory:":
+        return
+    p = Path(given)
+    again = "; give --db a new file"
+    try:
+        if p.is_dir():
+            raise NotOurDatabase(f"{given} is a folder, not a database file{again}")
+        if not p.exists():
+            return
+        with open(p, "rb") as f:
+            head = f.read(100)  # a SQLite file starts with a 100-byte header
+    except OSError as e:
+        reason = e.strerror or str(e) or type(e).__name__
+        raise NotOurDatabase(f"cannot read the database file {given} ({reason})") from None
+    if not head:
+        return  # an empty file: a new database
+    if len(head) < 100 or not head.startswith(SQLITE_HEADER):
+        raise NotOurDatabase(f"{given} is not a SQLite database (another kind of file)"
+                             f"{again}")
+    try:
+        objects = _objects(p)
+    except sqlite3.Error as e:
+        raise NotOurDatabase(f"{given} is a SQLite file propscope cannot read ({e}){again}"
+                             ) from None
+    if any(n not in OWN_TABLES or tuple(cols) != OWN_TABLES[n] for n, cols in objects.items()):
+        raise NotOurDatabase(f"{given} is another application's SQLite database (tables: "
+                             f"{_shown(list(objects))}){again}")
 
 
 def content_id(key: dict[str, Any]) -> str:
@@ -40,15 +114,19 @@ def now() -> str:
 
 
 class AnalysisStore:
-    """Thread-safe access to the analyses table; the file is opened on first use."""
+    """Thread-safe access to the analyses table; the file is opened on first use. A file
+    that is not propscope's own is refused (``NotOurDatabase``) here and again before it
+    is opened, and never written."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        check_database(self.path)
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
+            check_database(self.path)
             if self.path != ":memory:":
                 Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
