@@ -470,3 +470,84 @@ def test_serve_takes_a_new_or_empty_db_file_or_its_own(tmp_path, capsys, serve_o
         con = sqlite3.connect(db)
         assert con.execute("SELECT COUNT(*) FROM analyses").fetchone()[0] == 1
         con.close()
+
+
+# ---------------------------------------------------------------- report --out: folders
+
+
+def _report_run(tmp_path: Path) -> Path:
+    pytest.importorskip("duckdb")
+    pytest.importorskip("pyarrow")
+    from propscope.batch import run_batch
+
+    feed = tmp_path / "in.jsonl"
+    feed.write_text("".join(json.dumps({"id": k, "source": "X", "text": f"Story {k}. {TEXT}"})
+                            + "\n" for k in ("a1", "a2")))
+    run_batch([str(feed)], tmp_path / "run", model="keywords", workers=0)
+    return tmp_path / "run"
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b"(folder)"
+            for p in sorted(folder.rglob("*"))}
+
+
+def test_report_refuses_an_out_folder_before_any_work(tmp_path, capsys, monkeypatch):
+    run = _report_run(tmp_path)
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "mine.txt").write_text("kept\n")
+    before = _tree(tmp_path)
+    worked = []
+    import propscope.batch.report as report
+
+    monkeypatch.setattr(report, "build_report", lambda *a, **k: worked.append(a) or {})
+    for given in (str(out), f"{out}/"):
+        code, _, err = cli(capsys, "report", str(run), "--out", given)
+        assert code == 2 and err.count("\n") == 1, err
+        assert err == (f"propscope: error: {given}: cannot write the output (it is a folder; "
+                       "give a file name)\n")
+        assert not worked  # refused before the report was built
+        assert _tree(tmp_path) == before  # nothing written: no reports_articles/ either
+
+
+def test_report_pages_never_replace_files_that_are_not_its_own_pages(tmp_path, capsys):
+    from propscope.batch.report_html import page_name
+
+    run = _report_run(tmp_path)
+    out = tmp_path / "r.html"
+    pages = tmp_path / "r_articles"
+    pages.mkdir()
+    mine = pages / page_name("a1")  # a user's file that has the name of a1's page
+    mine.write_text("<p>my own notes</p>\n")
+    (pages / "notes.txt").write_text("mine too\n")
+    before = _tree(tmp_path)
+    code, _, err = cli(capsys, "report", str(run), "--out", str(out))
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"propscope: error: {pages}: the report's pages folder holds files "
+                          f"that are not propscope's article pages ({mine.name}, notes.txt)")
+    assert _tree(tmp_path) == before  # nothing replaced, no report written
+    # a link named like a page would have its target replaced: refused too
+    mine.unlink()
+    (pages / "notes.txt").unlink()
+    (pages / page_name("a2")).symlink_to(tmp_path / "in.jsonl")
+    feed = (tmp_path / "in.jsonl").read_bytes()
+    assert cli(capsys, "report", str(run), "--out", str(out))[0] == 2
+    assert (tmp_path / "in.jsonl").read_bytes() == feed and not out.exists()
+    (pages / page_name("a2")).unlink()
+    # its own earlier pages are replaced, and a hidden file (.DS_Store) is left be
+    (pages / ".DS_Store").write_bytes(b"\0")
+    assert cli(capsys, "report", str(run), "--out", str(out))[0] == 0
+    first = {p.name: p.read_text() for p in pages.glob("*.html")}
+    assert sorted(first) == sorted([page_name("a1"), page_name("a2")])
+    (pages / page_name("a1")).write_text(first[page_name("a1")].replace("Story", "Old"))
+    code, _, err = cli(capsys, "report", str(run), "--out", str(out))
+    assert code == 0, err
+    assert {p.name: p.read_text() for p in pages.glob("*.html")} == first
+    assert (pages / ".DS_Store").read_bytes() == b"\0"
+    # a file where the pages folder goes
+    pages2 = tmp_path / "s_articles"
+    pages2.write_text("a file\n")
+    code, _, err = cli(capsys, "report", str(run), "--out", str(tmp_path / "s.html"))
+    assert code == 2 and err.count("\n") == 1 and "it is a file" in err, err
+    assert pages2.read_text() == "a file\n" and not (tmp_path / "s.html").exists()

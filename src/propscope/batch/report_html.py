@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import output_error
+from ..errors import OutputError, output_error
 from ..render.html import render_html
 from ..results import Result
 from ..techniques import TECHNIQUE_NAMES, TECHNIQUES
@@ -72,16 +72,64 @@ def page_name(aid: str) -> str:
     return f"{readable}-{hashlib.sha1(aid.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}.html"
 
 
+PAGE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*-[0-9a-f]{8}\.html")
+BACK = "back to the report"
+PAGE_START = '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+PAGE_MARK = f">{BACK}</a></p><h1>"  # the link above the title, in each article page
+
+
+def is_article_page(path: Path) -> bool:
+    """Whether ``path`` is an article page a report wrote (``write_article_pages``): a
+    plain file (not a link) with a page's name, starting as a page does and linking back
+    to its report above the title."""
+    if not PAGE_NAME.fullmatch(path.name) or path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = f.read(1 << 20)
+    except OSError:
+        return False
+    return head.startswith(PAGE_START) and PAGE_MARK in head
+
+
+def check_pages_folder(dest: Path) -> None:
+    """Refuse (one line) a pages folder where writing the pages could replace something
+    that is not an earlier report's page: a file in its place, or a folder holding
+    anything but article pages (hidden files, which no page is named like, are left be).
+    A new folder, or one of earlier pages (replaced as they are written), passes."""
+    if dest.is_symlink() and not dest.exists():
+        raise OutputError("the report's pages go in a folder of this name, and it is a "
+                          "broken link; give --out another name", where=str(dest))
+    if dest.exists() and not dest.is_dir():
+        raise OutputError("the report's pages go in a folder of this name, and it is a "
+                          "file; give --out another name", where=str(dest))
+    if not dest.exists():
+        return
+    try:
+        others = sorted(e.name for e in dest.iterdir()
+                        if not e.name.startswith(".") and not is_article_page(e))
+    except OSError as e:
+        raise output_error(str(dest), e) from None
+    if others:
+        shown = ", ".join(n if n.isprintable() else ascii(n) for n in others[:5])
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        raise OutputError("the report's pages folder holds files that are not propscope's "
+                          f"article pages ({shown}{more}); move them, or give --out "
+                          "another name", where=str(dest))
+
+
 def write_article_pages(results: list[Result], dest: Path, back: str) -> dict[str, str]:
     """One highlighted page per result in ``dest``; returns each id's link relative to
-    the folder holding ``dest`` (where the report is). ``back`` links to the report."""
+    the folder holding ``dest`` (where the report is). ``back`` links to the report.
+    A folder ``check_pages_folder`` refuses is refused before a page is written."""
     links = {}
+    check_pages_folder(dest)
     try:
         dest.mkdir(parents=True, exist_ok=True)
         for r in results:
             name = page_name(r.article.id)
             page = render_html([r], title=r.article.title or r.article.id,
-                               back=(f"../{back}", "back to the report"))
+                               back=(f"../{back}", BACK))
             (dest / name).write_text(page, encoding="utf-8")
             links[r.article.id] = f"{dest.name}/{name}"
     except OSError as e:

@@ -26,12 +26,15 @@ def check_output(out: str | None, inputs: Iterable[str],
                  folder_reads: tuple[str, ...] = ARTICLE_FILES) -> None:
     """Refuse an ``--out`` that is one of the command's input files, or a file it reads
     inside an input folder (names matching ``folder_reads``): writing it would replace what
-    is being read. Called before the work, so nothing is lost and no time is wasted."""
+    is being read, and an ``--out`` that is a folder. Called before the work, so nothing is
+    lost and no time is wasted."""
     if not out or out == "-":
         return
     target = Path(out)
+    if target.is_dir():
+        raise output_error(out, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), out))
     if not target.is_file():
-        return  # a new file (or a folder, refused when written) replaces no input
+        return  # a new file replaces no input
     for given in inputs:
         path = Path(given)
         try:

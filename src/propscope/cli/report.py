@@ -1,7 +1,8 @@
 """``propscope report DIR``: compare outlets from a batch folder (HTML or JSON).
 
 Written to a file, the HTML report gets a folder beside it (``NAME_articles/``) with a
-highlighted page for each article listed in its table.
+highlighted page for each article listed in its table. An earlier report's pages there are
+replaced; a folder of that name holding other files is refused before any work.
 """
 
 from __future__ import annotations
@@ -36,10 +37,14 @@ def pages_folder(out: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from ..batch.report import article_views, build_report
-    from ..batch.report_html import render_report_html, write_article_pages
+    from ..batch.report_html import check_pages_folder, render_report_html, write_article_pages
 
+    # the outputs are checked before the work: a folder as --out, or a pages folder holding
+    # other files, is refused with nothing written
     check_output(args.out, [args.folder], folder_reads=("run.json", "*.parquet"))
     fmt = args.format or ("json" if (args.out or "").endswith(".json") else "html")
+    if fmt == "html" and args.out and args.out != "-":
+        check_pages_folder(pages_folder(args.out))
     data = build_report(args.folder, top=args.top, articles=args.articles)
     if fmt == "json":
         text = json.dumps(data, indent=2, default=str) + "\n"
