@@ -288,3 +288,13 @@ def test_numpy_matmul_ops_parse_and_find_entities_as_blis_does():
     finally:
         target_rules.use_matmul(nlp)
     assert any(ents for _, ents in fast)
+
+
+@needs_spacy
+def test_html_report_says_what_targets_are_worth(result):
+    from propscope.render.html import TARGETS_CAVEAT, render_html
+
+    page = render_html([result])
+    assert "who is targeted" in page and TARGETS_CAVEAT in page
+    assert TARGETS_CAVEAT not in render_html([propscope.analyze(ARTICLE, predictor=Marks(),
+                                                                targets=False)])

@@ -40,7 +40,8 @@ def test_voice_filter_tooltip_and_targets_panel(page, server):  # noqa: F811
     page.mouse.move(5, 5)
     tip.wait_for(state="hidden")
 
-    # who is targeted: most targeted first, with counts
+    # who is targeted: most targeted first, with counts, and what they are worth
+    assert "suggestions" in page.locator("#targets-note").inner_text()
     entities = page.locator("#targets button")
     assert entities.evaluate_all("bs => bs.map(b => b.dataset.entity)") == ["Tom Reed",
                                                                            "Bob Smith"]

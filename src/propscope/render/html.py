@@ -68,6 +68,11 @@ def technique_counts(counts: dict[str, int]) -> str:
                      for t, n in counts.items())
 
 
+#: what the targets are worth (BENCHMARKS.md: target F1 0.33 to 0.50 on blind parts)
+TARGETS_CAVEAT = ("Targets are a program's suggestions: on news it had not seen, about half "
+                  "agree with a person's.")
+
+
 def targets_table(result: Result) -> str:
     """Who is targeted, by which techniques, and the spans in each voice."""
     found = result.targets()
@@ -87,6 +92,7 @@ def targets_table(result: Result) -> str:
         out.append('<div class="scroll"><table class="targets"><tr><th>who is targeted</th>'
                    "<th>type</th><th>spans</th><th>techniques</th><th>mentions</th></tr>"
                    f"{rows}</table></div>")
+        out.append(f'<p class="meta">{TARGETS_CAVEAT}</p>')
     out += [f'<p class="meta">{escape(n)}</p>' for n in result.notes]
     return "".join(out)
 

@@ -68,7 +68,8 @@
     const anyTargets = state.analysis.spans.some((s) => Array.isArray(s.targets));
     $("targets-note").textContent = notes.length ? notes.join(" ")
       : !anyTargets ? "Targets were not looked for in this analysis."
-        : found.length ? "Select one to highlight the passages aimed at it."
+        : found.length ? "Select one to highlight the passages aimed at it. These are a "
+          + "program's suggestions: on news it had not seen, about half agree with a person's."
           : "No passage shown is aimed at a named person, group or place.";
     for (const mark of document.querySelectorAll("#article mark")) {
       const hit = state.entity && mark._spans.some((s) => entitiesOf(s).includes(state.entity));
