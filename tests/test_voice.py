@@ -617,3 +617,18 @@ def test_a_question_the_author_asks_is_the_authors():
     text = ("Does Archbishop Hebda believe it is time for the Church to stop humiliating "
             "herself?")
     assert voice_of(text, "humiliating herself") == ("author", None)
+
+
+@pytest.mark.parametrize("text, fragment, speaker", [
+    ("Rep. Trey Gowdy led the hearing. “It was Jim Comey and Jim Comey alone,” Gowdy said.",
+     "Jim Comey alone", "Trey Gowdy"),
+    ("Juan Carlos Cruz met the pope.\n“They are doing all the dirty work,” Mr Cruz said.",
+     "dirty work", "Juan Carlos Cruz"),
+    # named in full only later in the article
+    ("“A total disgrace,” Snipes said.\nBrenda Snipes has run the office since 2003.",
+     "total disgrace", "Brenda Snipes"),
+    # no full name anywhere: the name as written
+    ("“A total disgrace,” Snipes said.", "total disgrace", "Snipes"),
+])
+def test_a_speaker_is_named_in_full_where_the_article_does(text, fragment, speaker):
+    assert voice_of(text, fragment) == ("quoted", speaker)

@@ -730,4 +730,35 @@ def span_voices(text: str, spans: Sequence[Span], sentences: Sequence[tuple[int,
     if not spans:
         return []
     quoted, attributed = voice_regions(text, sentences)
-    return [span_voice(s, quoted, attributed) for s in spans]
+    people = _full_names(text)
+    out = []
+    for s in spans:
+        voice, speaker = span_voice(s, quoted, attributed)
+        out.append((voice, _full_name(speaker, s.start, people)))
+    return out
+
+
+def _full_names(text: str) -> list[tuple[int, str]]:
+    """Where each person is named in full (two words or more, titles dropped)."""
+    out = []
+    for m in PERSON.finditer(text):
+        name = clean_speaker(m.group())
+        if name and len(name.split()) >= 2 and not any(c in name for c in "\n"):
+            out.append((m.start(), name))
+    return out
+
+
+def _full_name(speaker: str | None, at: int, people: list[tuple[int, str]]) -> str | None:
+    """A speaker named by one word ("Gowdy", "Mr Cruz") as the article names that person in
+    full ("Trey Gowdy", "Juan Carlos Cruz"): the last full name before ``at`` that ends in
+    that word, else the first after it; the speaker as it is where there is none."""
+    if not speaker:
+        return speaker
+    words = [w for w in speaker.split() if not is_title(w) and w.rstrip(".") not in
+             {"Mr", "Mrs", "Ms", "Dr"}]
+    if len(words) != 1 or not words[0][:1].isupper():
+        return speaker
+    last = words[0].removesuffix("’s").removesuffix("'s")
+    named = [(p, n) for p, n in people if n.split()[-1] == last]
+    before = [n for p, n in named if p < at]
+    return before[-1] if before else named[0][1] if named else speaker
