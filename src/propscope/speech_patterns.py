@@ -47,9 +47,11 @@ AUX = (r"(?:(?:has|have|had|also|then|later|reportedly|once|recently|publicly|no
 #: a quote introduced by a participle ("... Farrakhan was filmed in Tehran chanting "):
 #: its speaker is the first full name of the sentence
 ING = re.compile(r"\b(?:saying|stating|claiming|chanting|shouting|declaring|adding|"
-                  r"writing|insisting|warning|calling|tweeting)\s*(?:that\s*)?[:,]?\s*$|"
-                  # "Pamela Geller praised Orban for his honesty and wrote, ""
-                  rf"\s(?:and|but)\s+(?:also\s+)?{VERBS}\s*(?:that\s*)?[:,]?\s*$")
+                  r"writing|insisting|warning|calling|tweeting)\s*(?:that\s*)?[:,]?\s*$")
+#: the same after a clause of the speaker's own: "Pamela Geller praised Orban for his
+#: honesty and wrote, "" (searched in the last ``AND_SAID_CHARS`` before the quote)
+AND_SAID = re.compile(rf"\s(?:and|but)\s+(?:also\s+)?{VERBS}\s*(?:that\s*)?[:,]?\s*$")
+AND_SAID_CHARS = 60
 
 #: what may stand between a speaker and the verb: ", the mayor of X," or "from the
 #: University of Y"

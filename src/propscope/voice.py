@@ -51,6 +51,8 @@ from .speech_patterns import (
     ACCORDING_END,
     ACCORDING_START,
     AFTER_QUOTE,
+    AND_SAID,
+    AND_SAID_CHARS,
     APPOSITION,
     AS_START,
     AUX,
@@ -517,7 +519,7 @@ def _sentence_regions(masked: str, sentences: Sequence[tuple[int, int]]
             # "X is watching, he added, amid concern that ...": what follows is the author's
             end = a + m.start() if ADVERBIAL.match(s, m.end() - 1) else b
             out.append((a, end, m.group("a"), a + m.start("a")))
-        elif m := WHO_SAID.search(s):
+        elif ", who " in s and (m := WHO_SAID.search(s)):
             out.append((a + m.end(), b, m.group("a"), a + m.start("a")))
         elif m := SAYING.search(s):
             who = _subject_name(s[: m.start()].split(",")[0])
@@ -595,7 +597,8 @@ def _quote_phrases(masked: str, spans: list[tuple[int, int]], lines: list[tuple[
               and (m := BEFORE_QUOTE.search(masked[max(0, ls - 161) : ls - 1]))):
             # "as Swisher asked:" closing the line before the one the quote opens
             out.append((m.group("a"), max(0, ls - 161) + m.start("a")))
-        elif ING.search(masked[ls:a]) and (p := PERSON.search(masked, ls, a)):
+        elif (ING.search(masked[ls:a]) or AND_SAID.search(masked[max(ls, a - AND_SAID_CHARS):a])
+              ) and (p := PERSON.search(masked, ls, a)):
             out.append((p.group(), p.start()))
         elif said := [m for m in SPEAKS.finditer(
                 masked, max(ls, _sentence_start(masked if text is None else text, a)), a)
@@ -730,11 +733,14 @@ def span_voices(text: str, spans: Sequence[Span], sentences: Sequence[tuple[int,
     if not spans:
         return []
     quoted, attributed = voice_regions(text, sentences)
-    people = _full_names(text)
+    people: list[tuple[int, str]] | None = None  # found on the first one-word speaker
     out = []
     for s in spans:
         voice, speaker = span_voice(s, quoted, attributed)
-        out.append((voice, _full_name(speaker, s.start, people)))
+        if speaker and len(speaker.split()) <= 2:
+            people = _full_names(text) if people is None else people
+            speaker = _full_name(speaker, s.start, people)
+        out.append((voice, speaker))
     return out
 
 
