@@ -168,9 +168,10 @@ def _plan_jsonl(path: Path, part_size: int) -> Iterator[Part]:
             yield Part("jsonl", path=str(path), start=start, stop=pos, first=first, size=n)
 
 
-def parts_reading(parts: list[Part], locations: set[str]) -> set[str]:
-    """The keys of the parts that read these input locations (an error row's ``input``:
-    a file, ``FILE:LINE`` of a JSONL file, ``FILE:row N`` of a CSV or Parquet file)."""
+def parts_reading(parts: list[Part], locations: set[str]) -> dict[str, str]:
+    """The key of the part that reads each of these input locations (an error row's
+    ``input``: a file, ``FILE:LINE`` of a JSONL file, ``FILE:row N`` of a CSV or Parquet
+    file), for those a part reads; the parts are indexed once for all of them."""
     files: dict[str, str] = {}
     tables: dict[str, list[tuple[int, str]]] = {}
     for p in parts:
@@ -182,16 +183,16 @@ def parts_reading(parts: list[Part], locations: set[str]) -> set[str]:
             tables.setdefault(p.path, []).append((p.first, p.key))
     for starts in tables.values():
         starts.sort()
-    keys = set()
+    keys = {}
     for where in locations:
         if where in files:
-            keys.add(files[where])
+            keys[where] = files[where]
             continue
         m = re.fullmatch(r"(.*):(?:row )?(\d+)", where)
         starts = tables.get(m[1], []) if m else []
         k = bisect.bisect_right(starts, (int(m[2]), "\uffff")) - 1 if m else -1
         if k >= 0:
-            keys.add(starts[k][1])
+            keys[where] = starts[k][1]
     return keys
 
 

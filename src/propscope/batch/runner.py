@@ -140,9 +140,10 @@ def run_batch(
     # parts done before that hold an article to retry: by the part file its error row is
     # in, and by where it was read (the input may be cut differently now)
     retry = {name[len("part-"):-len(".parquet")] for name, _ in store.failed.values()}
-    store.failed_at = {aid: parts_reading(parts, {where}) for aid, (_, where)
-                       in store.failed.items() if where}
-    retry.update(*store.failed_at.values())
+    reading = parts_reading(parts, {where for _, where in store.failed.values() if where})
+    store.failed_at = {aid: reading[where] for aid, (_, where) in store.failed.items()
+                       if where in reading}
+    retry.update(store.failed_at.values())
     todo = [p for p in parts if p.key not in done_keys or p.key in retry]
     hashes = store.done_hashes() if done_keys else None
     skip = KnownIds({aid: h for aid, h in hashes.items() if aid not in store.failed}
@@ -330,7 +331,7 @@ def _write(store: RunStore, part: Part, result: dict[str, Any], registry: IdRegi
     rows, spans = _settle(result, registry, session)
     session["retried"] += sum(1 for r in rows if r["id"] in store.failed)
     # failed articles this part read where they were, which it no longer gives
-    gone = {aid for aid, keys in store.failed_at.items() if part.key in keys
+    gone = {aid for aid, key in store.failed_at.items() if key == part.key
             and aid in store.failed} - {r["id"] for r in [*rows, *result["articles"]]}
     store.write_part(part.key, rows, spans, gone)
     errors = sum(1 for r in rows if r["error"])

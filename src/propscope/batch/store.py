@@ -140,8 +140,8 @@ class RunStore:
         self.reserve = self.root / ".run.json.reserve"
         #: articles whose row is an error to retry: id -> (its part file's name, its input)
         self.failed: dict[str, tuple[str, str | None]] = {}
-        #: failed id -> the keys of the parts of this run that read where it was read
-        self.failed_at: dict[str, set[str]] = {}
+        #: failed id -> the key of the part of this run that reads where it was read
+        self.failed_at: dict[str, str] = {}
 
     def open(self) -> None:
         if self.root.exists() and not self.root.is_dir():
