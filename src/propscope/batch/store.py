@@ -142,6 +142,7 @@ class RunStore:
         self.failed: dict[str, tuple[str, str | None]] = {}
         #: failed id -> the key of the part of this run that reads where it was read
         self.failed_at: dict[str, str] = {}
+        self._hashes: dict[str, str | None] = {}  # id -> text_hash, read by ``open``
 
     def open(self) -> None:
         if self.root.exists() and not self.root.is_dir():
@@ -162,6 +163,7 @@ class RunStore:
             index = self._index()
         self.failed = {r["id"]: (name, r.get("input")) for name, rows in index.items()
                        for r in rows if retried(r)}
+        self._hashes = {r["id"]: r.get("text_hash") for rows in index.values() for r in rows}
 
     def clean(self) -> None:
         """Remove what a killed run left half-done."""
@@ -221,16 +223,10 @@ class RunStore:
         return ids
 
     def done_hashes(self) -> dict[str, str | None]:
-        """Every id in the folder with its ``text_hash`` (None in folders written before
-        propscope kept it)."""
-        import pyarrow.parquet as pq
-
-        out: dict[str, str | None] = {}
-        for p in sorted(self.articles.glob("part-*.parquet")):
-            cols = [c for c in ("id", "text_hash") if c in pq.read_schema(p).names]
-            t = pq.read_table(p, columns=cols).to_pydict()
-            out.update(zip(t["id"], t.get("text_hash") or [None] * len(t["id"]), strict=True))
-        return out
+        """Every id in the folder when it was opened with its ``text_hash`` (None in folders
+        written before propscope kept it): read with the error rows, in ``open``'s one pass
+        over the part files."""
+        return dict(self._hashes)
 
     def write_part(self, key: str, articles: list[dict[str, Any]],
                    spans: list[dict[str, Any]], gone: set[str] | frozenset[str] = frozenset()
@@ -294,13 +290,14 @@ class RunStore:
                            [s for s in spans if s["article_id"] not in ids])
 
     def _index(self) -> dict[str, list[dict[str, Any]]]:
-        """Part file name -> its rows' id, error, error_code and input."""
+        """Part file name -> its rows' id, error, error_code, input and text_hash (those of
+        them its file has)."""
         import pyarrow.parquet as pq
 
         out = {}
         for p in sorted(self.articles.glob("part-*.parquet")):
             names = pq.read_schema(p).names
-            cols = [c for c in ("id", "error", "error_code", "input") if c in names]
+            cols = [c for c in ("id", "error", "error_code", "input", "text_hash") if c in names]
             out[p.name] = pq.read_table(p, columns=cols).to_pylist()
         return out
 
