@@ -238,8 +238,6 @@ INLINE_BYLINE = re.compile(
 
 def _intro_speaker(line: str) -> str | None:
     """The speaker a line introducing a block quote names, or None where it is none."""
-    if line.rstrip().endswith(":") and (m := BYLINE.search(line)):
-        return clean_speaker(m.group("who"))
     if line.rstrip().endswith(":") and (m := BLOCK_INTRO.search(line)):
         who = m.group("who") or m.group("who2") or m.group("who3")
         if " by " in who and who.rsplit(" by ", 1)[1][:1].isupper():
@@ -289,14 +287,16 @@ def _block_quotes(text: str, masked: str, lines: list[tuple[int, int]]
     skip: set[int] | None = None
     for k, (ls, le) in enumerate(lines):
         line = masked[ls:le]
-        inline = INLINE_BYLINE.search(line) if len(line) > 40 else None
-        if inline:
-            speaker, first, begin = clean_speaker(inline.group("who")), k, ls + inline.end()
+        by = INLINE_BYLINE.search(line) if len(line) > 40 else None
+        if by:
+            speaker, first, begin = clean_speaker(by.group("who")), k, ls + by.end()
         elif len(line) > 250 or not line.rstrip().endswith((":", ",")):
             continue
         else:
-            speaker, first, begin = _intro_speaker(line), k + 1, None
-        byline = bool(inline) or bool(line.rstrip().endswith(":") and BYLINE.search(line))
+            by = BYLINE.search(line) if line.rstrip().endswith(":") else None
+            speaker = clean_speaker(by.group("who")) if by else _intro_speaker(line)
+            first, begin = k + 1, None
+        byline = by is not None
         if not speaker or speaker.lower() in PRONOUNS or not is_speaker(speaker):
             continue
         while first < min(len(lines), k + 3) and not text[slice(*lines[first])].strip():
@@ -749,7 +749,7 @@ def _full_names(text: str) -> list[tuple[int, str]]:
     out = []
     for m in PERSON.finditer(text):
         name = clean_speaker(m.group())
-        if name and len(name.split()) >= 2 and not any(c in name for c in "\n"):
+        if name and len(name.split()) >= 2:
             out.append((m.start(), name))
     return out
 
