@@ -76,6 +76,14 @@ class OutputError(PropscopeError):
     code = "bad_output"
 
 
+def name_list(names: list[str], most: int) -> str:
+    """Names for a one-line message: the first ``most``, those that are not printable
+    escaped (a newline in a file name would break the line), then how many more."""
+    shown = [n if n.isprintable() else ascii(n) for n in names[:most]]
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(shown) + more
+
+
 def output_error(path: str, e: OSError) -> OutputError:
     """The one-line error for an output ``path`` that could not be written."""
     same = e.filename is None or Path(str(e.filename)) == Path(path)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError, output_error
+from ..errors import OutputError, name_list, output_error
 from ..render.html import render_html
 from ..results import Result
 from ..techniques import TECHNIQUE_NAMES, TECHNIQUES
@@ -111,10 +111,8 @@ def check_pages_folder(dest: Path) -> None:
     except OSError as e:
         raise output_error(str(dest), e) from None
     if others:
-        shown = ", ".join(n if n.isprintable() else ascii(n) for n in others[:5])
-        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
         raise OutputError("the report's pages folder holds files that are not propscope's "
-                          f"article pages ({shown}{more}); move them, or give --out "
+                          f"article pages ({name_list(others, 5)}); move them, or give --out "
                           "another name", where=str(dest))
 
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import PropscopeError
+from ..errors import PropscopeError, name_list
 
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
@@ -42,12 +42,6 @@ class NotOurDatabase(PropscopeError, sqlite3.DatabaseError):
     service logs it as a database it cannot use)."""
 
     code = "bad_database"
-
-
-def _shown(names: list[str], most: int = 8) -> str:
-    shown = [n if n.isprintable() else ascii(n) for n in names[:most]]
-    more = f" and {len(names) - most} more" if len(names) > most else ""
-    return ", ".join(shown) + more
 
 
 def _objects(path: Path) -> dict[str, list[str]]:
@@ -99,7 +93,7 @@ def check_database(path: str | Path) -> None:
                              ) from None
     if any(n not in OWN_TABLES or tuple(cols) != OWN_TABLES[n] for n, cols in objects.items()):
         raise NotOurDatabase(f"{given} is another application's SQLite database (tables: "
-                             f"{_shown(list(objects))}){again}")
+                             f"{name_list(list(objects), 8)}){again}")
 
 
 def content_id(key: dict[str, Any]) -> str:
